@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { notYetAvailable } from '../main.js';
+import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train teacher(s), distill a small student CNN, train baselines, and write a report')
+    .requiredOption(
+      '--data <dir>',
+      'labelled dataset folder (ImageFolder, Pascal VOC or MaskedFace-Net); repeatable',
+      collect,
+    )
+    .option(
+      '--out <dir>',
+      'run directory for checkpoints, metrics.json, PNG charts and report.html',
+      'runs/latest',
+    )
+    .option('--config <file>', 'YAML training config (flags override it)')
+    .option(
+      '--backend <name>',
+      'force a backend: tfjs-node-gpu, tfjs-node, wasm, cpu (default: best available)',
+    )
+    .option('--teacher <names>', 'teacher(s) to train and compare, comma-separated', commaList)
+    .option('--teacher-weights <path>', 'a tfjs layers model (model.json) you bring as an extra teacher')
+    .option(
+      '--kd <methods>',
+      'distillation round(s), chained: vanilla, noisy-teacher, self-training, messy-collab',
+      commaList,
+    )
+    .option('--temperature <T>', 'distillation temperature', parseNumber('--temperature', 0.01))
+    .option(
+      '--alpha <a>',
+      'weight of the distillation term (1-alpha on the hard labels)',
+      parseNumber('--alpha', 0, 1),
+    )
+    .option('--size <px>', 'input size of the models', parseInteger('--size', 16, 512))
+    .option('--epochs <n>', 'student epochs per distillation round', parseInteger('--epochs', 1))
+    .option('--teacher-epochs <n>', 'teacher epochs', parseInteger('--teacher-epochs', 1))
+    .option('--batch-size <n>', 'mini-batch size', parseInteger('--batch-size', 1))
+    .option('--lr <rate>', 'learning rate (AdamW)', parseNumber('--lr', 0))
+    .option('--weight-decay <wd>', 'decoupled weight decay (AdamW)', parseNumber('--weight-decay', 0))
+    .option('--width <n>', 'student width: channels of the first conv block', parseInteger('--width', 4))
+    .option('--blocks <n>', 'student conv blocks', parseInteger('--blocks', 1, 8))
+    .option('--no-baselines', 'skip the no-teacher student and the random-forest baseline')
+    .option(
+      '--workers <n>',
+      'worker threads for data-parallel training (wasm backend)',
+      parseInteger('--workers', 1, 64),
+    )
+    .option('--seed <n>', 'seed for splits, initialisation and augmentation', parseInteger('--seed', 0))
+    .option('--resume', 'continue the interrupted run in --out from its last checkpoint')
+    .option('--json', 'print the final metrics as one JSON object on stdout')
+    .action(async () => notYetAvailable('train'));
+}

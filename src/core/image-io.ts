@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { MaskEdgeError } from './errors.js';
+
+/** Interleaved 8-bit RGB pixels, row-major (HWC). */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** An axis-aligned box in pixels: x, y = top-left corner. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** ImageNet statistics, used by the reference pipeline and by our default models. */
+export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/**
+ * Decodes an image file or buffer to RGB, applying the EXIF orientation so pixels are upright.
+ * Unreadable or truncated files raise E_IMAGE with the path.
+ */
+export async function decodeImage(
+  input: string | Buffer,
+  label = typeof input === 'string' ? input : 'buffer',
+): Promise<RgbImage> {
+  let bytes: Buffer;
+  if (typeof input === 'string') {
+    try {
+      bytes = await readFile(input);
+    } catch (cause) {
+      throw new MaskEdgeError('E_NOT_FOUND', `image not readable: ${input}`, {
+        detail: { path: input },
+        cause,
+      });
+    }
+  } else {
+    bytes = input;
+  }
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) {
+      throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+    }
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
+  } catch (cause) {
+    throw new MaskEdgeError('E_IMAGE', `cannot decode image ${label}: ${(cause as Error).message}`, {
+      detail: { path: label },
+      cause,
+    });
+  }
+}
+
+/**
+ * Grows a box by `margin` (a fraction of its size on each side), squares it if asked, and clips it to the image.
+ */
+export function expandBox(
+  box: Box,
+  imageWidth: number,
+  imageHeight: number,
+  margin = 0,
+  square = false,
+): Box {
+  let { x, y, width, height } = box;
+  x -= width * margin;
+  y -= height * margin;
+  width *= 1 + 2 * margin;
+  height *= 1 + 2 * margin;
+  if (square) {
+    const side = Math.max(width, height);
+    x -= (side - width) / 2;
+    y -= (side - height) / 2;
+    width = side;
+    height = side;
+  }
+  const x0 = Math.max(0, Math.floor(x));
+  const y0 = Math.max(0, Math.floor(y));
+  const x1 = Math.min(imageWidth, Math.ceil(x + width));
+  const y1 = Math.min(imageHeight, Math.ceil(y + height));
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}
+
+/** Crops a region (clipped to the image) out of an RGB image. Pure JS: cheap for small face crops. */
+export function cropRgb(image: RgbImage, box: Box): RgbImage {
+  const clipped = expandBox(box, image.width, image.height, 0, false);
+  const out = new Uint8Array(clipped.width * clipped.height * 3);
+  for (let row = 0; row < clipped.height; row++) {
+    const src = ((clipped.y + row) * image.width + clipped.x) * 3;
+    out.set(image.data.subarray(src, src + clipped.width * 3), row * clipped.width * 3);
+  }
+  return { width: clipped.width, height: clipped.height, data: out };
+}
+
+/** Resizes RGB pixels with sharp (bilinear-ish 'cubic' kernel by default; exact size, no aspect preservation). */
+export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (image.width === width && image.height === height) return image;
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** Crops a box with margin (squared, clipped) and resizes it to size x size. */
+export async function cropFace(image: RgbImage, box: Box, size: number, margin = 0.15): Promise<RgbImage> {
+  const region = expandBox(box, image.width, image.height, margin, true);
+  return resizeRgb(cropRgb(image, region), size, size);
+}
+
+export type Layout = 'NCHW' | 'NHWC';
+
+export interface NormaliseOptions {
+  layout?: Layout;
+  mean?: readonly number[];
+  std?: readonly number[];
+  /** Divide by 255 before mean/std (default true). */
+  scale?: boolean;
+  /** 'RGB' (default) or 'BGR' channel order. */
+  colorOrder?: 'RGB' | 'BGR';
+}
+
+/**
+ * Converts RGB bytes to float32 ((x/255 - mean) / std), in NCHW or NHWC order, written into `out` at `offset`
+ * when given (for batching without copies).
+ */
+export function normalise(
+  image: RgbImage,
+  options: NormaliseOptions = {},
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
+  const {
+    layout = 'NCHW',
+    mean = IMAGENET_MEAN,
+    std = IMAGENET_STD,
+    scale = true,
+    colorOrder = 'RGB',
+  } = options;
+  const plane = image.width * image.height;
+  const target = out ?? new Float32Array(plane * 3);
+  const k = scale ? 1 / 255 : 1;
+  for (let c = 0; c < 3; c++) {
+    const srcC = colorOrder === 'BGR' ? 2 - c : c;
+    const m = mean[c] ?? 0;
+    const s = std[c] ?? 1;
+    for (let i = 0; i < plane; i++) {
+      const v = ((image.data[i * 3 + srcC] ?? 0) * k - m) / s;
+      if (layout === 'NCHW') target[offset + c * plane + i] = v;
+      else target[offset + i * 3 + c] = v;
+    }
+  }
+  return target;
+}
+
+/** Encodes RGB pixels as JPEG or PNG. */
+export async function encodeImage(
+  image: RgbImage,
+  format: 'jpeg' | 'png' = 'jpeg',
+  quality = 90,
+): Promise<Buffer> {
+  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  return format === 'png' ? pipeline.png().toBuffer() : pipeline.jpeg({ quality }).toBuffer();
+}
