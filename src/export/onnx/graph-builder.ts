@@ -240,7 +240,7 @@ export function decodeModel(bytes: Uint8Array, label = 'model'): ModelProto {
       cause,
     });
   }
-  if (!model.graph || model.graph.node.length === 0) {
+  if (!model.graph || (model.graph.node ?? []).length === 0) {
     throw new MaskEdgeError('E_MODEL', `not an ONNX model (no graph nodes): ${label}`, {
       detail: { path: label, expected: 'an ONNX ModelProto with a graph' },
     });
