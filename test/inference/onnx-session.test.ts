@@ -1,0 +1,135 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isMaskEdgeError, type MaskEdgeError } from '../../src/core/errors.js';
+import { findProvider, PROVIDER_REGISTRY, unavailableReason } from '../../src/core/execution-providers.js';
+import { Logger } from '../../src/core/logger.js';
+import { openOnnxSession, readOnnxMetadata, sessionOptionsFor } from '../../src/core/onnx-session.js';
+import { meanColourClassifier, reluModel, tempDir, writeModel } from './tiny-models.js';
+
+const dir = tempDir();
+const relu = writeModel(dir, 'relu.onnx', reluModel({ 'mask_edge.kind': 'test', 'x.json': '[1,2]' }));
+
+function capture(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const out: string[] = [];
+  const logger = new Logger({ json: true, level: 'debug', sink: { write: (l) => out.push(l) } });
+  return { logger, lines: () => out.map((l) => JSON.parse(l)) };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<MaskEdgeError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isMaskEdgeError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a MaskEdgeError');
+}
+
+describe('openOnnxSession', () => {
+  it('falls back through the default list to cpu, naming each failed provider, and runs the model', async () => {
+    const { logger, lines } = capture();
+    const opened = await openOnnxSession(relu, { logger });
+    expect(opened.provider).toBe('cpu');
+    expect(opened.failures.map((f) => f.provider)).toEqual(['tensorrt', 'cuda']);
+    for (const f of opened.failures) expect(f.error.length).toBeGreaterThan(10);
+    expect(opened.metadata['mask_edge.kind']).toBe('test');
+    const warned = lines().filter((l) => l.level === 'warn');
+    expect(warned.map((l) => l.provider)).toEqual(['tensorrt', 'cuda']);
+    const x = new opened.runtime.Tensor('float32', Float32Array.from([-1, 2, -3, 4, -5, 6]), [2, 3]);
+    const y = (await opened.session.run({ x })).y!;
+    expect(Array.from(y.data as Float32Array)).toEqual([0, 2, 0, 4, 0, 6]);
+    await opened.session.release();
+  });
+
+  it('passes tensorrt/cuda their device id and TensorRT its FP16 / engine cache settings', () => {
+    const trt = findProvider('TensorrtExecutionProvider')!;
+    const cuda = findProvider('CUDA')!;
+    expect(sessionOptionsFor(trt, { deviceId: 1, threads: 2 })).toMatchObject({
+      executionProviders: [{ name: 'tensorrt', deviceId: 1 }],
+      intraOpNumThreads: 2,
+    });
+    expect(sessionOptionsFor(cuda).executionProviders).toEqual([{ name: 'cuda', deviceId: 0 }]);
+    expect(trt.environment({ trtEngineCacheDir: '/var/lib/mask-edge/trt' })).toEqual({
+      ORT_TENSORRT_FP16_ENABLE: '1',
+      ORT_TENSORRT_ENGINE_CACHE_ENABLE: '1',
+      ORT_TENSORRT_CACHE_PATH: '/var/lib/mask-edge/trt',
+    });
+    expect(sessionOptionsFor(findProvider('cpu')!).intraOpNumThreads).toBeUndefined();
+  });
+
+  it('accepts aliases and says plainly when a provider is not in this onnxruntime-node build', async () => {
+    const opened = await openOnnxSession(relu, {
+      providers: ['trt', 'coreml', 'nonsense', 'CPUExecutionProvider'],
+    });
+    expect(opened.provider).toBe('cpu');
+    expect(opened.failures.map((f) => f.provider)).toEqual(['tensorrt', 'coreml', 'nonsense']);
+    expect(opened.failures[1]!.error).toMatch(/not in this onnxruntime-node build/);
+    expect(opened.failures[2]!.error).toMatch(/unknown execution provider 'nonsense'/);
+    expect(unavailableReason('tensorrt', [{ name: 'cpu', bundled: true }], 'linux/arm64')).toMatch(
+      /linux\/arm64 has: cpu.*MASK_EDGE_ONNXRUNTIME/,
+    );
+    expect(PROVIDER_REGISTRY.map((p) => p.name)).toContain('cpu');
+    await opened.session.release();
+  });
+
+  it('reports every failure together when no provider can start (E_BACKEND)', async () => {
+    const err = await codeOf(openOnnxSession(relu, { providers: ['tensorrt', 'cuda'] }));
+    expect(err.code).toBe('E_BACKEND');
+    expect(err.message).toMatch(/tensorrt: .*; cuda: /);
+    expect((err.detail.failures as unknown[]).length).toBe(2);
+  });
+
+  it('applies the thread count and runs with one thread', async () => {
+    const opened = await openOnnxSession(relu, { providers: ['cpu'], threads: 1 });
+    expect(opened.failures).toEqual([]);
+    await opened.session.release();
+  });
+});
+
+describe('bad model files', () => {
+  it('missing file: E_NOT_FOUND with the path', async () => {
+    const missing = join(dir, 'nope.onnx');
+    for (const p of [openOnnxSession(missing), readOnnxMetadata(missing)]) {
+      const err = await codeOf(p);
+      expect(err.code).toBe('E_NOT_FOUND');
+      expect(err.detail.path).toBe(missing);
+    }
+  });
+
+  it('truncated and non-ONNX files: E_MODEL naming the file', async () => {
+    const bytes = meanColourClassifier();
+    const truncated = join(dir, 'truncated.onnx');
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const text = join(dir, 'text.onnx');
+    writeFileSync(text, 'this is not a model, just some text\n'.repeat(20));
+    const empty = join(dir, 'empty.onnx');
+    writeFileSync(empty, '');
+    for (const path of [truncated, text, empty]) {
+      for (const p of [openOnnxSession(path, { providers: ['cpu'] }), readOnnxMetadata(path)]) {
+        const err = await codeOf(p);
+        expect(err.code).toBe('E_MODEL');
+        expect(err.message).toContain(path);
+      }
+    }
+  });
+
+  it('graph input shape contradicting the metadata contract: E_MODEL saying what was expected', async () => {
+    const path = writeModel(dir, 'wrong-shape.onnx', meanColourClassifier({ size: 8, graphSize: 16 }));
+    const err = await codeOf(openOnnxSession(path, { providers: ['cpu'] }));
+    expect(err.code).toBe('E_MODEL');
+    expect(err.message).toMatch(/\[N, 3, 16, 16\].*expects \[N, 3, 8, 8\]/);
+    expect(err.detail.expected).toEqual(['N', 3, 8, 8]);
+  });
+});
+
+describe('readOnnxMetadata', () => {
+  it('decodes metadata_props written by the graph builder', async () => {
+    const path = writeModel(dir, 'meta.onnx', meanColourClassifier({ size: 12, mean: [0.5, 0.4, 0.3] }));
+    const meta = await readOnnxMetadata(path);
+    expect(meta['mask_edge.kind']).toBe('classifier');
+    expect(JSON.parse(meta['mask_edge.input_size']!)).toBe(12);
+    expect(JSON.parse(meta['mask_edge.mean']!)).toEqual([0.5, 0.4, 0.3]);
+    expect(JSON.parse(meta['mask_edge.labels']!)).toEqual(['correct', 'incorrect', 'no_mask']);
+  });
+});
