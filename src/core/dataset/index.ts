@@ -1,0 +1,17 @@
+/** Labelled face datasets: readers (ImageFolder, Pascal VOC, MaskedFace-Net), grouped splits, cached crops. */
+export type { CropCacheKeyParts } from './crop-cache.js';
+export { cropCacheKey } from './crop-cache.js';
+export { hashFile, IMAGE_EXTENSIONS, isImageFile } from './dataset-files.js';
+export { splitFromFolderName } from './imagefolder-reader.js';
+export { type LoadCropsOptions, type LoadCropsResult, loadCrops } from './load-crops.js';
+export { labelForMfnKind, type MfnKind, mfnKindOf } from './maskedface-net-names.js';
+export { type DatasetLayout, detectLayout, readDataset } from './read-dataset.js';
+export {
+  applySplitIds,
+  countBySplitAndLabel,
+  type SplitOptions,
+  splitDataset,
+  splitIds,
+} from './split-dataset.js';
+export * from './types.js';
+export { resolveVocImage } from './voc-reader.js';
