@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import type { RgbImage } from '../../src/core/image-io.js';
 import { Logger } from '../../src/core/logger.js';
-import { MaskClassifier } from '../../src/edge/inference/mask-classifier.js';
+import { type Classification, MaskClassifier } from '../../src/edge/inference/mask-classifier.js';
 import { meanColourClassifier, tempDir, writeModel } from './tiny-models.js';
 
 const quiet = new Logger({ level: 'error', sink: { write: () => {} } });
@@ -47,7 +47,7 @@ describe('MaskClassifier', () => {
     const z = [200, 50, 50].map((v) => (10 * v) / 255);
     const e = z.map((v) => Math.exp(v - Math.max(...z)));
     const p = e.map((v) => v / e.reduce((a, b) => a + b, 0));
-    red!.probs.forEach((v, i) => expect(v).toBeCloseTo(p[i]!, 5));
+    for (const [i, v] of red!.probs.entries()) expect(v).toBeCloseTo(p[i]!, 5);
     expect(red!.score).toBeCloseTo(p[0]!, 5);
     for (const r of [red!, green!, blue!]) expect(r.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
@@ -57,10 +57,12 @@ describe('MaskClassifier', () => {
       solid(8 + i, 8 + 2 * i, [(i * 53) % 256, (i * 97) % 256, (i * 31) % 256], 40, i + 1),
     );
     const batched = await clf.classifyCrops(crops);
-    const single = [];
+    const single: Classification[] = [];
     for (const c of crops) single.push(...(await clf.classifyCrops([c])));
     expect(batched.map((r) => r.label)).toEqual(single.map((r) => r.label));
-    batched.forEach((r, i) => r.probs.forEach((v, j) => expect(v).toBeCloseTo(single[i]!.probs[j]!, 6)));
+    for (const [i, r] of batched.entries()) {
+      for (const [j, v] of r.probs.entries()) expect(v).toBeCloseTo(single[i]!.probs[j]!, 6);
+    }
     expect(await clf.classifyCrops([])).toEqual([]);
   });
 
