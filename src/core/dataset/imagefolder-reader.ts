@@ -59,6 +59,15 @@ export async function readImageFolder(
   }
   if (dirs.length > 0) return readLabelFolders(ctx, root, undefined);
   const named = files.filter((f) => isImageFile(f) && mfnKindOf(f) !== undefined);
+  for (const f of files) {
+    if (isImageFile(f) && mfnKindOf(f) === undefined) {
+      problems.push({
+        kind: 'ignored-file',
+        path: join(root, f),
+        message: 'no label folder and no MaskedFace-Net suffix in the name; ignored',
+      });
+    }
+  }
   return readFiles(ctx, root, named, undefined, undefined);
 }
 
