@@ -41,8 +41,10 @@ export function randomiseBatchNorms(model: tf.LayersModel, seed = 1): void {
   let k = seed;
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
-    const values = layer.getWeights().map((w) => {
-      const name = w.name;
+    const current = layer.getWeights();
+    const values = layer.weights.map((variable, i) => {
+      const w = current[i]!;
+      const name = variable.name;
       const n = w.size;
       k += 1;
       if (name.includes('variance'))
