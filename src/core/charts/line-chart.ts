@@ -82,7 +82,7 @@ export function lineChartSvg(options: LineChartOptions): string {
   }
   // x ticks (integers only when the data is on integers, e.g. epochs)
   const integerX = allX.every((v) => Number.isInteger(v));
-  const xStep = Math.max(integerX ? 1 : 0, (xr.ticks[1] ?? xr.max) - (xr.ticks[0] ?? xr.min) || 1);
+  const xStep = integerX ? 1 : (xr.ticks[1] ?? xr.max) - (xr.ticks[0] ?? xr.min) || 1;
   for (const t of xr.ticks) {
     if (t < xMin - 1e-9 || t > xMax + 1e-9 || (integerX && !Number.isInteger(t))) continue;
     const x = sx(t);
