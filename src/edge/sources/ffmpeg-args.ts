@@ -1,0 +1,106 @@
+/**
+ * Pure parts of the ffmpeg source: the command line for an input, the output size from ffmpeg's log, and
+ * splitting the raw RGB byte stream into frames. Tested without running ffmpeg.
+ */
+import type { FfmpegSourceConfig } from '../config/source-config.js';
+
+export type FfmpegInputKind = 'rtsp' | 'http' | 'device' | 'file' | 'other-url';
+
+export function inputKind(url: string): FfmpegInputKind {
+  if (/^rtsps?:\/\//i.test(url)) return 'rtsp';
+  if (/^https?:\/\//i.test(url)) return 'http';
+  if (url.startsWith('/dev/')) return 'device';
+  if (/^file:/i.test(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return 'file';
+  return 'other-url';
+}
+
+/** ffmpeg arguments that decode `config.url` to rgb24 frames on stdout. */
+export function ffmpegArgs(config: FfmpegSourceConfig): string[] {
+  const kind = inputKind(config.url);
+  const timeoutUs = String(Math.round(config.timeoutSeconds * 1_000_000));
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+  switch (kind) {
+    case 'rtsp':
+      args.push('-rtsp_transport', config.rtspTransport, '-timeout', timeoutUs);
+      break;
+    case 'http':
+      args.push('-rw_timeout', timeoutUs);
+      break;
+    case 'device':
+      if (!config.inputFormat) args.push('-f', 'v4l2');
+      break;
+    case 'file':
+      if (config.realtime ?? true) args.push('-re');
+      if (config.loop) args.push('-stream_loop', '-1');
+      break;
+    case 'other-url':
+      break;
+  }
+  if (config.inputFormat) args.push('-f', config.inputFormat);
+  args.push(...config.inputOptions, '-i', config.url, '-an', '-sn', '-dn');
+  if (config.width !== undefined && config.height !== undefined) {
+    args.push('-vf', `scale=${config.width}:${config.height}`);
+  }
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  return args;
+}
+
+/**
+ * The frame size of ffmpeg's rawvideo output, read from its stream summary, e.g.
+ * `  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, progressive), 640x480 [SAR 1:1], ...`.
+ * Only lines after `Output #0` count (the input stream line has the input's size).
+ */
+export class OutputSizeParser {
+  private inOutput = false;
+  size: { width: number; height: number } | undefined;
+
+  /** Feeds one stderr line; returns the size once known. */
+  line(text: string): { width: number; height: number } | undefined {
+    if (this.size) return this.size;
+    if (/^Output #0\b/.test(text.trim())) this.inOutput = true;
+    if (!this.inOutput) return undefined;
+    const m = /Stream #\d+:\d+.*Video: rawvideo\b.*?,\s*(\d+)x(\d+)\b/.exec(text);
+    if (m) this.size = { width: Number(m[1]), height: Number(m[2]) };
+    return this.size;
+  }
+}
+
+/** Cuts a byte stream into fixed-size frames; each frame gets its own buffer (consumers may keep it). */
+export class FrameAssembler {
+  private current: Uint8Array;
+  private filled = 0;
+
+  constructor(readonly frameBytes: number) {
+    if (!(frameBytes > 0)) throw new RangeError('frameBytes must be positive');
+    this.current = new Uint8Array(frameBytes);
+  }
+
+  /** Bytes received towards the next (incomplete) frame. */
+  get pending(): number {
+    return this.filled;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(this.frameBytes - this.filled, chunk.length - offset);
+      this.current.set(chunk.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === this.frameBytes) {
+        frames.push(this.current);
+        this.current = new Uint8Array(this.frameBytes);
+        this.filled = 0;
+      }
+    }
+    return frames;
+  }
+}
+
+/** ffmpeg log lines that mean a frame was damaged or dropped by the decoder. */
+export function isDecodeErrorLine(line: string): boolean {
+  return /error while decoding|corrupt (input|frame|packet|decoded frame)|concealing \d+ .*errors/i.test(
+    line,
+  );
+}
