@@ -1,5 +1,27 @@
-import type { Command } from 'commander';
-import { notYetAvailable } from '../main.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
+
+export interface EvalOptions {
+  model?: string;
+  detector?: string;
+  data?: string[];
+  json?: boolean;
+  pipeline?: boolean;
+  split?: 'train' | 'val' | 'test';
+  splitFile?: string;
+  minFace?: number;
+  annotate?: string;
+  providers?: string[];
+  threads?: number;
+  batch?: number;
+  limit?: number;
+  minScore?: number;
+}
+
+function parseSplit(value: string): 'train' | 'val' | 'test' {
+  if (value === 'train' || value === 'val' || value === 'test') return value;
+  throw new InvalidArgumentError(`--split must be train, val or test, got '${value}'`);
+}
 
 export function registerEval(program: Command): void {
   program
@@ -8,7 +30,40 @@ export function registerEval(program: Command): void {
       'accuracy of an ONNX classifier on a dataset, or of the whole device pipeline with --pipeline',
     )
     .option('--model <file>', 'ONNX mask classifier (default: the bundled model)')
-    .option('--data <dir>', 'dataset folder (ImageFolder or Pascal VOC)')
+    .option('--data <dir>', 'dataset folder (ImageFolder, MaskedFace-Net or Pascal VOC); repeatable', collect)
     .option('--json', 'print exactly one JSON object on stdout')
-    .action(async () => notYetAvailable('eval'));
+    .option(
+      '--split <name>',
+      'only this split (train, val, test): preset folders, or --split-file',
+      parseSplit,
+    )
+    .option(
+      '--split-file <file>',
+      "a training run's split.json (or the run folder): evaluate its held-out split",
+    )
+    .option('--pipeline', 'full photos through detector + classifier (needs a Pascal VOC --data)')
+    .option('--detector <file>', 'ONNX face detector for --pipeline (default: the bundled model)')
+    .option(
+      '--min-face <px>',
+      '--pipeline: leave out annotated faces smaller than this',
+      parseInteger('--min-face', 0),
+    )
+    .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
+    .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))
+    .option(
+      '--providers <list>',
+      'execution providers in priority order (default tensorrt,cuda,cpu)',
+      commaList,
+    )
+    .option('--threads <n>', 'onnxruntime intra-op threads', parseInteger('--threads', 1, 256))
+    .option('--batch <n>', 'classifier batch size', parseInteger('--batch', 1, 4096), 64)
+    .option(
+      '--limit <n>',
+      'evaluate only the first N photos/samples (quick checks)',
+      parseInteger('--limit', 1),
+    )
+    .action(async (opts: EvalOptions) => {
+      const { run } = await import('../../edge/eval/eval-command.js');
+      await run(opts);
+    });
 }

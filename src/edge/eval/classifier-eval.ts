@@ -1,0 +1,64 @@
+/**
+ * Classifier accuracy on labelled faces: crops loaded in chunks (bounded memory), classified in batches with the
+ * ONNX classifier, scored with the shared computeClassMetrics (the `eval --json` shape).
+ */
+import { type DataProblem, type FaceSample, loadCrops } from '../../core/dataset/index.js';
+import { MaskEdgeError } from '../../core/errors.js';
+import { LABELS, type Label, labelIndex } from '../../core/labels.js';
+import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
+import type { MaskClassifier } from '../inference/mask-classifier.js';
+
+export interface ClassifierPrediction {
+  id: string;
+  truth: Label;
+  pred: Label;
+  score: number;
+}
+
+export interface ClassifierEvalResult {
+  metrics: ClassMetrics;
+  predictions: ClassifierPrediction[];
+  problems: DataProblem[];
+}
+
+export interface ClassifierEvalOptions {
+  batch?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function evaluateClassifier(
+  classifier: MaskClassifier,
+  samples: readonly FaceSample[],
+  options: ClassifierEvalOptions = {},
+): Promise<ClassifierEvalResult> {
+  const batch = options.batch ?? 64;
+  const chunk = Math.max(batch, 256);
+  const predictions: ClassifierPrediction[] = [];
+  const problems: DataProblem[] = [];
+  for (let start = 0; start < samples.length; start += chunk) {
+    const part = samples.slice(start, start + chunk);
+    const loaded = await loadCrops(part, { size: classifier.inputSize, margin: classifier.margin });
+    problems.push(...loaded.problems);
+    const present = part.filter((s) => loaded.crops.has(s.id));
+    for (let b = 0; b < present.length; b += batch) {
+      const group = present.slice(b, b + batch);
+      const results = await classifier.classifyCrops(group.map((s) => loaded.crops.get(s.id)!));
+      group.forEach((s, i) => {
+        const r = results[i]!;
+        predictions.push({ id: s.id, truth: s.label, pred: r.label, score: r.score });
+      });
+    }
+    options.onProgress?.(Math.min(start + chunk, samples.length), samples.length);
+  }
+  if (predictions.length === 0) {
+    throw new MaskEdgeError('E_DATA', 'no face could be loaded for evaluation', {
+      detail: { samples: samples.length, problems: problems.slice(0, 5) },
+    });
+  }
+  const metrics = computeClassMetrics(
+    predictions.map((p) => labelIndex(p.truth)),
+    predictions.map((p) => labelIndex(p.pred)),
+    LABELS,
+  );
+  return { metrics, predictions, problems };
+}

@@ -1,0 +1,114 @@
+/**
+ * `mask-edge eval`: classifier accuracy on a dataset, or with --pipeline the whole device pipeline on annotated
+ * photos. --json prints exactly one JSON object on stdout; progress and logs go to stderr.
+ */
+import { join } from 'node:path';
+import { readDataset, type Split } from '../../core/dataset/index.js';
+import { MaskEdgeError } from '../../core/errors.js';
+import { MODELS_DIR } from '../../core/package-paths.js';
+import { ProgressReporter } from '../../core/progress.js';
+import { FaceDetector } from '../inference/face-detector.js';
+import { MaskClassifier } from '../inference/mask-classifier.js';
+import { evaluateClassifier } from './classifier-eval.js';
+import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
+import { evaluatePipeline } from './pipeline-eval.js';
+import { selectSamples } from './sample-selection.js';
+
+/** Options as commander parses them (declared in src/cli/commands/eval.ts). */
+export interface EvalOptions {
+  model?: string;
+  detector?: string;
+  data?: string[];
+  json?: boolean;
+  pipeline?: boolean;
+  split?: Split;
+  splitFile?: string;
+  minFace?: number;
+  annotate?: string;
+  minScore?: number;
+  providers?: string[];
+  threads?: number;
+  batch?: number;
+  limit?: number;
+}
+
+export const DEFAULT_CLASSIFIER = join(MODELS_DIR, 'mask-classifier.int8.onnx');
+export const DEFAULT_DETECTOR = join(MODELS_DIR, 'face-detector.onnx');
+
+function progress(label: string): ProgressReporter {
+  return new ProgressReporter({ total: 1, label, sink: process.stderr });
+}
+
+export async function run(opts: EvalOptions): Promise<void> {
+  if (!opts.data || opts.data.length === 0) {
+    throw new MaskEdgeError('E_USAGE', 'eval needs --data DIR', { detail: { option: '--data' } });
+  }
+  const modelPath = opts.model ?? DEFAULT_CLASSIFIER;
+  const session = { providers: opts.providers, threads: opts.threads };
+  const { samples: all, problems } = await readDataset(opts.data);
+  const selection = await selectSamples(all, { split: opts.split, splitFile: opts.splitFile });
+  let samples = selection.samples;
+  if (opts.limit) {
+    if (opts.pipeline) {
+      const photos = [...new Set(samples.map((s) => s.path))].slice(0, opts.limit);
+      const keep = new Set(photos);
+      samples = samples.filter((s) => keep.has(s.path));
+    } else {
+      samples = samples.slice(0, opts.limit);
+    }
+  }
+  process.stderr.write(
+    `eval: ${selection.note}; using ${samples.length}${problems.length ? `; ${problems.length} data problems` : ''}\n`,
+  );
+
+  const classifier = await MaskClassifier.open(modelPath, session);
+  try {
+    const model = {
+      path: modelPath,
+      name: classifier.spec.modelName,
+      version: classifier.spec.modelVersion,
+      precision: classifier.spec.precision,
+      provider: classifier.provider,
+    };
+    if (!opts.pipeline) {
+      const bar = progress('classify');
+      const result = await evaluateClassifier(classifier, samples, {
+        batch: opts.batch,
+        onProgress: (done, total) => {
+          bar.setTotal(total);
+          bar.update(done);
+        },
+      });
+      bar.finish();
+      const out = { ...result.metrics, model, skipped: result.problems.length };
+      process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatClassifierReport(out));
+      return;
+    }
+    const detectorPath = opts.detector ?? DEFAULT_DETECTOR;
+    const detector = await FaceDetector.open(detectorPath, session);
+    try {
+      const bar = progress('detect+classify');
+      const metrics = await evaluatePipeline(detector, classifier, samples, {
+        minFace: opts.minFace,
+        minScore: opts.minScore,
+        annotateDir: opts.annotate,
+        onProgress: (done, total) => {
+          bar.setTotal(total);
+          bar.update(done);
+        },
+      });
+      bar.finish();
+      const out = {
+        ...metrics,
+        problems: metrics.problems.length,
+        model,
+        detector: { path: detectorPath, provider: detector.provider },
+      };
+      process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatPipelineReport(out));
+    } finally {
+      await detector.close();
+    }
+  } finally {
+    await classifier.close();
+  }
+}

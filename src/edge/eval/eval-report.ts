@@ -1,0 +1,54 @@
+/** Readable text for `mask-edge eval` without --json. */
+import type { ClassMetrics } from '../../core/metrics.js';
+import type { PipelineMetrics } from './pipeline-eval.js';
+
+const pct = (v: number | null | undefined): string =>
+  v === null || v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`;
+
+export function formatClassifierReport(
+  m: ClassMetrics & { model: { path: string; provider: string } },
+): string {
+  const lines = [
+    `model ${m.model.path} (${m.model.provider})`,
+    `samples ${m.samples}   accuracy ${pct(m.accuracy)}   balanced accuracy ${pct(m.balancedAccuracy)}`,
+    '',
+    `${'label'.padEnd(10)} precision  recall  support`,
+    ...m.labels.map((l) => {
+      const p = m.perLabel[l]!;
+      return `${l.padEnd(10)} ${pct(p.precision).padStart(9)} ${pct(p.recall).padStart(7)} ${String(p.support).padStart(8)}`;
+    }),
+    '',
+    `confusion (rows truth, columns prediction): ${m.labels.join(', ')}`,
+    ...m.confusion.map(
+      (row, i) => `${m.labels[i]!.padEnd(10)} ${row.map((v) => String(v).padStart(6)).join('')}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatPipelineReport(
+  m: Omit<PipelineMetrics, 'problems'> & {
+    model: { path: string };
+    detector: { path: string; provider: string };
+  },
+): string {
+  const lines = [
+    `detector ${m.detector.path} (${m.detector.provider}), classifier ${m.model.path}`,
+    `photos ${m.photos}   faces ${m.faces}${m.ignoredFaces ? ` (+${m.ignoredFaces} under ${m.minFace}px left out)` : ''}   detector threshold ${m.minScore}`,
+    `detection recall ${pct(m.recall)} (${m.detected}/${m.faces})   precision ${pct(m.precision)}   false positives ${m.falsePositives}`,
+    `end-to-end accuracy on matched faces ${pct(m.endToEndAccuracy)}   balanced ${pct(m.endToEndBalancedAccuracy)}`,
+    `mAP@0.5 ${pct(m.mAP50)}   AP: ${Object.entries(m.ap50)
+      .map(([l, v]) => `${l} ${pct(v).trim()}`)
+      .join(', ')}`,
+    '',
+    'recall by face size (shorter side, px):',
+    ...Object.entries(m.recallBySize).map(
+      ([k, b]) => `  ${k.padEnd(7)} ${pct(b.recall)} (${b.detected}/${b.faces})`,
+    ),
+    'recall by label:',
+    ...Object.entries(m.recallByLabel).map(
+      ([k, b]) => `  ${k.padEnd(9)} ${pct(b.recall)} (${b.detected}/${b.faces})`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,143 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { meanColourClassifier, tempDir, writeModel } from '../inference/tiny-models.js';
+
+const RED: [number, number, number] = [220, 30, 30];
+const GREEN: [number, number, number] = [30, 220, 30];
+const BLUE: [number, number, number] = [30, 30, 220];
+
+/** Folder label -> colours of its images; the mean-colour model predicts red=correct, green=incorrect, blue=no_mask. */
+const LAYOUT: Record<string, [number, number, number][]> = {
+  correct: [RED, RED, RED, RED, BLUE], // one correct face "looks" no_mask
+  incorrect: [GREEN, GREEN, RED], // one incorrect face "looks" correct
+  no_mask: [BLUE, BLUE, BLUE],
+};
+
+async function writeImageFolder(root: string, split?: string): Promise<void> {
+  for (const [label, colours] of Object.entries(LAYOUT)) {
+    const dir = split ? join(root, split, label) : join(root, label);
+    mkdirSync(dir, { recursive: true });
+    for (const [i, [r, g, b]] of colours.entries()) {
+      // Different sizes and a little texture so files differ (no duplicate groups).
+      const size = 40 + i * 4;
+      const png = await sharp({ create: { width: size, height: size, channels: 3, background: { r, g, b } } })
+        .png()
+        .toBuffer();
+      writeFileSync(join(dir, `${label}-${i}.png`), png);
+    }
+  }
+}
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  try {
+    const code = await main(['node', 'mask-edge', ...args]);
+    return { code, stdout };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('mask-edge eval (classifier)', () => {
+  const dir = tempDir('mask-edge-eval-');
+  const data = join(dir, 'data');
+  const model = writeModel(dir, 'mean.onnx', meanColourClassifier({ size: 16 }));
+  beforeAll(async () => {
+    await writeImageFolder(data);
+    await writeImageFolder(join(dir, 'splitdata'), 'test');
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('--json prints exactly one JSON object with the metrics of the planted predictions', async () => {
+    const { code, stdout } = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--json',
+      '--providers',
+      'cpu',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(stdout);
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(['samples', 'accuracy', 'balancedAccuracy', 'perLabel', 'confusion', 'labels']),
+    );
+    expect(out.labels).toEqual(['correct', 'incorrect', 'no_mask']);
+    expect(out.samples).toBe(11);
+    expect(out.confusion).toEqual([
+      [4, 0, 1],
+      [1, 2, 0],
+      [0, 0, 3],
+    ]);
+    expect(out.accuracy).toBeCloseTo(9 / 11, 10);
+    expect(out.balancedAccuracy).toBeCloseTo((4 / 5 + 2 / 3 + 1) / 3, 10);
+    expect(out.perLabel.correct).toEqual({ precision: 4 / 5, recall: 4 / 5, support: 5 });
+    expect(out.perLabel.incorrect.precision).toBe(1);
+    expect(out.perLabel.no_mask).toEqual({ precision: 3 / 4, recall: 1, support: 3 });
+    expect(out.model.provider).toBe('cpu');
+  });
+
+  it('without --json prints a readable report', async () => {
+    const { code, stdout } = await runCli(['eval', '--model', model, '--data', data, '--providers', 'cpu']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/accuracy\s+81\.8%/);
+    expect(stdout).toMatch(/confusion/);
+  });
+
+  it('--split-file evaluates only the listed held-out ids; --split uses preset split folders', async () => {
+    const { readDataset } = await import('../../src/core/dataset/index.js');
+    const { samples } = await readDataset([data]);
+    const test = samples.filter((s) => s.label === 'no_mask' || s.path.endsWith('correct-4.png'));
+    const runDir = join(dir, 'run');
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(
+      join(runDir, 'split.json'),
+      JSON.stringify({ train: [], val: [], test: test.map((s) => s.id) }),
+    );
+    const held = JSON.parse(
+      (await runCli(['eval', '--model', model, '--data', data, '--split-file', runDir, '--json'])).stdout,
+    );
+    expect(held.samples).toBe(4);
+    expect(held.confusion[0]).toEqual([0, 0, 1]);
+    const preset = JSON.parse(
+      (
+        await runCli([
+          'eval',
+          '--model',
+          model,
+          '--data',
+          join(dir, 'splitdata'),
+          '--split',
+          'test',
+          '--json',
+        ])
+      ).stdout,
+    );
+    expect(preset.samples).toBe(11);
+  });
+
+  it('bad inputs exit non-zero with coded errors', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect((await runCli(['eval', '--model', join(dir, 'missing.onnx'), '--data', data])).code).toBe(4);
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, 'not a model');
+    expect((await runCli(['eval', '--model', junk, '--data', data])).code).toBe(6);
+    expect((await runCli(['eval', '--model', model, '--data', join(dir, 'nope')])).code).toBe(4);
+    expect((await runCli(['eval', '--model', model])).code).toBe(2);
+    expect((await runCli(['eval', '--model', model, '--data', data, '--split', 'test'])).code).toBe(5);
+    const messages = stderr.mock.calls.map((c) => String(c[0])).join('');
+    stderr.mockRestore();
+    expect(messages).toContain(junk);
+    expect(messages).toContain('missing.onnx');
+  });
+});
