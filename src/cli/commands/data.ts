@@ -1,6 +1,13 @@
-import type { Command } from 'commander';
-import { notYetAvailable } from '../main.js';
-import { collect, parseInteger } from './option-parsers.js';
+import { type Command, Option } from 'commander';
+import { collect, parseInteger, parseNumber } from './option-parsers.js';
+
+const noseMouthOption = () =>
+  new Option(
+    '--mfn-nose-mouth <label>',
+    "label for MaskedFace-Net '_Mask_Nose_Mouth' (chin uncovered) images: incorrect, correct or skip",
+  )
+    .choices(['incorrect', 'correct', 'skip'])
+    .default('incorrect');
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('inspect and prepare labelled face datasets');
@@ -16,14 +23,59 @@ export function registerData(program: Command): void {
       parseInteger('--min-face', 1),
       24,
     )
+    .option(
+      '--seed <n>',
+      'seed of the 70/15/15 split shown for folders without preset splits',
+      parseInteger('--seed', 0),
+      42,
+    )
+    .option(
+      '--no-decode',
+      'skip decoding every photo (faster; unreadable or truncated files then go unnoticed)',
+    )
+    .addOption(noseMouthOption())
     .option('--json', 'print one JSON object instead of a table')
-    .action(async () => notYetAvailable('data inspect'));
+    .action(
+      async (
+        dirs: string[],
+        opts: { minFace: number; seed: number; decode: boolean; json?: boolean; mfnNoseMouth: string },
+      ) => {
+        const { run } = await import('../../train/data/data-inspect-command.js');
+        await run({
+          dirs,
+          minFace: opts.minFace,
+          seed: opts.seed,
+          decode: opts.decode,
+          json: opts.json === true,
+          mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip',
+        });
+      },
+    );
   data
     .command('prepare')
     .description('write a resized ImageFolder with train/ val/ test/ splits')
     .requiredOption('--data <dir>', 'source dataset folder; repeatable', collect)
     .requiredOption('--out <dir>', 'output folder (created; must be empty or absent)')
     .option('--size <px>', 'output square size in pixels', parseInteger('--size', 8, 1024), 128)
+    .option(
+      '--margin <f>',
+      'context around each face box, as a fraction of its size per side',
+      parseNumber('--margin', 0, 2),
+      0.15,
+    )
     .option('--seed <n>', 'split seed', parseInteger('--seed', 0), 42)
-    .action(async () => notYetAvailable('data prepare'));
+    .addOption(noseMouthOption())
+    .action(
+      async (opts: {
+        data: string[];
+        out: string;
+        size: number;
+        margin: number;
+        seed: number;
+        mfnNoseMouth: string;
+      }) => {
+        const { run } = await import('../../train/data/data-prepare-command.js');
+        await run({ ...opts, mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip' });
+      },
+    );
 }
