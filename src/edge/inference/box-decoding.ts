@@ -1,0 +1,54 @@
+/**
+ * SSD anchor generation and box decoding (centre-size coding, Liu et al. 2016, TF Object Detection API
+ * conventions): an anchor is (cy, cx, h, w) in [0, 1] input coordinates; an encoding (ty, tx, th, tw) decodes
+ * to cy' = ty / sy * h + cy, cx' = tx / sx * w + cx, h' = exp(th / sh) * h, w' = exp(tw / sw) * w.
+ */
+import type { AnchorLayer } from './detector-contract.js';
+
+/** Anchors as a flat Float32Array of (cy, cx, h, w) rows, normalised by the input size, in the graph's order. */
+export function generateAnchors(layers: readonly AnchorLayer[], inputSize: number): Float32Array {
+  const count = layers.reduce((n, l) => n + l.featureMap[0] * l.featureMap[1] * l.boxes.length, 0);
+  const out = new Float32Array(count * 4);
+  let k = 0;
+  for (const layer of layers) {
+    const [rows, cols] = layer.featureMap;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        for (const [h, w] of layer.boxes) {
+          out[k++] = ((y + 0.5) * layer.stride) / inputSize;
+          out[k++] = ((x + 0.5) * layer.stride) / inputSize;
+          out[k++] = h / inputSize;
+          out[k++] = w / inputSize;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A box in normalised input coordinates (corners). */
+export interface NormalisedBox {
+  ymin: number;
+  xmin: number;
+  ymax: number;
+  xmax: number;
+}
+
+/** Decodes the encoding of anchor `index`. */
+export function decodeBox(
+  encodings: Float32Array,
+  anchors: Float32Array,
+  index: number,
+  scale: readonly [number, number, number, number],
+): NormalisedBox {
+  const o = index * 4;
+  const cy = anchors[o] ?? 0;
+  const cx = anchors[o + 1] ?? 0;
+  const ah = anchors[o + 2] ?? 0;
+  const aw = anchors[o + 3] ?? 0;
+  const y = ((encodings[o] ?? 0) / scale[0]) * ah + cy;
+  const x = ((encodings[o + 1] ?? 0) / scale[1]) * aw + cx;
+  const h = Math.exp((encodings[o + 2] ?? 0) / scale[2]) * ah;
+  const w = Math.exp((encodings[o + 3] ?? 0) / scale[3]) * aw;
+  return { ymin: y - h / 2, xmin: x - w / 2, ymax: y + h / 2, xmax: x + w / 2 };
+}

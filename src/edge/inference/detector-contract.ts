@@ -1,0 +1,97 @@
+/**
+ * What a face-detector ONNX file promises in its metadata_props (written by src/export/detector): input
+ * tensor and normalisation, letterboxing, anchors and box coding, default thresholds. Parsed strictly so a
+ * model with a missing or malformed entry is refused with the key and file named.
+ */
+import { z } from 'zod';
+import { MaskEdgeError } from '../../core/errors.js';
+
+const json = (key: string) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${key} is not JSON` });
+      return z.NEVER;
+    }
+  });
+
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const anchorLayer = z.object({
+  featureMap: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  stride: z.number().positive(),
+  boxes: z.array(z.tuple([z.number().positive(), z.number().positive()])).min(1),
+});
+
+const schema = z.object({
+  'mask_edge.kind': z.literal('detector'),
+  'mask_edge.input_name': z.string().min(1),
+  'mask_edge.layout': z.literal('NCHW'),
+  'mask_edge.input_size': json('input_size').pipe(z.number().int().positive()),
+  'mask_edge.color_order': z.enum(['RGB', 'BGR']),
+  'mask_edge.scale': z.enum(['1/255', '1']),
+  'mask_edge.mean': json('mean').pipe(triple),
+  'mask_edge.std': json('std').pipe(triple),
+  'mask_edge.letterbox': json('letterbox').pipe(
+    z.object({ align: z.literal('top-left'), fill: z.number().int().min(0).max(255) }),
+  ),
+  'mask_edge.outputs': json('outputs').pipe(z.object({ boxes: z.string(), scores: z.string() })),
+  'mask_edge.score_kind': z.literal('sigmoid'),
+  'mask_edge.anchors': json('anchors').pipe(z.array(anchorLayer).min(1)),
+  'mask_edge.box_coding': json('box_coding').pipe(
+    z.object({
+      kind: z.literal('ssd-center-size'),
+      order: z.tuple([z.literal('y'), z.literal('x'), z.literal('h'), z.literal('w')]),
+      scale: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+    }),
+  ),
+  'mask_edge.defaults': json('defaults').pipe(
+    z.object({
+      minScore: z.number().min(0).max(1),
+      iou: z.number().min(0).max(1),
+      maxFaces: z.number().int().positive(),
+    }),
+  ),
+});
+
+export type AnchorLayer = z.infer<typeof anchorLayer>;
+
+export interface DetectorContract {
+  inputName: string;
+  inputSize: number;
+  colorOrder: 'RGB' | 'BGR';
+  scale: boolean;
+  mean: [number, number, number];
+  std: [number, number, number];
+  fill: number;
+  boxesOutput: string;
+  scoresOutput: string;
+  anchors: AnchorLayer[];
+  boxScale: [number, number, number, number];
+  defaults: { minScore: number; iou: number; maxFaces: number };
+}
+
+export function parseDetectorContract(metadata: Record<string, string>, path: string): DetectorContract {
+  const parsed = schema.safeParse(metadata);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(metadata)'}: ${i.message}`);
+    throw new MaskEdgeError('E_MODEL', `${path} is not a mask-edge face detector: ${problems.join('; ')}`, {
+      detail: { path, problems, expected: "metadata mask_edge.kind='detector' with anchors and box coding" },
+    });
+  }
+  const m = parsed.data;
+  return {
+    inputName: m['mask_edge.input_name'],
+    inputSize: m['mask_edge.input_size'],
+    colorOrder: m['mask_edge.color_order'],
+    scale: m['mask_edge.scale'] === '1/255',
+    mean: m['mask_edge.mean'],
+    std: m['mask_edge.std'],
+    fill: m['mask_edge.letterbox'].fill,
+    boxesOutput: m['mask_edge.outputs'].boxes,
+    scoresOutput: m['mask_edge.outputs'].scores,
+    anchors: m['mask_edge.anchors'],
+    boxScale: m['mask_edge.box_coding'].scale,
+    defaults: m['mask_edge.defaults'],
+  };
+}

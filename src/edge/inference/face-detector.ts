@@ -1,0 +1,134 @@
+/**
+ * Face detector on ONNX Runtime: letterbox the frame, run the SSD graph, decode boxes against the anchors
+ * described in the model's metadata, threshold, non-maximum suppression, boxes back in frame pixels.
+ * Everything model-specific comes from metadata_props (see detector-contract.ts).
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import { MaskEdgeError } from '../../core/errors.js';
+import type { Box, RgbImage } from '../../core/image-io.js';
+import type { OrtModule } from '../../core/onnx-runtime-module.js';
+import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
+import { decodeBox, generateAnchors, type NormalisedBox } from './box-decoding.js';
+import { type DetectorContract, parseDetectorContract } from './detector-contract.js';
+import { letterbox } from './detector-input.js';
+import { type Corners, nonMaxSuppression } from './non-max-suppression.js';
+
+export interface FaceDetection {
+  box: Box;
+  score: number;
+}
+
+export interface DetectOptions {
+  /** Keep detections scoring above this (default: the model's metadata default). */
+  minScore?: number;
+  /** NMS: drop a box overlapping a better one by more than this IoU (default: the model's). */
+  iou?: number;
+  maxFaces?: number;
+}
+
+export type FaceDetectorOptions = OpenSessionOptions;
+
+export class FaceDetector {
+  private constructor(
+    readonly path: string,
+    private readonly session: InferenceSession,
+    private readonly runtime: OrtModule,
+    readonly provider: string,
+    readonly contract: DetectorContract,
+    private readonly anchors: Float32Array,
+  ) {}
+
+  static async open(path: string, options: FaceDetectorOptions = {}): Promise<FaceDetector> {
+    const opened = await openOnnxSession(path, options);
+    let contract: DetectorContract;
+    try {
+      contract = parseDetectorContract(opened.metadata, path);
+      for (const name of [contract.boxesOutput, contract.scoresOutput]) {
+        if (!opened.session.outputNames.includes(name)) {
+          throw new MaskEdgeError('E_MODEL', `${path}: metadata names output '${name}' the graph lacks`, {
+            detail: { path, expected: name, actual: [...opened.session.outputNames] },
+          });
+        }
+      }
+    } catch (err) {
+      await opened.session.release();
+      throw err;
+    }
+    const anchors = generateAnchors(contract.anchors, contract.inputSize);
+    return new FaceDetector(path, opened.session, opened.runtime, opened.provider, contract, anchors);
+  }
+
+  get inputSize(): number {
+    return this.contract.inputSize;
+  }
+
+  /** Raw network output for one frame: per-anchor encodings and scores, plus the letterbox scaling. */
+  async infer(
+    frame: RgbImage,
+  ): Promise<{ encodings: Float32Array; scores: Float32Array; scaleX: number; scaleY: number }> {
+    const size = this.contract.inputSize;
+    const input = await letterbox(frame, this.contract);
+    const tensor = new this.runtime.Tensor('float32', input.tensor, [1, 3, size, size]);
+    const out = await this.session.run({ [this.contract.inputName]: tensor });
+    const encodings = out[this.contract.boxesOutput]?.data as Float32Array | undefined;
+    const scores = out[this.contract.scoresOutput]?.data as Float32Array | undefined;
+    const anchorCount = this.anchors.length / 4;
+    if (!encodings || !scores || encodings.length !== anchorCount * 4 || scores.length !== anchorCount) {
+      throw new MaskEdgeError(
+        'E_MODEL',
+        `${this.path}: outputs do not match the ${anchorCount} anchors in its metadata`,
+        {
+          detail: {
+            path: this.path,
+            anchors: anchorCount,
+            encodings: encodings?.length,
+            scores: scores?.length,
+          },
+        },
+      );
+    }
+    return { encodings, scores, scaleX: input.scaleX, scaleY: input.scaleY };
+  }
+
+  async detect(frame: RgbImage, options: DetectOptions = {}): Promise<FaceDetection[]> {
+    const { minScore, iou, maxFaces } = { ...this.contract.defaults, ...stripUndefined(options) };
+    const { encodings, scores, scaleX, scaleY } = await this.infer(frame);
+    const candidates: NormalisedBox[] = [];
+    const candidateScores: number[] = [];
+    for (let i = 0; i < scores.length; i++) {
+      const score = scores[i] ?? 0;
+      if (score <= minScore) continue;
+      candidates.push(decodeBox(encodings, this.anchors, i, this.contract.boxScale));
+      candidateScores.push(score);
+    }
+    const corners: Corners[] = candidates.map((b) => ({ x0: b.xmin, y0: b.ymin, x1: b.xmax, y1: b.ymax }));
+    const kept = nonMaxSuppression(corners, candidateScores, iou, maxFaces);
+    const size = this.contract.inputSize;
+    const detections: FaceDetection[] = [];
+    for (const k of kept) {
+      const b = candidates[k] as NormalisedBox;
+      const x0 = clamp(b.xmin * size * scaleX, frame.width);
+      const y0 = clamp(b.ymin * size * scaleY, frame.height);
+      const x1 = clamp(b.xmax * size * scaleX, frame.width);
+      const y1 = clamp(b.ymax * size * scaleY, frame.height);
+      if (x1 - x0 < 1 || y1 - y0 < 1) continue;
+      detections.push({
+        box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+        score: candidateScores[k] ?? 0,
+      });
+    }
+    return detections;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function clamp(v: number, max: number): number {
+  return Math.min(max, Math.max(0, v));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

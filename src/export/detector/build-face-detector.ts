@@ -1,0 +1,103 @@
+/**
+ * Builds `face-detector.onnx` from the SSD MobileNet v1 weights shipped in @vladmandic/face-api, with the
+ * metadata the runtime decoder reads (src/edge/inference/face-detector.ts): input contract, normalisation,
+ * letterboxing, anchor generation parameters, box coding and default thresholds.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { MaskEdgeError } from '../../core/errors.js';
+import { packageDir } from '../../core/package-paths.js';
+import {
+  buildSsdMobilenetGraph,
+  SSD_BOXES_OUTPUT,
+  SSD_INPUT_NAME,
+  SSD_SCORES_OUTPUT,
+  SSD_TRAINING_SIZE,
+} from './ssd-mobilenet-graph.js';
+import { readTfjsWeights } from './tfjs-weights.js';
+
+export const SSD_MANIFEST = 'ssd_mobilenetv1_model-weights_manifest.json';
+
+/** Runtime defaults written into the model (score threshold, NMS IoU, max faces). */
+export interface DetectorDefaults {
+  minScore: number;
+  iou: number;
+  maxFaces: number;
+}
+
+export interface BuildFaceDetectorOptions {
+  /** Output .onnx path. */
+  out: string;
+  /** Square network input in pixels (multiple of 32; 512 = as trained). */
+  inputSize?: number;
+  /** Folder holding the tfjs weights manifest (default: @vladmandic/face-api's model/). */
+  weightsDir?: string;
+  defaults?: Partial<DetectorDefaults>;
+}
+
+export interface BuiltFaceDetector {
+  path: string;
+  bytes: number;
+  inputSize: number;
+  anchors: number;
+  metadata: Record<string, string>;
+}
+
+/** face-api's own settings for this model (minConfidence 0.5, NMS IoU 0.5, 100 results). */
+export const FACE_API_DEFAULTS: DetectorDefaults = { minScore: 0.5, iou: 0.5, maxFaces: 100 };
+
+export function faceApiModelDir(): string {
+  return join(packageDir('@vladmandic/face-api'), 'model');
+}
+
+export async function buildFaceDetector(options: BuildFaceDetectorOptions): Promise<BuiltFaceDetector> {
+  const inputSize = options.inputSize ?? SSD_TRAINING_SIZE;
+  if (!Number.isInteger(inputSize) || inputSize < 128 || inputSize % 32 !== 0) {
+    throw new MaskEdgeError(
+      'E_USAGE',
+      `detector input size must be a multiple of 32, at least 128: ${inputSize}`,
+      {
+        detail: { inputSize },
+      },
+    );
+  }
+  const weightsDir = options.weightsDir ?? faceApiModelDir();
+  const weights = await readTfjsWeights(join(weightsDir, SSD_MANIFEST));
+  const { graph, anchors } = buildSsdMobilenetGraph(weights, inputSize);
+  const defaults = { ...FACE_API_DEFAULTS, ...options.defaults };
+  const meta: Record<string, string | number | object> = {
+    'mask_edge.kind': 'detector',
+    'mask_edge.model_name': 'ssd-mobilenet-v1-face',
+    'mask_edge.model_version': '1',
+    'mask_edge.source': '@vladmandic/face-api model/ssd_mobilenetv1_model (MIT)',
+    'mask_edge.input_name': SSD_INPUT_NAME,
+    'mask_edge.layout': 'NCHW',
+    'mask_edge.input_size': inputSize,
+    'mask_edge.color_order': 'RGB',
+    // x / 127.5 - 1 written as (x/255 - 0.5) / 0.5
+    'mask_edge.scale': '1/255',
+    'mask_edge.mean': [0.5, 0.5, 0.5],
+    'mask_edge.std': [0.5, 0.5, 0.5],
+    // The frame is scaled to fit, placed top-left, the rest filled with black (pixel value 0).
+    'mask_edge.letterbox': { align: 'top-left', fill: 0 },
+    'mask_edge.outputs': { boxes: SSD_BOXES_OUTPUT, scores: SSD_SCORES_OUTPUT },
+    'mask_edge.score_kind': 'sigmoid',
+    // Anchors: per layer, a featureMap grid of cells `stride` input pixels apart (centres at (i + 0.5) * stride),
+    // rows ordered (y, x, anchor); anchor sizes [h, w] in input pixels.
+    'mask_edge.anchors': anchors,
+    'mask_edge.box_coding': { kind: 'ssd-center-size', order: ['y', 'x', 'h', 'w'], scale: [10, 10, 5, 5] },
+    'mask_edge.defaults': defaults,
+  };
+  for (const [key, value] of Object.entries(meta)) graph.setMetadata(key, value);
+  const bytes = graph.serialize({ docString: 'SSD MobileNet v1 face detector converted by mask-edge' });
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, bytes);
+  const count = anchors.reduce((n, a) => n + a.featureMap[0] * a.featureMap[1] * a.boxes.length, 0);
+  return {
+    path: options.out,
+    bytes: bytes.length,
+    inputSize,
+    anchors: count,
+    metadata: Object.fromEntries(graph.metadata),
+  };
+}
