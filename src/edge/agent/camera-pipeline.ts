@@ -1,0 +1,334 @@
+/**
+ * One camera's pipeline: source -> face detector -> mask classifier (all faces of a frame in one batch) ->
+ * tracker -> event sink. One frame is processed at a time; a frame arriving while busy waits in a single
+ * slot and replaces (drops, counted) any frame already waiting there, so memory never grows and the
+ * newest frame is always the next one processed. Nothing that goes wrong with one frame stops the camera.
+ */
+import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js';
+import { type Box, cropRgb, encodeImage, expandBox, type RgbImage } from '../../core/image-io.js';
+import type { Logger } from '../../core/logger.js';
+import type { DetectionConfig, SnapshotsConfig, TrackingConfig } from '../config/pipeline-config.js';
+import type { EventDraft, EventSink, MaskEvent, SourceStatus } from '../events/event-types.js';
+import type { Classification } from '../inference/mask-classifier.js';
+import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
+import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
+import type { AnnotatedFrameWriter } from './frame-writer.js';
+import { LatencyWindow, RateMeter } from './rolling-stats.js';
+
+/** What the pipeline needs from the detector (FaceDetector, or a stand-in in tests). */
+export interface DetectorPort {
+  readonly provider: string;
+  detect(
+    frame: RgbImage,
+    options?: { minScore?: number; iou?: number; maxFaces?: number },
+  ): Promise<{ box: Box; score: number }[]>;
+}
+
+/** What the pipeline needs from the classifier (MaskClassifier, or a stand-in in tests). */
+export interface ClassifierPort {
+  readonly provider: string;
+  classifyFaces(frame: RgbImage, boxes: readonly Box[]): Promise<Classification[]>;
+}
+
+export interface CameraPipelineOptions {
+  camera: string;
+  source: FrameSource;
+  detector: DetectorPort;
+  classifier: ClassifierPort;
+  sink: EventSink;
+  logger: Logger;
+  model: { name: string; version: string };
+  detection: DetectionConfig;
+  tracking: TrackingConfig;
+  snapshots?: SnapshotsConfig;
+  annotator?: AnnotatedFrameWriter;
+  /** Shared latency window (all cameras) in addition to the camera's own. */
+  latency?: LatencyWindow;
+}
+
+export interface CameraCounters {
+  processed: number;
+  /** Frames dropped because the pipeline was busy. */
+  dropped: number;
+  /** Frames with impossible pixel buffers. */
+  badFrames: number;
+  detectErrors: number;
+  classifyErrors: number;
+  publishErrors: number;
+  events: number;
+}
+
+type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate';
+
+export class CameraPipeline {
+  readonly tracker: IouTracker;
+  readonly counters: CameraCounters = {
+    processed: 0,
+    dropped: 0,
+    badFrames: 0,
+    detectErrors: 0,
+    classifyErrors: 0,
+    publishErrors: 0,
+    events: 0,
+  };
+  readonly latency = new LatencyWindow();
+  private readonly rate = new RateMeter();
+  private readonly log: Logger;
+  private busy: Promise<void> | undefined;
+  private pending: Frame | undefined;
+  private publishing: Promise<unknown> = Promise.resolve();
+  private queuedPublishes = 0;
+  private lastCounts = '';
+  private readonly lastErrorLog: Partial<Record<ErrorKind, number>> = {};
+  private stopped = false;
+
+  constructor(private readonly o: CameraPipelineOptions) {
+    this.log = o.logger.child({ camera: o.camera });
+    this.tracker = new IouTracker({
+      iouThreshold: o.tracking.iouThreshold,
+      maxAgeMs: o.tracking.maxAgeSeconds * 1000,
+      stableFrames: o.tracking.stableFrames,
+      cooldownMs: o.tracking.cooldownSeconds * 1000,
+    });
+  }
+
+  get camera(): string {
+    return this.o.camera;
+  }
+
+  start(): void {
+    this.o.source.onFrame((frame) => this.offer(frame));
+    this.o.source.onState((_state, stats) => this.onSourceState(stats));
+    this.o.sink.setSourceState(this.o.camera, toSourceStatus(this.o.source.stats()));
+    void this.publishState(true);
+    this.o.source.start();
+  }
+
+  /** Stops the source, finishes the frame in hand, ends every track and waits for the events to be stored. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.o.source.stop();
+    this.pending = undefined;
+    await this.busy;
+    this.emit(this.tracker.endAll(Date.now()), undefined);
+    await this.publishState(true);
+    await this.publishing;
+  }
+
+  sourceStats(): SourceStats {
+    return this.o.source.stats();
+  }
+
+  /** Frames processed per second (recent window). */
+  fps(): number {
+    return this.rate.rate();
+  }
+
+  get eventsQueued(): number {
+    return this.queuedPublishes;
+  }
+
+  /** Entry point for frames (public for tests that push frames directly). */
+  offer(frame: Frame): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      if (this.pending) this.counters.dropped += 1;
+      this.pending = frame;
+      return;
+    }
+    this.busy = this.drain(frame);
+  }
+
+  private async drain(first: Frame): Promise<void> {
+    let frame: Frame | undefined = first;
+    while (frame) {
+      await this.process(frame);
+      frame = this.pending;
+      this.pending = undefined;
+    }
+    this.busy = undefined;
+  }
+
+  private async process(frame: Frame): Promise<void> {
+    const { image } = frame;
+    if (!(image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height * 3) {
+      this.counters.badFrames += 1;
+      this.logError(
+        'detect',
+        new Error(`bad frame: ${image.width}x${image.height}, ${image.data.length} bytes`),
+      );
+      return;
+    }
+    this.lastFrameSize = { width: image.width, height: image.height };
+    const { minScore, iou, maxFaces, minFaceSize } = this.o.detection;
+    let faces: { box: Box; score: number }[];
+    try {
+      faces = await this.o.detector.detect(image, { minScore, iou, maxFaces });
+    } catch (err) {
+      this.counters.detectErrors += 1;
+      this.logError('detect', err);
+      return;
+    }
+    faces = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
+    let classes: Classification[] = [];
+    if (faces.length > 0) {
+      try {
+        classes = await this.o.classifier.classifyFaces(
+          image,
+          faces.map((f) => f.box),
+        );
+      } catch (err) {
+        this.counters.classifyErrors += 1;
+        this.logError('classify', err);
+        return;
+      }
+    }
+    const inputs = faces.map((f, i) => ({ box: f.box, label: classes[i]!.label, score: classes[i]!.score }));
+    const events = this.tracker.update(inputs, frame.ts);
+    this.counters.processed += 1;
+    this.rate.mark();
+    const latency = Date.now() - frame.ts;
+    this.latency.add(latency);
+    this.o.latency?.add(latency);
+    this.emit(events, image);
+    void this.publishState(false);
+    if (this.o.annotator?.due(Date.now(), inputs.length)) {
+      const annotations: FaceAnnotation[] = this.tracker.tracks().flatMap((t) => {
+        if (t.lastSeen < frame.ts) return [];
+        const label = t.reportedLabel ?? t.candidateLabel;
+        return [{ box: t.box, label, text: `#${t.id} ${label}${t.reportedLabel ? '' : '?'}` }];
+      });
+      await this.o.annotator
+        .write(image, annotations, frame.ts, frame.index)
+        .catch((err) => this.logError('annotate', err));
+    }
+  }
+
+  /** Hands events to the sink in order without holding up frames; snapshots follow their event. */
+  private emit(events: TrackEvent[], image: RgbImage | undefined): void {
+    const frameSize = this.lastFrameSize;
+    if (!frameSize) return;
+    for (const event of events) {
+      const draft = toDraft(event, this.o.camera, frameSize, this.o.model);
+      const snapshot =
+        image && this.o.snapshots?.enabled && event.type !== 'end'
+          ? this.snapshotOf(image, event)
+          : undefined;
+      this.queuedPublishes += 1;
+      this.publishing = this.publishing.then(async () => {
+        try {
+          const published: MaskEvent = await this.o.sink.publishEvent(draft);
+          this.counters.events += 1;
+          this.log.info('event', {
+            type: event.type,
+            trackId: event.trackId,
+            label: event.label,
+            id: published.id,
+          });
+          const jpeg = await snapshot;
+          if (jpeg && this.o.sink.publishSnapshot) {
+            await this.o.sink.publishSnapshot(this.o.camera, jpeg, {
+              kind: this.o.snapshots!.kind,
+              eventId: published.id,
+              trackId: event.trackId,
+            });
+          }
+        } catch (err) {
+          this.counters.publishErrors += 1;
+          this.logError('publish', err);
+        } finally {
+          this.queuedPublishes -= 1;
+        }
+      });
+    }
+  }
+
+  private lastFrameSize: { width: number; height: number } | undefined;
+
+  private async snapshotOf(image: RgbImage, event: TrackEvent): Promise<Buffer | undefined> {
+    const quality = this.o.snapshots!.quality;
+    try {
+      if (this.o.snapshots!.kind === 'face') {
+        const region = expandBox(event.box, image.width, image.height, 0.2, true);
+        return await encodeImage(cropRgb(image, region), 'jpeg', quality);
+      }
+      return await annotateImage(image, [{ box: event.box, label: event.label, score: event.score }], {
+        quality,
+      });
+    } catch (err) {
+      this.logError('annotate', err);
+      return undefined;
+    }
+  }
+
+  private async publishState(force: boolean): Promise<void> {
+    const counts = this.tracker.counts();
+    const key = JSON.stringify(counts);
+    if (!force && key === this.lastCounts) return;
+    this.lastCounts = key;
+    try {
+      await this.o.sink.publishState(this.o.camera, counts);
+    } catch (err) {
+      this.counters.publishErrors += 1;
+      this.logError('publish', err);
+    }
+  }
+
+  /** Re-publishes the retained state (periodic). */
+  republishState(): Promise<void> {
+    return this.publishState(true);
+  }
+
+  private onSourceState(stats: SourceStats): void {
+    this.o.sink.setSourceState(this.o.camera, toSourceStatus(stats));
+    if (stats.state === 'offline' || stats.state === 'stopped') {
+      // Nobody can be seen on a dead camera: close the tracks instead of leaving them "present".
+      this.emit(this.tracker.endAll(Date.now()), undefined);
+      void this.publishState(false);
+    }
+  }
+
+  /** Logs the first error of a kind, then at most one line per 10 s with the running count. */
+  private logError(kind: ErrorKind, err: unknown): void {
+    const now = Date.now();
+    const last = this.lastErrorLog[kind];
+    if (last !== undefined && now - last < 10_000) return;
+    this.lastErrorLog[kind] = now;
+    this.log.warn(`${kind} failed (frame skipped, camera keeps running)`, {
+      error: err instanceof Error ? err.message : String(err),
+      counters: this.counters,
+    });
+  }
+}
+
+/** A source's stats in the sink's shape (SourceStatus plus the source's own counters). */
+export function toSourceStatus(stats: SourceStats): SourceStatus & Record<string, unknown> {
+  return { ...stats, droppedFrames: stats.capped };
+}
+
+function toDraft(
+  event: TrackEvent,
+  camera: string,
+  frame: { width: number; height: number },
+  model: { name: string; version: string },
+): EventDraft {
+  const x = clamp(event.box.x, 0, frame.width);
+  const y = clamp(event.box.y, 0, frame.height);
+  const w = clamp(event.box.x + event.box.width, 0, frame.width) - x;
+  const h = clamp(event.box.y + event.box.height, 0, frame.height) - y;
+  return {
+    camera,
+    ts: new Date(event.ts).toISOString(),
+    type: event.type,
+    trackId: event.trackId,
+    label: event.label,
+    score: Math.round(clamp(event.score, 0, 1) * 1e4) / 1e4,
+    box: [x, y, w, h].map((v) => Math.round(v * 10) / 10) as [number, number, number, number],
+    frame: { width: frame.width, height: frame.height },
+    model: { ...model },
+  };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}

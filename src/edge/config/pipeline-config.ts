@@ -1,0 +1,166 @@
+/**
+ * Pipeline sections of the agent config: models and execution providers, detection, tracking, cameras,
+ * annotated frames, snapshots and the stats period. `agent-config.ts` composes them with the MQTT, health
+ * and device sections (spread `pipelineConfigShape` into its top-level object).
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MODELS_DIR } from '../../core/package-paths.js';
+import { sourceConfigSchema } from './source-config.js';
+
+export const DEFAULT_DETECTOR_PATH = join(MODELS_DIR, 'face-detector.onnx');
+export const DEFAULT_CLASSIFIER_PATH = join(MODELS_DIR, 'mask-classifier.int8.onnx');
+
+const fraction = z.number().min(0).max(1);
+const positive = z.number().finite().positive();
+
+export const modelsSchema = z
+  .object({
+    detector: z.string().min(1).default(DEFAULT_DETECTOR_PATH).describe('face detector ONNX file'),
+    classifier: z
+      .string()
+      .min(1)
+      .default(DEFAULT_CLASSIFIER_PATH)
+      .describe('mask classifier ONNX file (fp32 or int8)'),
+    providers: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['tensorrt', 'cuda', 'cpu'])
+      .describe('execution providers in priority order; each is tried and failures are logged'),
+    threads: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('onnxruntime intra-op threads per model (default: one per core)'),
+    runtimePath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('folder of a custom onnxruntime-node build (e.g. with TensorRT on Jetson)'),
+  })
+  .strict();
+
+export const detectionSchema = z
+  .object({
+    minScore: fraction.optional().describe("detector score threshold (default: the model's own)"),
+    iou: fraction.optional().describe("NMS overlap threshold (default: the model's own)"),
+    maxFaces: z.number().int().positive().max(1000).default(20).describe('most faces kept per frame'),
+    minFaceSize: z
+      .number()
+      .nonnegative()
+      .default(0)
+      .describe('ignore faces whose box is narrower than this many pixels (too small to judge)'),
+  })
+  .strict();
+
+export const trackingSchema = z
+  .object({
+    iouThreshold: fraction
+      .refine((v) => v > 0, 'must be above 0')
+      .default(0.3)
+      .describe('least box overlap between frames for a face to stay the same track'),
+    maxAgeSeconds: positive.default(1.5).describe('a track unseen this long has left (end event)'),
+    stableFrames: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('frames a label must hold on a track before it is reported'),
+    cooldownSeconds: z
+      .number()
+      .nonnegative()
+      .default(30)
+      .describe('least time between two reports of the same label on the same track'),
+  })
+  .strict();
+
+export const cameraSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it is an MQTT topic level)')
+      .describe('camera id, used in MQTT topics and events'),
+    source: sourceConfigSchema.describe('where frames come from (images, ffmpeg, webcam or a URL string)'),
+    enabled: z.boolean().default(true).describe('false: keep the camera in config but do not run it'),
+    detection: detectionSchema.partial().optional().describe('per-camera overrides of `detection`'),
+    tracking: trackingSchema.partial().optional().describe('per-camera overrides of `tracking`'),
+  })
+  .strict();
+
+export const annotateSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('write annotated frames (boxes + labels) to disk'),
+    dir: z
+      .string()
+      .min(1)
+      .default('annotated')
+      .describe('folder for annotated JPEGs (one subfolder per camera)'),
+    everySeconds: z
+      .number()
+      .nonnegative()
+      .default(1)
+      .describe('at most one annotated frame per camera per this many seconds (0: every processed frame)'),
+    onlyWithFaces: z.boolean().default(true).describe('skip frames without faces'),
+    keep: z
+      .number()
+      .int()
+      .positive()
+      .default(200)
+      .describe('newest files kept per camera; older are deleted'),
+  })
+  .strict();
+
+export const snapshotsSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('attach a JPEG to new/update events (off by default: faces are personal data)'),
+    kind: z.enum(['face', 'frame']).default('face').describe('face crop, or the whole annotated frame'),
+    quality: z.number().int().min(1).max(100).default(80).describe('JPEG quality'),
+  })
+  .strict();
+
+export const statsSchema = z
+  .object({
+    intervalSeconds: positive.default(30).describe('period of the stats message'),
+    stateIntervalSeconds: positive
+      .default(60)
+      .describe('period of re-publishing per-camera state counts (also published on every change)'),
+  })
+  .strict();
+
+/** Spread into the top-level agent config object. */
+export const pipelineConfigShape = {
+  models: modelsSchema.prefault({}).describe('ONNX models and execution providers'),
+  detection: detectionSchema.prefault({}).describe('face detection defaults for every camera'),
+  tracking: trackingSchema.prefault({}).describe('tracking and alert defaults for every camera'),
+  cameras: z
+    .array(cameraSchema)
+    .min(1)
+    .superRefine((cams, ctx) => {
+      const seen = new Set<string>();
+      cams.forEach((cam, i) => {
+        if (seen.has(cam.id)) {
+          ctx.addIssue({ code: 'custom', message: `duplicate camera id '${cam.id}'`, path: [i, 'id'] });
+        }
+        seen.add(cam.id);
+      });
+    })
+    .describe('cameras to watch (at least one)'),
+  annotate: annotateSchema.prefault({}).describe('annotated frames written to disk'),
+  snapshots: snapshotsSchema.prefault({}).describe('JPEG snapshots with events'),
+  stats: statsSchema.prefault({}).describe('periodic stats and state'),
+};
+
+/** The pipeline sections alone (tests, and configs without MQTT). */
+export const pipelineConfigSchema = z.object(pipelineConfigShape).strict();
+
+export type ModelsConfig = z.infer<typeof modelsSchema>;
+export type DetectionConfig = z.infer<typeof detectionSchema>;
+export type TrackingConfig = z.infer<typeof trackingSchema>;
+export type CameraConfig = z.infer<typeof cameraSchema>;
+export type AnnotateConfig = z.infer<typeof annotateSchema>;
+export type SnapshotsConfig = z.infer<typeof snapshotsSchema>;
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
