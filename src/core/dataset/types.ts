@@ -34,7 +34,8 @@ export type DataProblemKind =
   | 'bad-annotation'
   | 'label-conflict'
   | 'skipped-by-policy'
-  | 'ignored-file';
+  | 'ignored-file'
+  | 'cache-write';
 
 /** Something wrong with one file; reported, never fatal for a run. */
 export interface DataProblem {
