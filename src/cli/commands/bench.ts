@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { notYetAvailable } from '../main.js';
+import { commaList, parseInteger, parseNumber } from './option-parsers.js';
+
+const intList = (name: string) => (value: string) => commaList(value).map(parseInteger(name, 1, 4096));
 
 export function registerBench(program: Command): void {
   program
@@ -8,5 +10,22 @@ export function registerBench(program: Command): void {
       'throughput and latency of the detector and classifier (fp32/int8, batch, threads, providers)',
     )
     .option('--json', 'print one JSON object')
-    .action(async () => notYetAvailable('bench'));
+    .option('--classifier <file>', 'fp32 classifier (default models/mask-classifier.onnx)')
+    .option('--classifier-int8 <file>', 'int8 classifier (default models/mask-classifier.int8.onnx)')
+    .option('--detector <file>', 'fp32 detector (default models/face-detector.onnx)')
+    .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
+    .option('--providers <list>', 'execution providers to measure (default tensorrt,cuda,cpu)', commaList)
+    .option('--threads <list>', 'intra-op thread counts (default 1,2)', intList('--threads'))
+    .option('--batches <list>', 'batch sizes (default 1,32)', intList('--batches'))
+    .option(
+      '--repeats <n>',
+      'timed repeats per setting; the median is reported',
+      parseInteger('--repeats', 1, 100),
+      5,
+    )
+    .option('--seconds <s>', 'seconds per repeat', parseNumber('--seconds', 0.01, 60), 0.4)
+    .action(async (opts) => {
+      const { run } = await import('../../edge/bench/bench-command.js');
+      await run(opts);
+    });
 }

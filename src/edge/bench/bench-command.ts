@@ -1,0 +1,162 @@
+/**
+ * `mask-edge bench`: throughput (images/s, median of repeats) and latency (p50/p95 per call) of the detector
+ * and the classifier, fp32 and int8, batch 1 and 32, 1 and 2 threads, on each execution provider that starts.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { MaskEdgeError } from '../../core/errors.js';
+import { findProvider } from '../../core/execution-providers.js';
+import { Logger } from '../../core/logger.js';
+import { openOnnxSession } from '../../core/onnx-session.js';
+import { MODELS_DIR } from '../../core/package-paths.js';
+import { formatBenchTable } from './bench-report.js';
+import { benchSession } from './session-bench.js';
+
+export interface BenchOptions {
+  json?: boolean;
+  classifier?: string;
+  classifierInt8?: string;
+  detector?: string;
+  detectorInt8?: string;
+  providers?: string[];
+  threads?: number[];
+  batches?: number[];
+  repeats?: number;
+  seconds?: number;
+}
+
+export interface BenchResult {
+  model: 'classifier' | 'detector';
+  precision: 'fp32' | 'int8';
+  file: string;
+  provider: string;
+  threads: number;
+  batch: number;
+  imagesPerSec: number;
+  repeatsImagesPerSec: number[];
+  p50Ms: number;
+  p95Ms: number;
+  calls: number;
+}
+
+export interface BenchSkip {
+  what: string;
+  reason: string;
+}
+
+export interface BenchReport {
+  machine: { cpu: string; cores: number; node: string; onnxruntime: string };
+  settings: { repeats: number; secondsPerRepeat: number };
+  results: BenchResult[];
+  skipped: BenchSkip[];
+}
+
+const quiet = new Logger({ level: 'error' });
+
+export async function runBench(
+  opts: BenchOptions,
+  log: (line: string) => void = () => {},
+): Promise<BenchReport> {
+  const models = [
+    {
+      model: 'classifier',
+      precision: 'fp32',
+      file: opts.classifier ?? join(MODELS_DIR, 'mask-classifier.onnx'),
+    },
+    {
+      model: 'classifier',
+      precision: 'int8',
+      file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
+    },
+    { model: 'detector', precision: 'fp32', file: opts.detector ?? join(MODELS_DIR, 'face-detector.onnx') },
+    {
+      model: 'detector',
+      precision: 'int8',
+      file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+    },
+  ] as const;
+  const providers = opts.providers?.length ? opts.providers : ['tensorrt', 'cuda', 'cpu'];
+  for (const p of providers) {
+    if (!findProvider(p))
+      throw new MaskEdgeError('E_USAGE', `unknown execution provider '${p}'`, { detail: { provider: p } });
+  }
+  const threads = opts.threads?.length ? opts.threads : [1, 2];
+  const batches = opts.batches?.length ? opts.batches : [1, 32];
+  const repeats = opts.repeats ?? 5;
+  const seconds = opts.seconds ?? 0.4;
+  const results: BenchResult[] = [];
+  const skipped: BenchSkip[] = [];
+  const deadProviders = new Set<string>();
+  let ortVersion = 'unknown';
+
+  for (const m of models) {
+    if (!existsSync(m.file)) {
+      skipped.push({ what: `${m.model} ${m.precision}`, reason: `no model file at ${m.file}` });
+      continue;
+    }
+    for (const provider of providers) {
+      if (deadProviders.has(provider)) continue;
+      for (const t of threads) {
+        let opened: Awaited<ReturnType<typeof openOnnxSession>>;
+        try {
+          opened = await openOnnxSession(m.file, { providers: [provider], threads: t, logger: quiet });
+        } catch (err) {
+          if (err instanceof MaskEdgeError && err.code === 'E_BACKEND') {
+            deadProviders.add(provider);
+            const reason =
+              ((err.detail.failures as { error: string }[] | undefined) ?? [])[0]?.error ?? err.message;
+            skipped.push({ what: `provider ${provider}`, reason });
+            break;
+          }
+          throw err;
+        }
+        ortVersion = opened.runtime.env.versions?.common ?? ortVersion;
+        try {
+          for (const batch of batches) {
+            try {
+              const timing = await benchSession(opened.session, opened.runtime, {
+                batch,
+                repeats,
+                repeatSeconds: seconds,
+              });
+              const r: BenchResult = { ...m, provider: opened.provider, threads: t, ...timing };
+              results.push(r);
+              log(
+                `${m.model} ${m.precision} ${opened.provider} threads ${t} batch ${batch}: ${r.imagesPerSec.toFixed(1)} img/s, p50 ${r.p50Ms.toFixed(2)} ms, p95 ${r.p95Ms.toFixed(2)} ms`,
+              );
+            } catch (err) {
+              if (!(err instanceof MaskEdgeError && err.code === 'E_UNSUPPORTED')) throw err;
+              const what = `${m.model} ${m.precision} batch ${batch}`;
+              if (!skipped.some((s) => s.what === what)) skipped.push({ what, reason: err.message });
+            }
+          }
+        } finally {
+          await opened.session.release();
+        }
+      }
+    }
+  }
+  const cpu = cpus();
+  return {
+    machine: {
+      cpu: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      node: process.version,
+      onnxruntime: ortVersion,
+    },
+    settings: { repeats, secondsPerRepeat: seconds },
+    results,
+    skipped,
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const report = await runBench(opts, (line) => process.stderr.write(`${line}\n`));
+  if (report.results.length === 0) {
+    throw new MaskEdgeError('E_MODEL', 'nothing to benchmark: no model file found', {
+      detail: { skipped: report.skipped },
+    });
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatBenchTable(report));
+}
