@@ -90,9 +90,11 @@ async function readLabelFolders(
   for (const d of dirs) {
     const label = labelFromAlias(d);
     if (label === undefined) {
+      const nested = (await listDir(join(dir, d))).dirs.length > 0;
+      const hint = nested ? '; if this folder holds several datasets, pass each one as its own folder' : '';
       throw new MaskEdgeError(
         'E_DATA',
-        `unknown label folder '${d}' (expected one of: ${Object.keys(LABEL_ALIASES).join(', ')})`,
+        `unknown label folder '${d}' (expected one of: ${Object.keys(LABEL_ALIASES).join(', ')})${hint}`,
         { detail: { path: join(dir, d), folder: d } },
       );
     }
