@@ -1,0 +1,107 @@
+/**
+ * `mask-edge agent --config FILE [--check-config]`: validate the config (every problem listed with its
+ * path), open the models, open the event sink, start the cameras, tell systemd we are ready, run until
+ * SIGINT/SIGTERM (or until every finite source has ended), then shut down cleanly: end tracks, store their
+ * events, publish `offline`, flush, release the models.
+ */
+import type { z } from 'zod';
+import { loadConfigFile } from '../../core/config-loader.js';
+import { log as defaultLog, type Logger, redact } from '../../core/logger.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
+import type { EventSink, RuntimeStats } from '../events/event-types.js';
+import { AgentRuntime } from './agent-runtime.js';
+import { checkModelFiles, openModels } from './model-loader.js';
+import { SystemdNotifier } from './systemd-notifier.js';
+
+export interface AgentCommandOptions {
+  config: string;
+  checkConfig?: boolean;
+}
+
+/** The parts of the agent that belong to the MQTT side (config schema, sink, health endpoint). */
+export interface AgentWiring<C extends PipelineConfig> {
+  schema: z.ZodType<C>;
+  openSink(config: C, logger: Logger): Promise<EventSink>;
+  startHealth?(
+    config: C,
+    probes: { stats: () => RuntimeStats; healthy: () => boolean; logger: Logger },
+  ): Promise<{ close(): Promise<void> }>;
+}
+
+export interface AgentIo {
+  logger?: Logger;
+  /** Where signals come from (default: process). */
+  signals?: Pick<NodeJS.Process, 'once' | 'removeListener'>;
+  notifier?: SystemdNotifier;
+  /** Where --check-config prints its summary (default stdout). */
+  out?: (line: string) => void;
+}
+
+export async function runAgent<C extends PipelineConfig>(
+  opts: AgentCommandOptions,
+  wiring: AgentWiring<C>,
+  io: AgentIo = {},
+): Promise<void> {
+  const logger = io.logger ?? defaultLog;
+  const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = loadConfigFile(wiring.schema, opts.config);
+  const cameras = config.cameras.filter((c) => c.enabled);
+  if (opts.checkConfig) {
+    await checkModelFiles(config.models);
+    out(
+      `config OK: ${opts.config} (${cameras.length} camera(s): ${cameras.map((c) => `${c.id}=${c.source.type}`).join(', ')})`,
+    );
+    return;
+  }
+  logger.info('starting agent', { config: opts.config, settings: redact(config) });
+
+  const models = await openModels(config.models, logger);
+  let sink: EventSink | undefined;
+  let runtime: AgentRuntime | undefined;
+  let health: { close(): Promise<void> } | undefined;
+  const notifier = io.notifier ?? new SystemdNotifier({ logger });
+  const signals = io.signals ?? process;
+  let stopRequested: (signal: string) => void = () => undefined;
+  const stopSignal = new Promise<string>((resolve) => {
+    stopRequested = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => stopRequested(signal);
+  signals.once('SIGINT', onSignal);
+  signals.once('SIGTERM', onSignal);
+  try {
+    sink = await wiring.openSink(config, logger);
+    runtime = new AgentRuntime(config, {
+      detector: models.detector,
+      classifier: models.classifier,
+      sink,
+      model: models.model,
+      logger,
+      extraStats: () => ({ providerFailures: models.providerFailures }),
+    });
+    await runtime.start();
+    const rt = runtime;
+    health = await wiring.startHealth?.(config, {
+      stats: () => rt.stats(),
+      healthy: () => rt.isRunning,
+      logger,
+    });
+    const provider = models.detector.provider;
+    await notifier.ready(`watching ${cameras.length} camera(s), detector on ${provider}`);
+    notifier.startWatchdog(() => rt.isRunning);
+    const reason = await Promise.race([
+      stopSignal.then((s) => `signal ${s}`),
+      runtime.finished.then(() => 'every source ended'),
+    ]);
+    logger.info('stopping agent', { reason });
+  } finally {
+    signals.removeListener('SIGINT', onSignal);
+    signals.removeListener('SIGTERM', onSignal);
+    await notifier.stopping().catch(() => undefined);
+    await runtime?.stop().catch((err) => logger.error('stopping cameras failed', { error: err as Error }));
+    await health?.close().catch(() => undefined);
+    await sink
+      ?.close()
+      .catch((err) => logger.error('closing the event sink failed', { error: err as Error }));
+    await models.close();
+  }
+}
