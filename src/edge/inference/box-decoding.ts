@@ -3,7 +3,7 @@
  * conventions): an anchor is (cy, cx, h, w) in [0, 1] input coordinates; an encoding (ty, tx, th, tw) decodes
  * to cy' = ty / sy * h + cy, cx' = tx / sx * w + cx, h' = exp(th / sh) * h, w' = exp(tw / sw) * w.
  */
-import type { AnchorLayer } from './detector-contract.js';
+import type { AnchorLayer, BoxAdjust } from './detector-contract.js';
 
 /** Anchors as a flat Float32Array of (cy, cx, h, w) rows, normalised by the input size, in the graph's order. */
 export function generateAnchors(layers: readonly AnchorLayer[], inputSize: number): Float32Array {
@@ -51,4 +51,16 @@ export function decodeBox(
   const h = Math.exp((encodings[o + 2] ?? 0) / scale[2]) * ah;
   const w = Math.exp((encodings[o + 3] ?? 0) / scale[3]) * aw;
   return { ymin: y - h / 2, xmin: x - w / 2, ymax: y + h / 2, xmax: x + w / 2 };
+}
+
+/** Moves and scales a box relative to its own size (cx += dx * w, cy += dy * h, w *= sw, h *= sh). */
+export function adjustBox(b: NormalisedBox, adjust: BoxAdjust): NormalisedBox {
+  if (adjust.dx === 0 && adjust.dy === 0 && adjust.sw === 1 && adjust.sh === 1) return b;
+  const w = b.xmax - b.xmin;
+  const h = b.ymax - b.ymin;
+  const cx = (b.xmin + b.xmax) / 2 + adjust.dx * w;
+  const cy = (b.ymin + b.ymax) / 2 + adjust.dy * h;
+  const nw = w * adjust.sw;
+  const nh = h * adjust.sh;
+  return { ymin: cy - nh / 2, xmin: cx - nw / 2, ymax: cy + nh / 2, xmax: cx + nw / 2 };
 }

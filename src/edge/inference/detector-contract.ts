@@ -45,6 +45,10 @@ const schema = z.object({
       scale: z.tuple([z.number(), z.number(), z.number(), z.number()]),
     }),
   ),
+  // Optional: moves and scales decoded boxes to a dataset's box convention (cx += dx*w, cy += dy*h, w *= sw, h *= sh).
+  'mask_edge.box_adjust': json('box_adjust')
+    .pipe(z.object({ dx: z.number(), dy: z.number(), sw: z.number().positive(), sh: z.number().positive() }))
+    .optional(),
   'mask_edge.defaults': json('defaults').pipe(
     z.object({
       minScore: z.number().min(0).max(1),
@@ -55,6 +59,15 @@ const schema = z.object({
 });
 
 export type AnchorLayer = z.infer<typeof anchorLayer>;
+
+export interface BoxAdjust {
+  dx: number;
+  dy: number;
+  sw: number;
+  sh: number;
+}
+
+export const NO_BOX_ADJUST: BoxAdjust = { dx: 0, dy: 0, sw: 1, sh: 1 };
 
 export interface DetectorContract {
   inputName: string;
@@ -68,6 +81,7 @@ export interface DetectorContract {
   scoresOutput: string;
   anchors: AnchorLayer[];
   boxScale: [number, number, number, number];
+  boxAdjust: BoxAdjust;
   defaults: { minScore: number; iou: number; maxFaces: number };
 }
 
@@ -92,6 +106,7 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
     scoresOutput: m['mask_edge.outputs'].scores,
     anchors: m['mask_edge.anchors'],
     boxScale: m['mask_edge.box_coding'].scale,
+    boxAdjust: m['mask_edge.box_adjust'] ?? NO_BOX_ADJUST,
     defaults: m['mask_edge.defaults'],
   };
 }

@@ -8,7 +8,7 @@ import { MaskEdgeError } from '../../core/errors.js';
 import type { Box, RgbImage } from '../../core/image-io.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
-import { decodeBox, generateAnchors, type NormalisedBox } from './box-decoding.js';
+import { adjustBox, decodeBox, generateAnchors, type NormalisedBox } from './box-decoding.js';
 import { type DetectorContract, parseDetectorContract } from './detector-contract.js';
 import { letterbox } from './detector-input.js';
 import { type Corners, nonMaxSuppression } from './non-max-suppression.js';
@@ -92,6 +92,7 @@ export class FaceDetector {
 
   async detect(frame: RgbImage, options: DetectOptions = {}): Promise<FaceDetection[]> {
     const { minScore, iou, maxFaces } = { ...this.contract.defaults, ...stripUndefined(options) };
+    checkOptions({ minScore, iou, maxFaces });
     const { encodings, scores, scaleX, scaleY } = await this.infer(frame);
     const candidates: NormalisedBox[] = [];
     const candidateScores: number[] = [];
@@ -106,7 +107,7 @@ export class FaceDetector {
     const size = this.contract.inputSize;
     const detections: FaceDetection[] = [];
     for (const k of kept) {
-      const b = candidates[k] as NormalisedBox;
+      const b = adjustBox(candidates[k] as NormalisedBox, this.contract.boxAdjust);
       const x0 = clamp(b.xmin * size * scaleX, frame.width);
       const y0 = clamp(b.ymin * size * scaleY, frame.height);
       const x1 = clamp(b.xmax * size * scaleX, frame.width);
@@ -122,6 +123,21 @@ export class FaceDetector {
 
   async close(): Promise<void> {
     await this.session.release();
+  }
+}
+
+function checkOptions(o: Required<DetectOptions>): void {
+  const bad = !(o.minScore >= 0 && o.minScore < 1)
+    ? 'minScore'
+    : !(o.iou > 0 && o.iou <= 1)
+      ? 'iou'
+      : !(o.maxFaces >= 1)
+        ? 'maxFaces'
+        : undefined;
+  if (bad) {
+    throw new MaskEdgeError('E_USAGE', `detector option ${bad} out of range: ${o[bad]}`, {
+      detail: { option: bad, value: o[bad], expected: 'minScore in [0, 1), iou in (0, 1], maxFaces >= 1' },
+    });
   }
 }
 

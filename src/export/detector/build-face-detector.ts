@@ -33,6 +33,8 @@ export interface BuildFaceDetectorOptions {
   /** Folder holding the tfjs weights manifest (default: @vladmandic/face-api's model/). */
   weightsDir?: string;
   defaults?: Partial<DetectorDefaults>;
+  /** Box convention adjustment fitted on annotated photos (see src/edge/eval/box-calibration.ts). */
+  boxAdjust?: { dx: number; dy: number; sw: number; sh: number };
 }
 
 export interface BuiltFaceDetector {
@@ -87,6 +89,7 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     'mask_edge.anchors': anchors,
     'mask_edge.box_coding': { kind: 'ssd-center-size', order: ['y', 'x', 'h', 'w'], scale: [10, 10, 5, 5] },
     'mask_edge.defaults': defaults,
+    ...(options.boxAdjust ? { 'mask_edge.box_adjust': options.boxAdjust } : {}),
   };
   for (const [key, value] of Object.entries(meta)) graph.setMetadata(key, value);
   const bytes = graph.serialize({ docString: 'SSD MobileNet v1 face detector converted by mask-edge' });
