@@ -132,6 +132,7 @@ export class AgentRuntime {
       cameras[p.camera] = {
         fps: p.fps(),
         latencyMs: p.latency.summary(),
+        stageMs: { detect: p.stages.detect.summary(), classify: p.stages.classify.summary() },
         ...p.counters,
         tracks: p.tracker.tracks().length,
         counts: p.tracker.counts(),

@@ -56,9 +56,11 @@ export interface CameraCounters {
   classifyErrors: number;
   publishErrors: number;
   events: number;
+  /** Faces classified (sum over processed frames). */
+  faces: number;
 }
 
-type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate';
+type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
 
 export class CameraPipeline {
   readonly tracker: IouTracker;
@@ -70,8 +72,11 @@ export class CameraPipeline {
     classifyErrors: 0,
     publishErrors: 0,
     events: 0,
+    faces: 0,
   };
   readonly latency = new LatencyWindow();
+  /** Time spent in each model call per frame (ms). */
+  readonly stages = { detect: new LatencyWindow(), classify: new LatencyWindow() };
   private readonly rate = new RateMeter();
   private readonly log: Logger;
   private busy: Promise<void> | undefined;
@@ -142,7 +147,13 @@ export class CameraPipeline {
   private async drain(first: Frame): Promise<void> {
     let frame: Frame | undefined = first;
     while (frame) {
-      await this.process(frame);
+      try {
+        await this.process(frame);
+      } catch (err) {
+        // a bug or an unexpected model answer must not stop the camera
+        this.counters.badFrames += 1;
+        this.logError('process', err);
+      }
       frame = this.pending;
       this.pending = undefined;
     }
@@ -162,8 +173,10 @@ export class CameraPipeline {
     this.lastFrameSize = { width: image.width, height: image.height };
     const { minScore, iou, maxFaces, minFaceSize } = this.o.detection;
     let faces: { box: Box; score: number }[];
+    const t0 = performance.now();
     try {
       faces = await this.o.detector.detect(image, { minScore, iou, maxFaces });
+      this.stages.detect.add(performance.now() - t0);
     } catch (err) {
       this.counters.detectErrors += 1;
       this.logError('detect', err);
@@ -173,10 +186,15 @@ export class CameraPipeline {
     let classes: Classification[] = [];
     if (faces.length > 0) {
       try {
+        const t1 = performance.now();
         classes = await this.o.classifier.classifyFaces(
           image,
           faces.map((f) => f.box),
         );
+        this.stages.classify.add(performance.now() - t1);
+        if (classes.length !== faces.length) {
+          throw new Error(`classifier returned ${classes.length} results for ${faces.length} faces`);
+        }
       } catch (err) {
         this.counters.classifyErrors += 1;
         this.logError('classify', err);
@@ -186,6 +204,7 @@ export class CameraPipeline {
     const inputs = faces.map((f, i) => ({ box: f.box, label: classes[i]!.label, score: classes[i]!.score }));
     const events = this.tracker.update(inputs, frame.ts);
     this.counters.processed += 1;
+    this.counters.faces += inputs.length;
     this.rate.mark();
     const latency = Date.now() - frame.ts;
     this.latency.add(latency);

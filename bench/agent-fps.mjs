@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// End-to-end frames per second of the agent pipeline on a 640x480 video with several faces:
+// ffmpeg decode -> face detector (ONNX) -> all faces of a frame classified in one batched ONNX call -> tracker
+// -> event sink. The source reads the file as fast as ffmpeg decodes it (realtime off) and the agent drops the
+// frames that arrive while it is busy, so "e2e fps" is the pipeline's capacity on this machine.
+// Rows: the detector at several input sizes, plus a "no detector" row (boxes from the first frame replayed) that
+// shows the ceiling of everything but detection (decode, crop, classify, track, publish).
+//
+//   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
+//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--threads N] [--json]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    detector: { type: 'string' },
+    classifier: { type: 'string' },
+    'detector-sizes': { type: 'string', default: '512,320,256' },
+    threads: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const { Logger } = await import(join(dist, 'core/logger.js'));
+const { MODELS_DIR } = await import(join(dist, 'core/package-paths.js'));
+const { FaceDetector } = await import(join(dist, 'edge/inference/face-detector.js'));
+const { MaskClassifier } = await import(join(dist, 'edge/inference/mask-classifier.js'));
+const { AgentRuntime } = await import(join(dist, 'edge/agent/agent-runtime.js'));
+const { pipelineConfigSchema } = await import(join(dist, 'edge/config/pipeline-config.js'));
+const { RecordingEventSink } = await import(join(dist, 'edge/events/recording-event-sink.js'));
+
+const logger = new Logger({ level: 'warn' });
+const work = mkdtempSync(join(tmpdir(), 'agent-fps-'));
+const say = (line) => process.stderr.write(`${line}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// 1. The video: face-api's sample6 (4 people) panned slowly, 640x480, 30 fps, H.264.
+const photo = join(here, '..', 'node_modules/@vladmandic/face-api/demo/sample6.jpg');
+const video = join(work, 'four-faces-640x480.mp4');
+execFileSync('ffmpeg', [
+  '-v',
+  'error',
+  '-y',
+  '-loop',
+  '1',
+  '-framerate',
+  '30',
+  '-i',
+  photo,
+  '-t',
+  '10',
+  '-vf',
+  "scale=760:-2,crop=640:480:x='60+50*sin(t*0.8)':y='(ih-480)/3',format=yuv420p",
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-crf',
+  '23',
+  video,
+]);
+say(`video: ${video}`);
+
+// 2. Models: bundled ones when present, else built the way `mask-edge export` builds them.
+async function detectorAt(size) {
+  if (args.detector) return args.detector;
+  const bundled = join(MODELS_DIR, 'face-detector.onnx');
+  const { buildFaceDetector } = await import(join(dist, 'export/detector/build-face-detector.js'));
+  if (existsSync(bundled) && size === undefined) return bundled;
+  return (await buildFaceDetector({ out: join(work, `face-detector-${size}.onnx`), inputSize: size })).path;
+}
+async function classifierPath() {
+  if (args.classifier) return args.classifier;
+  const bundled = join(MODELS_DIR, 'mask-classifier.int8.onnx');
+  if (existsSync(bundled)) return bundled;
+  // the student architecture with random weights, INT8 (same cost as a trained one)
+  const { buildStudentModel, quantizeStudent } = await import('./classifier-student-model.mjs');
+  const fp32 = buildStudentModel({ size: 128 });
+  const path = join(work, 'student.int8.onnx');
+  writeFileSync(path, await quantizeStudent(fp32, { size: 128 }));
+  return path;
+}
+
+async function openSink() {
+  return new RecordingEventSink('bench');
+}
+
+/** A detector that replays the boxes the real one found in the first frame: no detection cost. */
+function replayDetector(real) {
+  let boxes;
+  return {
+    provider: `${real.provider} (replay)`,
+    async detect(frame) {
+      boxes ??= await real.detect(frame);
+      return boxes;
+    },
+  };
+}
+
+const threads = args.threads ? Number(args.threads) : undefined;
+const sessionOptions = { providers: ['cpu'], logger, ...(threads ? { threads } : {}) };
+const classifier = await MaskClassifier.open(await classifierPath(), sessionOptions);
+const sizes = args['detector-sizes'].split(',').map(Number);
+
+async function measure(name, detector) {
+  const sink = await openSink();
+  const config = pipelineConfigSchema.parse({
+    models: {},
+    cameras: [
+      { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
+    ],
+    stats: { intervalSeconds: 3600 },
+  });
+  const runtime = new AgentRuntime(config, { detector, classifier, sink, logger });
+  await runtime.start();
+  await sleep(Number(args.warmup) * 1000);
+  const pipeline = runtime.pipelines[0];
+  const take = () => ({ t: performance.now(), c: { ...pipeline.counters }, s: pipeline.sourceStats() });
+  const a = take();
+  const cpuA = process.cpuUsage();
+  await sleep(Number(args.seconds) * 1000);
+  const b = take();
+  const cpu = process.cpuUsage(cpuA);
+  const stats = runtime.stats();
+  await runtime.stop();
+  await sink.close();
+  const secs = (b.t - a.t) / 1000;
+  const processed = b.c.processed - a.c.processed;
+  const cam = stats.cameras.bench;
+  return {
+    name,
+    e2eFps: +(processed / secs).toFixed(1),
+    decodedFps: +((b.s.frames - a.s.frames) / secs).toFixed(1),
+    droppedPct: +((100 * (b.c.dropped - a.c.dropped)) / Math.max(1, b.s.frames - a.s.frames)).toFixed(0),
+    facesPerFrame: +((b.c.faces - a.c.faces) / Math.max(1, processed)).toFixed(2),
+    detectMsP50: cam.stageMs.detect.p50,
+    classifyMsP50: cam.stageMs.classify.p50,
+    latencyMs: stats.latencyMs,
+    events: sink.events?.length,
+    nodeCpuPct: +((100 * (cpu.user + cpu.system)) / 1e6 / secs).toFixed(0),
+    load1: +loadavg()[0].toFixed(1),
+  };
+}
+
+const rows = [];
+let first;
+for (const size of sizes) {
+  const detector = await FaceDetector.open(await detectorAt(size), sessionOptions);
+  first ??= detector;
+  say(`measuring detector ${size}px ...`);
+  rows.push(await measure(`detector ${detector.inputSize}px + classifier`, detector));
+}
+say('measuring replayed boxes (no detection) ...');
+rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));
+
+const header = `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
+if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
+else {
+  process.stdout.write(`${header}\n\n`);
+  process.stdout.write(
+    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | node CPU | load |\n',
+  );
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.load1} |\n`,
+    );
+  }
+}
+rmSync(work, { recursive: true, force: true });
+process.exit(0);
