@@ -24,7 +24,14 @@ function randn(n, std, rand) {
   return out;
 }
 
-export function buildStudentModel({ size = 128, width = 16, blocks = 4, maxWidth = 256, seed = 7 } = {}) {
+export function buildStudentModel({
+  size = 128,
+  width = 16,
+  blocks = 4,
+  maxWidth = 256,
+  seed = 7,
+  activation = 'leaky',
+} = {}) {
   const rand = lcg(seed);
   const g = new GraphBuilder('student');
   let x = g.addInput('input', 'float32', ['N', 3, size, size]);
@@ -39,7 +46,7 @@ export function buildStudentModel({ size = 128, width = 16, blocks = 4, maxWidth
     );
     const bias = g.addInitializer(`block${b + 1}_conv_b`, 'float32', [filters], randn(filters, 0.05, rand));
     x = g.op('Conv', [x, w, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
-    x = g.op('LeakyRelu', [x], { alpha: Attr.float(0.1) });
+    x = activation === 'relu' ? g.op('Relu', [x]) : g.op('LeakyRelu', [x], { alpha: Attr.float(0.1) });
     x = g.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
     channels = filters;
   }
@@ -66,7 +73,7 @@ export function buildStudentModel({ size = 128, width = 16, blocks = 4, maxWidth
     'mask_edge.scale': '1/255',
     'mask_edge.labels': '["correct","incorrect","no_mask"]',
     'mask_edge.output_kind': 'logits',
-    'mask_edge.model_name': `bench-student-w${width}-b${blocks}`,
+    'mask_edge.model_name': `bench-student-w${width}-b${blocks}-${activation}`,
     'mask_edge.model_version': '0',
     'mask_edge.precision': 'fp32',
   };

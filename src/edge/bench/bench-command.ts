@@ -38,6 +38,7 @@ export interface BenchResult {
   p50Ms: number;
   p95Ms: number;
   calls: number;
+  imagesPerCpuSec: number;
 }
 
 export interface BenchSkip {
