@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { MODELS_DIR, sharedDataDir } from '../../src/core/package-paths.js';
+import { meanColourClassifier, tempDir, writeModel } from '../inference/tiny-models.js';
+
+const data = sharedDataDir();
+const voc = data ? join(data, 'kaggle-face-mask') : undefined;
+/** The bundled detector, or another one for local checks (MASK_EDGE_TEST_DETECTOR). */
+const detector = process.env.MASK_EDGE_TEST_DETECTOR ?? join(MODELS_DIR, 'face-detector.onnx');
+const ready = voc !== undefined && existsSync(voc) && existsSync(detector);
+if (!ready) {
+  console.warn(
+    `skipping eval --pipeline on real photos: needs ${detector} and ../shared/data/kaggle-face-mask`,
+  );
+}
+
+describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
+  it('reports every key, counts faces, honours --min-face and writes annotated photos', async () => {
+    const dir = tempDir('mask-edge-pipe-');
+    const model = writeModel(dir, 'mean.onnx', meanColourClassifier({ size: 32 }));
+    const annotate = join(dir, 'annotated');
+    const run = async (extra: string[]) => {
+      let stdout = '';
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+        stdout += c.toString();
+        return true;
+      });
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        const code = await main([
+          'node',
+          'mask-edge',
+          'eval',
+          '--pipeline',
+          '--detector',
+          detector,
+          '--model',
+          model,
+          '--data',
+          voc!,
+          '--limit',
+          '4',
+          '--json',
+          ...extra,
+        ]);
+        expect(code).toBe(0);
+      } finally {
+        out.mockRestore();
+        err.mockRestore();
+      }
+      return JSON.parse(stdout);
+    };
+    const all = await run(['--annotate', annotate]);
+    for (const key of [
+      'faces',
+      'detected',
+      'recall',
+      'precision',
+      'endToEndAccuracy',
+      'mAP50',
+      'recallBySize',
+    ]) {
+      expect(all).toHaveProperty(key);
+    }
+    expect(all.photos).toBe(4);
+    expect(all.faces).toBeGreaterThan(4);
+    expect(all.detected).toBeLessThanOrEqual(all.faces);
+    expect(all.recall).toBeCloseTo(all.detected / all.faces, 10);
+    expect(all.mAP50).toBeGreaterThanOrEqual(0);
+    expect(all.mAP50).toBeLessThanOrEqual(1);
+    expect(existsSync(annotate)).toBe(true);
+    const big = await run(['--min-face', '24']);
+    expect(big.faces + big.ignoredFaces).toBe(all.faces);
+    expect(big.falsePositives).toBeLessThanOrEqual(all.falsePositives);
+  }, 120_000);
+});
