@@ -3,11 +3,11 @@
 // ffmpeg decode -> face detector (ONNX) -> all faces of a frame classified in one batched ONNX call -> tracker
 // -> event sink. The source reads the file as fast as ffmpeg decodes it (realtime off) and the agent drops the
 // frames that arrive while it is busy, so "e2e fps" is the pipeline's capacity on this machine.
-// Rows: the detector at several input sizes, plus a "no detector" row (boxes from the first frame replayed) that
+// Rows: the detector at several input sizes, run on every frame or every Nth frame (detection.everyFrames), plus a "no detector" row (boxes from the first frame replayed) that
 // shows the ceiling of everything but detection (decode, crop, classify, track, publish).
 //
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
-//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--threads N] [--json]
+//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--threads N] [--json]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     detector: { type: 'string' },
     classifier: { type: 'string' },
     'detector-sizes': { type: 'string', default: '512,320,256' },
+    every: { type: 'string', default: '1,3' },
     threads: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -110,13 +111,14 @@ const sessionOptions = { providers: ['cpu'], logger, ...(threads ? { threads } :
 const classifier = await MaskClassifier.open(await classifierPath(), sessionOptions);
 const sizes = args['detector-sizes'].split(',').map(Number);
 
-async function measure(name, detector) {
+async function measure(name, detector, everyFrames = 1) {
   const sink = await openSink();
   const config = pipelineConfigSchema.parse({
     models: {},
     cameras: [
       { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
     ],
+    detection: { everyFrames },
     stats: { intervalSeconds: 3600 },
   });
   const runtime = new AgentRuntime(config, { detector, classifier, sink, logger });
@@ -152,11 +154,15 @@ async function measure(name, detector) {
 
 const rows = [];
 let first;
+const everyList = args.every.split(',').map(Number);
 for (const size of sizes) {
   const detector = await FaceDetector.open(await detectorAt(size), sessionOptions);
   first ??= detector;
-  say(`measuring detector ${size}px ...`);
-  rows.push(await measure(`detector ${detector.inputSize}px + classifier`, detector));
+  for (const every of everyList) {
+    say(`measuring detector ${size}px, every ${every} frame(s) ...`);
+    const what = every === 1 ? 'every frame' : `every ${every}th frame`;
+    rows.push(await measure(`detector ${detector.inputSize}px on ${what} + classifier`, detector, every));
+  }
 }
 say('measuring replayed boxes (no detection) ...');
 rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));

@@ -79,6 +79,29 @@ describe('agent runtime (real ffmpeg, real ONNX Runtime classifier, colour-blob 
     expect(sink.sourceStates.map((s) => s.status.state)).toContain('online');
   });
 
+  it('with detection.everyFrames = 3 runs the detector on a third of the frames and reports the same people', async () => {
+    const sink = new RecordingEventSink();
+    const detector = new ColourBlobDetector();
+    const runtime = new AgentRuntime(
+      config([{ id: 'door', source: { type: 'ffmpeg', url: twoBlobs, maxFps: 30 } }], {
+        detection: { everyFrames: 3 },
+      }),
+      { detector, classifier, sink, logger: quietLogger },
+    );
+    await runtime.start();
+    await runtime.finished;
+    await runtime.stop();
+    const { processed, detections } = runtime.pipelines[0]!.counters;
+    expect(detections).toBe(detector.calls);
+    expect(detections).toBe(Math.ceil(processed / 3));
+    expect(sink.events.map((e) => `${e.type}:${e.label}`).sort()).toEqual([
+      'end:correct',
+      'end:no_mask',
+      'new:correct',
+      'new:no_mask',
+    ]);
+  });
+
   it('drops frames that arrive while busy (counted) instead of queueing them', async () => {
     const sink = new RecordingEventSink();
     const detector = new ColourBlobDetector();

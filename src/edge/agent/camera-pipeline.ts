@@ -58,6 +58,8 @@ export interface CameraCounters {
   events: number;
   /** Faces classified (sum over processed frames). */
   faces: number;
+  /** Detector runs (fewer than processed frames when detection.everyFrames > 1). */
+  detections: number;
 }
 
 type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
@@ -73,6 +75,7 @@ export class CameraPipeline {
     publishErrors: 0,
     events: 0,
     faces: 0,
+    detections: 0,
   };
   readonly latency = new LatencyWindow();
   /** Time spent in each model call per frame (ms). */
@@ -165,24 +168,16 @@ export class CameraPipeline {
     if (!(image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height * 3) {
       this.counters.badFrames += 1;
       this.logError(
-        'detect',
+        'process',
         new Error(`bad frame: ${image.width}x${image.height}, ${image.data.length} bytes`),
       );
       return;
     }
+    const size = this.lastFrameSize;
+    if (size && (size.width !== image.width || size.height !== image.height)) this.lastFaces = undefined;
     this.lastFrameSize = { width: image.width, height: image.height };
-    const { minScore, iou, maxFaces, minFaceSize } = this.o.detection;
-    let faces: { box: Box; score: number }[];
-    const t0 = performance.now();
-    try {
-      faces = await this.o.detector.detect(image, { minScore, iou, maxFaces });
-      this.stages.detect.add(performance.now() - t0);
-    } catch (err) {
-      this.counters.detectErrors += 1;
-      this.logError('detect', err);
-      return;
-    }
-    faces = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
+    const faces = await this.facesOf(image);
+    if (!faces) return;
     let classes: Classification[] = [];
     if (faces.length > 0) {
       try {
@@ -222,6 +217,31 @@ export class CameraPipeline {
         .catch((err) => this.logError('annotate', err));
     }
   }
+
+  /** Detected faces (or the last detection's, between detector runs); undefined when detection failed. */
+  private async facesOf(image: RgbImage): Promise<{ box: Box; score: number }[] | undefined> {
+    const { minScore, iou, maxFaces, minFaceSize, everyFrames } = this.o.detection;
+    this.framesSinceDetect += 1;
+    if (this.lastFaces && this.framesSinceDetect < everyFrames) return this.lastFaces;
+    const t0 = performance.now();
+    let faces: { box: Box; score: number }[];
+    try {
+      faces = await this.o.detector.detect(image, { minScore, iou, maxFaces });
+    } catch (err) {
+      this.counters.detectErrors += 1;
+      this.lastFaces = undefined;
+      this.logError('detect', err);
+      return undefined;
+    }
+    this.stages.detect.add(performance.now() - t0);
+    this.counters.detections += 1;
+    this.framesSinceDetect = 0;
+    this.lastFaces = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
+    return this.lastFaces;
+  }
+
+  private lastFaces: { box: Box; score: number }[] | undefined;
+  private framesSinceDetect = 0;
 
   /** Hands events to the sink in order without holding up frames; snapshots follow their event. */
   private emit(events: TrackEvent[], image: RgbImage | undefined): void {
@@ -302,6 +322,7 @@ export class CameraPipeline {
     this.o.sink.setSourceState(this.o.camera, toSourceStatus(stats));
     if (stats.state === 'offline' || stats.state === 'stopped') {
       // Nobody can be seen on a dead camera: close the tracks instead of leaving them "present".
+      this.lastFaces = undefined;
       this.emit(this.tracker.endAll(Date.now()), undefined);
       void this.publishState(false);
     }

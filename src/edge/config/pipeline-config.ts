@@ -46,6 +46,15 @@ export const detectionSchema = z
     minScore: fraction.optional().describe("detector score threshold (default: the model's own)"),
     iou: fraction.optional().describe("NMS overlap threshold (default: the model's own)"),
     maxFaces: z.number().int().positive().max(1000).default(20).describe('most faces kept per frame'),
+    everyFrames: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(1)
+      .describe(
+        'run the detector on every Nth processed frame; frames in between reuse its boxes (faces move little in a frame)',
+      ),
     minFaceSize: z
       .number()
       .nonnegative()
