@@ -1,0 +1,159 @@
+/**
+ * Resolves `--model RUN_OR_CHECKPOINT`: a training run folder (run.json + student/), a checkpoint folder or
+ * a model.json. Reads what export needs from the run (CONTRACTS §3): input contract, data folders, splits,
+ * the student's recorded accuracy. Parsing is tolerant of extra fields; missing essentials fall back to
+ * documented defaults (reported as warnings).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { MaskEdgeError } from '../core/errors.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../core/image-io.js';
+import { LABELS } from '../core/labels.js';
+import { resolveModelJson } from './tfjs/checkpoint.js';
+
+export interface RunJson {
+  labels?: string[];
+  inputSize?: number;
+  layout?: string;
+  mean?: number[];
+  std?: number[];
+  colorOrder?: string;
+  margin?: number;
+  seed?: number;
+  version?: number | string;
+  data?: unknown[];
+  [key: string]: unknown;
+}
+
+export interface ModelSource {
+  modelJsonPath: string;
+  /** The run folder when --model named a run (or a checkpoint inside one). */
+  runDir?: string;
+  run?: RunJson;
+  /** Sample ids per split from RUN/split.json. */
+  splits?: Partial<Record<'train' | 'val' | 'test', string[]>>;
+  /** The student's headline accuracy from RUN/metrics.json (and the split it was measured on). */
+  recordedAccuracy?: { accuracy: number; split?: string; model: string };
+  warnings: string[];
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new MaskEdgeError('E_MODEL', `cannot parse ${path} as JSON`, { detail: { path }, cause });
+  }
+}
+
+export async function resolveModelSource(path: string): Promise<ModelSource> {
+  const abs = resolve(path);
+  const warnings: string[] = [];
+  let runDir: string | undefined;
+  let modelJsonPath: string;
+  if (existsSync(join(abs, 'run.json'))) {
+    runDir = abs;
+    modelJsonPath = await resolveModelJson(join(abs, 'student'));
+  } else {
+    modelJsonPath = await resolveModelJson(abs);
+    const parent = dirname(dirname(modelJsonPath));
+    if (existsSync(join(parent, 'run.json'))) runDir = parent;
+  }
+  if (!runDir) {
+    warnings.push(
+      `no run.json next to ${modelJsonPath}: using default normalisation (ImageNet mean/std) and labels`,
+    );
+    return { modelJsonPath, warnings };
+  }
+  const run = (await readJson(join(runDir, 'run.json'))) as RunJson;
+  const source: ModelSource = { modelJsonPath, runDir, run, warnings };
+  const splitPath = join(runDir, 'split.json');
+  if (existsSync(splitPath)) source.splits = parseSplits(await readJson(splitPath));
+  else warnings.push(`${splitPath} is missing: pass --calib for calibration images`);
+  const metricsPath = join(runDir, 'metrics.json');
+  if (existsSync(metricsPath)) source.recordedAccuracy = studentAccuracy(await readJson(metricsPath));
+  return source;
+}
+
+/** split.json: `{ train: [...], val: [...], test: [...] }` (ids or `{ id }`), optionally under `splits`. */
+export function parseSplits(raw: unknown): ModelSource['splits'] {
+  const obj = raw as Record<string, unknown>;
+  const root = (typeof obj?.splits === 'object' && obj.splits ? obj.splits : obj) as Record<string, unknown>;
+  const out: ModelSource['splits'] = {};
+  for (const split of ['train', 'val', 'test'] as const) {
+    const list = root?.[split];
+    if (!Array.isArray(list)) continue;
+    out[split] = list
+      .map((x) => (typeof x === 'string' ? x : (x as { id?: string })?.id))
+      .filter((x): x is string => typeof x === 'string');
+  }
+  return out;
+}
+
+function studentAccuracy(raw: unknown): ModelSource['recordedAccuracy'] {
+  const models = (raw as { models?: unknown })?.models;
+  const list = Array.isArray(models)
+    ? models
+    : typeof models === 'object' && models
+      ? Object.entries(models).map(([name, m]) => ({ name, ...(m as object) }))
+      : [];
+  const typed = list as { name?: string; role?: string; accuracy?: number; evaluatedOn?: string }[];
+  const student = typed.find((m) => m.name === 'student') ?? typed.find((m) => m.role === 'student');
+  if (!student || typeof student.accuracy !== 'number') return undefined;
+  return { accuracy: student.accuracy, split: student.evaluatedOn, model: student.name ?? 'student' };
+}
+
+/** Dataset folders recorded in run.json (`data: [dir | { dir | path }]`), resolved against the run folder. */
+export function runDataDirs(source: ModelSource): string[] {
+  const data = source.run?.data ?? [];
+  return data
+    .map((d) =>
+      typeof d === 'string'
+        ? d
+        : ((d as { dir?: string; path?: string })?.dir ?? (d as { path?: string })?.path),
+    )
+    .filter((d): d is string => typeof d === 'string')
+    .map((d) => resolve(source.runDir ?? '.', d));
+}
+
+export interface InputContract {
+  inputSize: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  colorOrder: 'RGB' | 'BGR';
+  labels: string[];
+  margin: number;
+}
+
+export function inputContract(source: ModelSource, tfInputShape: number[]): InputContract {
+  const run = source.run ?? {};
+  const size = tfInputShape[0]!;
+  if (run.inputSize !== undefined && run.inputSize !== size) {
+    throw new MaskEdgeError(
+      'E_MODEL',
+      `run.json says inputSize ${run.inputSize} but ${source.modelJsonPath} takes ${tfInputShape.join('x')}`,
+      { detail: { path: source.modelJsonPath, expected: run.inputSize, actual: tfInputShape } },
+    );
+  }
+  if (tfInputShape.length !== 3 || tfInputShape[2] !== 3 || tfInputShape[1] !== size) {
+    throw new MaskEdgeError(
+      'E_MODEL',
+      `${source.modelJsonPath} takes input [${tfInputShape}]; a classifier takes [S, S, 3] RGB (NHWC)`,
+      { detail: { path: source.modelJsonPath, expected: '[null, S, S, 3]', actual: tfInputShape } },
+    );
+  }
+  const triple = (v: unknown, fallback: readonly number[]): [number, number, number] =>
+    (Array.isArray(v) && v.length === 3 ? v : fallback) as [number, number, number];
+  return {
+    inputSize: size,
+    mean: triple(run.mean, IMAGENET_MEAN),
+    std: triple(run.std, IMAGENET_STD),
+    colorOrder: run.colorOrder === 'BGR' ? 'BGR' : 'RGB',
+    labels: Array.isArray(run.labels) ? run.labels : [...LABELS],
+    margin: typeof run.margin === 'number' ? run.margin : 0.15,
+  };
+}
+
+export function runName(source: ModelSource): string {
+  return basename(source.runDir ?? dirname(source.modelJsonPath));
+}
