@@ -3,9 +3,11 @@
  * so devices point MASK_EDGE_ONNXRUNTIME (or the `runtimePath` option) at the `js/node` folder of an
  * onnxruntime built with `--use_tensorrt --use_cuda --build_nodejs`. Only one runtime is loaded per process.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MaskEdgeError } from './errors.js';
+import { packageDir } from './package-paths.js';
 
 export type OrtModule = typeof import('onnxruntime-node');
 
@@ -15,25 +17,37 @@ let loaded: { key: string; module: Promise<OrtModule> } | undefined;
 
 /** The onnxruntime module in use; `runtimePath` (or $MASK_EDGE_ONNXRUNTIME) selects a custom build. */
 export function loadOnnxRuntime(runtimePath = process.env[RUNTIME_ENV_VAR]): Promise<OrtModule> {
-  const key = runtimePath ? resolve(runtimePath) : 'onnxruntime-node';
-  if (loaded) {
-    if (loaded.key !== key) {
-      return Promise.reject(
-        new MaskEdgeError('E_BACKEND', 'a different onnxruntime is already loaded in this process', {
-          detail: { loaded: loaded.key, requested: key },
-        }),
-      );
-    }
-    return loaded.module;
+  const bundled = packageDir('onnxruntime-node');
+  const key = runtimePath ? resolve(runtimePath) : bundled;
+  if (loaded?.key === key) return loaded.module;
+  if (key !== bundled && !existsSync(join(key, 'package.json'))) {
+    return Promise.reject(
+      new MaskEdgeError('E_BACKEND', `no onnxruntime Node package at ${key} (${RUNTIME_ENV_VAR})`, {
+        detail: {
+          path: key,
+          expected: 'the js/node folder of an onnxruntime build (package.json, dist/, bin/)',
+        },
+      }),
+    );
   }
-  const module = runtimePath ? loadCustom(key) : (import('onnxruntime-node') as Promise<OrtModule>);
+  if (loaded) {
+    return Promise.reject(
+      new MaskEdgeError('E_BACKEND', 'a different onnxruntime is already loaded in this process', {
+        detail: { loaded: loaded.key, requested: key },
+      }),
+    );
+  }
+  const module = key === bundled ? (import('onnxruntime-node') as Promise<OrtModule>) : loadCustom(key);
   loaded = { key, module };
+  module.catch(() => {
+    if (loaded?.module === module) loaded = undefined;
+  });
   return module;
 }
 
 async function loadCustom(dir: string): Promise<OrtModule> {
   try {
-    return createRequire(import.meta.url)(dir) as OrtModule;
+    return createRequire(join(dir, 'package.json'))(dir) as OrtModule;
   } catch (cause) {
     throw new MaskEdgeError(
       'E_BACKEND',
@@ -46,7 +60,7 @@ async function loadCustom(dir: string): Promise<OrtModule> {
   }
 }
 
-/** Which runtime is loaded: 'onnxruntime-node' or the custom path. */
+/** Which runtime is loaded: the onnxruntime-node package folder or the custom path. */
 export function loadedRuntime(): string | undefined {
   return loaded?.key;
 }

@@ -133,3 +133,18 @@ describe('readOnnxMetadata', () => {
     expect(JSON.parse(meta['mask_edge.labels']!)).toEqual(['correct', 'incorrect', 'no_mask']);
   });
 });
+
+describe('custom onnxruntime (MASK_EDGE_ONNXRUNTIME / runtimePath)', () => {
+  it('accepts the path of the runtime already in use and refuses a folder without an onnxruntime package', async () => {
+    const { packageDir } = await import('../../src/core/package-paths.js');
+    const same = await openOnnxSession(relu, {
+      providers: ['cpu'],
+      runtimePath: packageDir('onnxruntime-node'),
+    });
+    expect(same.provider).toBe('cpu');
+    await same.session.release();
+    const err = await codeOf(openOnnxSession(relu, { runtimePath: join(dir, 'no-such-onnxruntime') }));
+    expect(err.code).toBe('E_BACKEND');
+    expect(err.detail.path).toBe(join(dir, 'no-such-onnxruntime'));
+  });
+});
