@@ -6,7 +6,9 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMaskEdgeError, type MaskEdgeError } from '../../src/core/errors.js';
 import { readOnnxMetadata } from '../../src/core/onnx-session.js';
+import { sharedDataDir } from '../../src/core/package-paths.js';
 import { run } from '../../src/export/export-command.js';
+import { GraphBuilder } from '../../src/export/onnx/graph-builder.js';
 import { saveCheckpoint, tf } from './tfjs-fixtures.js';
 import { writeRunFolder } from './trained-student.js';
 
@@ -126,6 +128,36 @@ describe('mask-edge export', () => {
     expect(report.int8?.calibration.set).toContain('--calib');
   });
 
+  it('a bare checkpoint with no data is verified against tfjs on real photos (face-api demo)', async () => {
+    const report = await run({ model: join(runDir, 'student'), out: join(root, 'bare'), print: () => {} });
+    expect(report.fp32.parity.images).toBeGreaterThanOrEqual(6);
+    expect(report.fp32.parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(report.int8).toBeUndefined();
+  });
+
+  it('real faces: MaskedFace-Net as --calib, parity and int8 fusion (skips without shared data)', async (ctx) => {
+    const data = sharedDataDir();
+    if (!data || !existsSync(join(data, 'maskedface-net'))) {
+      console.warn('skipped: ../shared/data/maskedface-net is absent');
+      ctx.skip();
+    }
+    const mfn = join(data!, 'maskedface-net');
+    const report = await run({
+      model: join(runDir, 'student', 'model.json'),
+      out: join(root, 'real'),
+      int8: true,
+      calib: [mfn],
+      calibCount: 40,
+      evalCount: 60,
+      force: true,
+      print: () => {},
+    });
+    expect(report.fp32.parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(report.fp32.parity.images).toBeGreaterThanOrEqual(40);
+    expect(report.int8!.ortOptimizedOps.QLinearConv).toBe(3);
+    expect(report.int8!.calibration.set).toContain('maskedface-net');
+  });
+
   it('bad inputs: clear errors naming the file and what was expected', async () => {
     const out = join(root, 'bad');
     await expectError(run({ model: join(root, 'nope'), out, print: () => {} }), 'E_NOT_FOUND', /nope/);
@@ -137,13 +169,24 @@ describe('mask-edge export', () => {
     await truncate(join(truncated, 'weights.bin'), 1000);
     await expectError(run({ model: truncated, out, print: () => {} }), 'E_MODEL', /truncated.*weights\.bin/);
 
+    const onnxFile = join(root, 'some-model.onnx');
+    const g = new GraphBuilder();
+    g.addInput('x', 'float32', ['N', 3]);
+    g.addNode('Relu', ['x'], ['y']);
+    g.addOutput('y', 'float32', ['N', 3]);
+    await writeFile(onnxFile, g.serialize());
     const notJson = join(root, 'not-json');
     await mkdir(notJson, { recursive: true });
-    await copyFile(join(out, '..', 'out', 'mask-classifier.onnx'), join(notJson, 'model.json'));
+    await copyFile(onnxFile, join(notJson, 'model.json'));
     await expectError(
       run({ model: notJson, out, print: () => {} }),
       'E_MODEL',
       /not-json.*model\.json.*expected/,
+    );
+    await expectError(
+      run({ model: onnxFile, out, print: () => {} }),
+      'E_MODEL',
+      /not a tfjs model\.json.*some-model\.onnx/,
     );
 
     const gray = tf.sequential();
