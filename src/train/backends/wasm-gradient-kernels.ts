@@ -91,17 +91,120 @@ export function conv2DBackpropFilterWasm(args: {
   return out;
 }
 
+/**
+ * Conv2DBackpropInput for stride 1 as one XNNPACK convolution (the wasm backend's own kernel is a plain loop,
+ * several times slower than the forward pass). With stride 1, dx_p[i] = sum_k dy[i-k] W[k]: a 'valid'
+ * correlation of dy, padded by (K-1-padTop, K-1-padBottom), with the spatially flipped filter whose in/out
+ * channels are swapped (Reverse [0,1], Transpose [0,1,3,2]). Other strides use the original kernel.
+ */
+export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc | undefined) {
+  return (args: {
+    inputs: { dy: TensorInfo; filter: TensorInfo };
+    backend: KernelBackend;
+    attrs: {
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+  }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    if (attrs.dataFormat === 'NCHW' || info.strideHeight !== 1 || info.strideWidth !== 1) {
+      if (!fallback) throw new Error('Conv2DBackpropInput (wasm): no kernel for strides > 1');
+      return fallback(args as never) as TensorInfo;
+    }
+    const { padInfo, filterHeight: kh, filterWidth: kw } = info;
+    const padded = run('PadV2', backend, { x: dy }, {
+      paddings: [
+        [0, 0],
+        [kh - 1 - padInfo.top, kh - 1 - padInfo.bottom],
+        [kw - 1 - padInfo.left, kw - 1 - padInfo.right],
+        [0, 0],
+      ],
+      constantValue: 0,
+    });
+    const flipped = run('Reverse', backend, { x: filter }, { dims: [0, 1] });
+    const swapped = run('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] });
+    const out = run('Conv2D', backend, { x: padded, filter: swapped }, {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    });
+    dispose(backend, padded, flipped, swapped);
+    return out;
+  };
+}
+
+/**
+ * MaxPoolGrad for the common 2x2 / stride 2 / even-sized case as five elementwise kernels (the wasm kernel
+ * is a scalar loop): dx = (x == upsample(y)) * upsample(dy), upsampling by ResizeNearestNeighbor. Ties inside a
+ * window (equal maxima) would pass the gradient to each tied position; with float activations they are rare.
+ */
+export function makeMaxPoolGradWasm(fallback: tf.KernelFunc | undefined) {
+  return (args: {
+    inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+    backend: KernelBackend;
+    attrs: { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown };
+  }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
+    const [fh, fw] = pair(attrs.filterSize);
+    const [sh, sw] = pair(attrs.strides);
+    const [, h, w] = inputs.input.shape as number[];
+    const simple = fh === 2 && fw === 2 && sh === 2 && sw === 2 && h! % 2 === 0 && w! % 2 === 0;
+    if (!simple || (attrs.pad !== 'valid' && attrs.pad !== 'same')) {
+      if (!fallback) throw new Error('MaxPoolGrad (wasm): unsupported window');
+      return fallback(args as never) as TensorInfo;
+    }
+    const resize = { alignCorners: false, halfPixelCenters: false, size: [h, w] };
+    const upOut = run('ResizeNearestNeighbor', backend, { images: inputs.output }, resize);
+    const upDy = run('ResizeNearestNeighbor', backend, { images: inputs.dy }, resize);
+    const mask = run('Equal', backend, { a: inputs.input, b: upOut }, {});
+    const maskF = run('Cast', backend, { x: mask }, { dtype: 'float32' });
+    const out = run('Multiply', backend, { a: maskF, b: upDy }, {});
+    dispose(backend, upOut, upDy, mask, maskF);
+    return out;
+  };
+}
+
+function replaceKernel(name: string, make: (fallback: tf.KernelFunc | undefined) => unknown): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (original) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: make(original?.kernelFunc) as tf.KernelFunc,
+    ...(original?.setupFunc ? { setupFunc: original.setupFunc } : {}),
+  });
+}
+
 let registered = false;
 
-/** Registers the missing gradient kernels on the wasm backend (idempotent). Returns their names. */
+/** Registers the missing (and the replaced, faster) gradient kernels on the wasm backend (idempotent). */
 export function registerWasmGradientKernels(): string[] {
-  const names = ['Conv2DBackpropFilter'];
-  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return names;
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc,
-  });
+  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
+  if (registered) return names;
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc,
+    });
+  }
+  replaceKernel('Conv2DBackpropInput', makeConv2DBackpropInputWasm);
+  replaceKernel('MaxPoolGrad', makeMaxPoolGradWasm);
   registered = true;
   return names;
 }

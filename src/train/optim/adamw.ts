@@ -30,7 +30,7 @@ interface Slot {
 }
 
 export class AdamW extends tf.Optimizer {
-  static override get className(): string {
+  static get className(): string {
     return 'AdamW';
   }
   learningRate: number;
@@ -56,7 +56,7 @@ export class AdamW extends tf.Optimizer {
     return this.step;
   }
 
-  override applyGradients(grads: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
     const list = Array.isArray(grads)
       ? grads
       : Object.entries(grads).map(([name, tensor]) => ({ name, tensor }));

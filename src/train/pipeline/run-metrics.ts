@@ -1,0 +1,54 @@
+import { LABELS } from '../../core/labels.js';
+import { computeClassMetrics } from '../../core/metrics.js';
+import { argmax3, selectionScore } from '../loop/trainer.js';
+import type { ModelMetrics, ModelRole } from '../report/index.js';
+import type { ModelOutcome, RunContext } from './context.js';
+
+export function valScore(outcome: ModelOutcome, ctx: RunContext): number {
+  const m = computeClassMetrics(ctx.labels.val, argmax3(outcome.logits.val));
+  return selectionScore(m.accuracy, m.balancedAccuracy);
+}
+
+/** Metrics on the held-out test split (and validation) for one model, in REPORT's ModelMetrics shape. */
+export function modelMetrics(
+  outcome: ModelOutcome,
+  role: ModelRole,
+  ctx: RunContext,
+  backend: string,
+  extra: Partial<ModelMetrics> = {},
+): ModelMetrics {
+  const test = computeClassMetrics(ctx.labels.test, argmax3(outcome.logits.test), LABELS);
+  const validation = computeClassMetrics(ctx.labels.val, argmax3(outcome.logits.val), LABELS);
+  return {
+    ...test,
+    name: outcome.name,
+    role,
+    description: outcome.description,
+    parameters: outcome.parameters,
+    backend,
+    wallTimeSec: outcome.wallTimeSec,
+    imagesPerSec: outcome.imagesPerSec,
+    ...(outcome.trainImagesPerSec !== undefined ? { trainImagesPerSec: outcome.trainImagesPerSec } : {}),
+    evaluatedOn: 'test',
+    ...(outcome.bestEpoch !== undefined && outcome.bestEpoch > 0 ? { bestEpoch: outcome.bestEpoch } : {}),
+    validation,
+    history: outcome.history,
+    ...extra,
+  };
+}
+
+/** One aligned text table of the teachers (accuracy, balanced accuracy, parameters, images/s). */
+export function teacherTable(rows: ModelMetrics[]): string {
+  const head = ['teacher', 'val acc', 'val bal', 'test acc', 'test bal', 'params', 'img/s'];
+  const body = rows.map((m) => [
+    m.name,
+    (m.validation?.accuracy ?? 0).toFixed(3),
+    (m.validation?.balancedAccuracy ?? 0).toFixed(3),
+    m.accuracy.toFixed(3),
+    m.balancedAccuracy.toFixed(3),
+    String(m.parameters ?? ''),
+    (m.imagesPerSec ?? 0).toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
+}

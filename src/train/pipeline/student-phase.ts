@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { MaskEdgeError } from '../../core/errors.js';
+import type { Split } from '../../core/dataset/index.js';
+import { type KdMethod, type KdParams } from '../kd/index.js';
+import { weightedCrossEntropy } from '../kd/losses.js';
+import { train } from '../loop/trainer.js';
+import { buildCnn, countParameters } from '../models/cnn.js';
+import { imageModelLogits } from '../teachers/teacher-zoo.js';
+import type { ModelOutcome, RunContext } from './context.js';
+import { imageTask } from './tasks.js';
+
+export interface StudentShape {
+  width: number;
+  blocks: number;
+}
+
+export interface StudentRound {
+  /** undefined = no teacher (the baseline). */
+  method?: KdMethod;
+  /** Teacher logits on the unaugmented train crops (row per train sample). */
+  teacherLogits?: Float32Array;
+  teacherName?: string;
+  params: KdParams;
+}
+
+/** Trains one student (a fresh, seeded init of the custom CNN) without a teacher or with one KD method. */
+export async function trainStudent(
+  phase: string,
+  ctx: RunContext,
+  shape: StudentShape,
+  round: StudentRound,
+): Promise<{ outcome: ModelOutcome; model: tf.LayersModel }> {
+  const crops = await ctx.cropsAt(ctx.studentSize);
+  const model = buildCnn({ inputSize: ctx.studentSize, width: shape.width, blocks: shape.blocks, seed: ctx.seed, name: 'student' });
+  const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
+  const task = imageTask(phase, model, split('train'), split('val'));
+  const { method, teacherLogits } = round;
+  if (method && teacherLogits) {
+    task.loss = (logits, labels, indices, _flipped, rng) => {
+      const rows = new Float32Array(indices.length * 3);
+      indices.forEach((idx, i) => rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3));
+      return method.loss(
+        { studentLogits: logits, teacherLogits: tf.tensor2d(rows, [indices.length, 3]), labels },
+        { ...round.params, classWeights: ctx.classWeights },
+        rng,
+      );
+    };
+  } else {
+    task.loss = (logits, labels) => weightedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), ctx.classWeights);
+  }
+  const result = await train(task, {
+    ...ctx.train,
+    epochs: ctx.studentEpochs,
+    checkpointDir: ctx.checkpointDir(phase),
+    resume: ctx.resume,
+    onEpoch: ctx.onEpoch(phase),
+    onStep: ctx.onStep(phase, ctx.studentEpochs),
+  });
+  if (result.interrupted) {
+    throw new MaskEdgeError('E_INTERRUPTED', `interrupted during ${phase}; resume with --resume`, { detail: { phase } });
+  }
+  const recipe = method ? `distilled (${method.name}, T=${round.params.temperature}, alpha=${round.params.alpha}) from ${round.teacherName}` : 'trained without a teacher';
+  return {
+    model,
+    outcome: {
+      name: phase,
+      description: `custom CNN ${shape.blocks} blocks, width ${shape.width}, ${ctx.studentSize}px, ${recipe}`,
+      parameters: countParameters(model),
+      ...(await imageModelLogits(model, crops, ctx)),
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      wallTimeSec: result.wallTimeSec,
+      trainImagesPerSec: result.imagesPerSec,
+    },
+  };
+}

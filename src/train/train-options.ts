@@ -1,0 +1,98 @@
+import { MaskEdgeError } from '../core/errors.js';
+import { DEFAULT_KD_PARAMS } from './kd/index.js';
+
+/** `mask-edge train` options after defaults. Defaults finish on a 2-core machine in well under 30 minutes. */
+export interface TrainSettings {
+  data: string[];
+  out: string;
+  backend?: string;
+  teachers: string[];
+  teacherWeights?: string;
+  kd: string[];
+  temperature: number;
+  alpha: number;
+  size: number;
+  epochs: number;
+  teacherEpochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  width: number;
+  blocks: number;
+  baselines: boolean;
+  workers: number;
+  seed: number;
+  patience: number;
+  classWeights: 'balanced' | 'sqrt' | 'none';
+  cacheDir?: string;
+  resume: boolean;
+  json: boolean;
+}
+
+export const TRAIN_DEFAULTS = {
+  teachers: ['face-recognition', 'landmark-tiny'],
+  kd: ['vanilla'],
+  temperature: DEFAULT_KD_PARAMS.temperature,
+  alpha: DEFAULT_KD_PARAMS.alpha,
+  size: 48,
+  epochs: 14,
+  teacherEpochs: 40,
+  batchSize: 64,
+  lr: 3e-3,
+  weightDecay: 0.01,
+  width: 16,
+  blocks: 4,
+  workers: 1,
+  seed: 1,
+  patience: 0,
+  classWeights: 'balanced' as const,
+};
+
+export function trainSettings(opts: Record<string, unknown>): TrainSettings {
+  const data = (opts.data as string[] | undefined) ?? [];
+  if (data.length === 0) throw new MaskEdgeError('E_USAGE', 'train needs at least one --data folder', { detail: { data } });
+  const teachers = [...((opts.teacher as string[] | undefined) ?? TRAIN_DEFAULTS.teachers)];
+  if (opts.teacherWeights && !teachers.includes('user')) teachers.push('user');
+  const cw = (opts.classWeights as string | undefined) ?? TRAIN_DEFAULTS.classWeights;
+  if (!['balanced', 'sqrt', 'none'].includes(cw)) {
+    throw new MaskEdgeError('E_USAGE', `--class-weights must be balanced, sqrt or none`, { detail: { classWeights: cw } });
+  }
+  const pick = <K extends keyof typeof TRAIN_DEFAULTS>(key: K, opt: string) =>
+    (opts[opt] as (typeof TRAIN_DEFAULTS)[K] | undefined) ?? TRAIN_DEFAULTS[key];
+  return {
+    data,
+    out: (opts.out as string | undefined) ?? 'runs/latest',
+    ...(opts.backend ? { backend: opts.backend as string } : {}),
+    teachers,
+    ...(opts.teacherWeights ? { teacherWeights: opts.teacherWeights as string } : {}),
+    kd: [...pick('kd', 'kd')],
+    temperature: pick('temperature', 'temperature'),
+    alpha: pick('alpha', 'alpha'),
+    size: pick('size', 'size'),
+    epochs: pick('epochs', 'epochs'),
+    teacherEpochs: pick('teacherEpochs', 'teacherEpochs'),
+    batchSize: pick('batchSize', 'batchSize'),
+    lr: pick('lr', 'lr'),
+    weightDecay: pick('weightDecay', 'weightDecay'),
+    width: pick('width', 'width'),
+    blocks: pick('blocks', 'blocks'),
+    baselines: opts.baselines !== false,
+    workers: pick('workers', 'workers'),
+    seed: pick('seed', 'seed'),
+    patience: pick('patience', 'patience'),
+    classWeights: cw as TrainSettings['classWeights'],
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir as string } : {}),
+    resume: Boolean(opts.resume),
+    json: Boolean(opts.json),
+  };
+}
+
+/** Per-class loss weights from train counts: balanced n/(C n_c), its square root, or none. */
+export function classWeightsFor(counts: number[], mode: TrainSettings['classWeights']): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => {
+    if (mode === 'none' || c === 0) return 1;
+    const w = total / (counts.length * c);
+    return mode === 'sqrt' ? Math.sqrt(w) : w;
+  });
+}
