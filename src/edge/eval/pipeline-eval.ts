@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js';
 import type { DataProblem, FaceSample } from '../../core/dataset/index.js';
-import { MaskEdgeError } from '../../core/errors.js';
+import { isMaskEdgeError, MaskEdgeError } from '../../core/errors.js';
 import { type Box, decodeImage } from '../../core/image-io.js';
 import { LABELS, type Label, labelIndex } from '../../core/labels.js';
 import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
@@ -55,8 +55,13 @@ export interface PhotoResult {
   detections: { box: Box; score: number; cls: Pick<Classification, 'label' | 'probs' | 'score'> }[];
 }
 
+/** The FaceDetector, or any wrapper with the same detect() and default threshold (e.g. a tiled detector). */
+export type PipelineDetector = Pick<FaceDetector, 'detect'> & {
+  contract: { defaults: { minScore: number } };
+};
+
 export async function evaluatePipeline(
-  detector: FaceDetector,
+  detector: PipelineDetector,
   classifier: MaskClassifier,
   samples: readonly FaceSample[],
   options: PipelineEvalOptions = {},
@@ -82,34 +87,43 @@ export async function evaluatePipeline(
 
   const photos = new Map<string, PhotoResult>();
   const problems: DataProblem[] = [];
-  let done = 0;
-  for (const [path, faces] of byPhoto) {
-    try {
-      const frame = await decodeImage(path);
-      const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: 200 });
-      const classes = await classifier.classifyFaces(
-        frame,
-        found.map((d) => d.box),
-      );
-      const result: PhotoResult = {
-        truths: faces.map((sample) => ({
-          box: sample.box!,
-          label: sample.label,
-          ignore: Math.min(sample.box!.width, sample.box!.height) < minFace,
-        })),
-        detections: found.map((d, i) => ({ box: d.box, score: d.score, cls: classes[i]! })),
-      };
-      photos.set(path, result);
-      if (options.annotateDir)
-        await writeAnnotated(options.annotateDir, path, frame, result, minScore, thr, minFace);
-    } catch (err) {
+  const entries = [...byPhoto];
+  // Decoding the next photo overlaps detection of the current one.
+  const decode = (i: number) =>
+    entries[i] ? decodeImage(entries[i]![0]).catch((err: unknown) => err as Error) : undefined;
+  let next = decode(0);
+  for (let i = 0; i < entries.length; i++) {
+    const [path, faces] = entries[i]!;
+    const frame = await next!;
+    next = decode(i + 1);
+    if (frame instanceof Error) {
+      // One unreadable photo is reported and skipped; anything else (model trouble) stops the evaluation.
+      if (!isMaskEdgeError(frame, 'E_IMAGE') && !isMaskEdgeError(frame, 'E_NOT_FOUND')) throw frame;
       problems.push({
         kind: 'unreadable',
         path,
-        message: `${(err as Error).message}; ${faces.length} face(s) skipped`,
+        message: `${frame.message}; ${faces.length} face(s) skipped`,
       });
+      options.onProgress?.(i + 1, entries.length);
+      continue;
     }
-    options.onProgress?.(++done, byPhoto.size);
+    const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: 200 });
+    const classes = await classifier.classifyFaces(
+      frame,
+      found.map((d) => d.box),
+    );
+    const result: PhotoResult = {
+      truths: faces.map((sample) => ({
+        box: sample.box!,
+        label: sample.label,
+        ignore: Math.min(sample.box!.width, sample.box!.height) < minFace,
+      })),
+      detections: found.map((d, j) => ({ box: d.box, score: d.score, cls: classes[j]! })),
+    };
+    photos.set(path, result);
+    if (options.annotateDir)
+      await writeAnnotated(options.annotateDir, path, frame, result, minScore, thr, minFace);
+    options.onProgress?.(i + 1, entries.length);
   }
   if (photos.size === 0) {
     throw new MaskEdgeError('E_DATA', 'no photo could be evaluated', {
