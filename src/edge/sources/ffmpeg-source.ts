@@ -64,6 +64,9 @@ export function createFfmpegDriver(config: FfmpegSourceConfig): SourceDriver {
         startFrames(sizeParser.size);
       }
       child.stdout!.on('data', onData);
+      // Pipe errors (EPIPE when ffmpeg dies) surface as the process exit; never as an unhandled 'error'.
+      child.stdout!.on('error', (err) => ctx.log.debug('ffmpeg stdout error', { error: err }));
+      child.stderr!.on('error', (err) => ctx.log.debug('ffmpeg stderr error', { error: err }));
       createInterface({ input: child.stderr! }).on('line', (line) => {
         const safe = line.split(config.url).join(input);
         tail.push(safe);

@@ -92,9 +92,13 @@ export function createWebcamDriver(config: WebcamSourceConfig): SourceDriver {
           ctx.badFrame(err);
         }
         await rm(location, { force: true });
-        if (!closed) timer = setTimeout(tick, Math.max(0, intervalMs - (Date.now() - startedAt)));
+        if (!closed) timer = setTimeout(safeTick, Math.max(0, intervalMs - (Date.now() - startedAt)));
       };
-      timer = setTimeout(tick, 0);
+      // Anything unexpected in a tick is a lost source (reconnect), never an unhandled rejection.
+      const safeTick = () => {
+        tick().catch((err) => ctx.failed(err));
+      };
+      timer = setTimeout(safeTick, 0);
       return {
         async close() {
           closed = true;
