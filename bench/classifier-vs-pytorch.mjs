@@ -4,7 +4,7 @@
 // Rounds alternate engines so machine load hits all of them alike; medians of rounds are reported with ratios.
 //
 //   npx tsc -p tsconfig.build.json && node bench/classifier-vs-pytorch.mjs [--fp32 F.onnx --int8 F.int8.onnx]
-//       [--size 128 --width 16 --blocks 4 --activation leaky|relu] [--rounds 7] [--seconds 0.5] [--threads 1,2] [--batches 1,32] [--json]
+//       [--spinning] [--size 128 --width 16 --blocks 4 --activation leaky|relu] [--rounds 7] [--seconds 0.5] [--threads 1,2] [--batches 1,32] [--json]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     batches: { type: 'string', default: '1,32' },
     python: { type: 'string', default: '/usr/bin/python3' },
     json: { type: 'boolean', default: false },
+    spinning: { type: 'boolean', default: false },
   },
 });
 const size = Number(args.size);
@@ -71,6 +72,7 @@ for (const precision of ['int8', 'fp32']) {
     ort[`${precision}/${t}`] = await openOnnxSession(precision === 'int8' ? int8Path : fp32Path, {
       providers: ['cpu'],
       threads: t,
+      spinning: args.spinning,
       logger: quiet,
     });
   }
@@ -89,6 +91,8 @@ const py = spawn(
   [join(here, 'classifier_pytorch.py'), fp32Path, String(size), join(work, 'x.f32'), join(work, 'y.f32')],
   {
     stdio: ['pipe', 'pipe', 'inherit'],
+    // Same courtesy as ORT without spinning: OpenMP workers sleep when idle (unless --spinning).
+    env: { ...process.env, OMP_WAIT_POLICY: args.spinning ? 'ACTIVE' : 'PASSIVE' },
   },
 );
 const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
@@ -193,7 +197,7 @@ const report = {
   fileBytes: sizes,
   parityMaxAbsDiff: torchInfo.maxAbsDiff,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAverage1m: load, torch: torchInfo.torch },
-  settings: { rounds, secondsPerRound: seconds },
+  settings: { rounds, secondsPerRound: seconds, spinning: args.spinning },
   results: rows,
   ratios,
 };
@@ -202,7 +206,7 @@ if (args.json) {
 } else {
   const out = [
     `model: ${modelNote}; files fp32 ${(sizes.fp32 / 1024).toFixed(0)} KiB, int8 ${(sizes.int8 / 1024).toFixed(0)} KiB; torch-vs-ort max |diff| ${torchInfo.maxAbsDiff.toExponential(1)}`,
-    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, load average ${load.map((l) => l.toFixed(1)).join(' -> ')}; median of ${rounds} interleaved rounds`,
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, load average ${load.map((l) => l.toFixed(1)).join(' -> ')}; median of ${rounds} interleaved rounds; idle threads ${args.spinning ? 'spin' : 'sleep'}`,
     '',
     '| engine | batch | threads | images/s (wall) | images per CPU-second | p50 ms | p95 ms |',
     '|---|---:|---:|---:|---:|---:|---:|',

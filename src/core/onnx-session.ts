@@ -28,6 +28,12 @@ export interface OpenSessionOptions extends ProviderOptions {
   providers?: string[];
   /** intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
+  /**
+   * Let idle onnxruntime worker threads spin (default false). Spinning shaves microseconds on an idle machine but
+   * burns CPU the detector, ffmpeg and MQTT need on a busy device: measured on the shared 2-core machine, 2 threads
+   * without spinning ran 2-3x faster (bench/RESULTS.md).
+   */
+  spinning?: boolean;
   /** A custom onnxruntime build's js/node folder (default: $MASK_EDGE_ONNXRUNTIME, else onnxruntime-node). */
   runtimePath?: string;
   /** Check the input tensor against the metadata contract (default true). */
@@ -62,6 +68,12 @@ export function sessionOptionsFor(
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    extra: {
+      session: {
+        intra_op: { allow_spinning: options.spinning ? '1' : '0' },
+        inter_op: { allow_spinning: options.spinning ? '1' : '0' },
+      },
+    },
   };
 }
 

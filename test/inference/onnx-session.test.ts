@@ -56,6 +56,13 @@ describe('openOnnxSession', () => {
       ORT_TENSORRT_CACHE_PATH: '/var/lib/mask-edge/trt',
     });
     expect(sessionOptionsFor(findProvider('cpu')!).intraOpNumThreads).toBeUndefined();
+    // Idle worker threads sleep unless spinning is asked for.
+    expect(sessionOptionsFor(findProvider('cpu')!).extra).toEqual({
+      session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+    });
+    expect(sessionOptionsFor(findProvider('cpu')!, { spinning: true }).extra?.session).toMatchObject({
+      intra_op: { allow_spinning: '1' },
+    });
   });
 
   it('accepts aliases and says plainly when a provider is not in this onnxruntime-node build', async () => {

@@ -23,6 +23,7 @@ export function registerBench(program: Command): void {
       parseInteger('--repeats', 1, 100),
       5,
     )
+    .option('--spinning', 'let idle onnxruntime threads spin (default off, as the agent runs)')
     .option('--seconds <s>', 'seconds per repeat', parseNumber('--seconds', 0.01, 60), 0.4)
     .action(async (opts) => {
       const { run } = await import('../../edge/bench/bench-command.js');

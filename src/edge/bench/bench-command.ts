@@ -24,6 +24,8 @@ export interface BenchOptions {
   batches?: number[];
   repeats?: number;
   seconds?: number;
+  /** Let idle onnxruntime threads spin (default off, as in the agent). */
+  spinning?: boolean;
 }
 
 export interface BenchResult {
@@ -48,7 +50,7 @@ export interface BenchSkip {
 
 export interface BenchReport {
   machine: { cpu: string; cores: number; node: string; onnxruntime: string };
-  settings: { repeats: number; secondsPerRepeat: number };
+  settings: { repeats: number; secondsPerRepeat: number; spinning: boolean };
   results: BenchResult[];
   skipped: BenchSkip[];
 }
@@ -101,7 +103,12 @@ export async function runBench(
       for (const t of threads) {
         let opened: Awaited<ReturnType<typeof openOnnxSession>>;
         try {
-          opened = await openOnnxSession(m.file, { providers: [provider], threads: t, logger: quiet });
+          opened = await openOnnxSession(m.file, {
+            providers: [provider],
+            threads: t,
+            spinning: opts.spinning,
+            logger: quiet,
+          });
         } catch (err) {
           if (err instanceof MaskEdgeError && err.code === 'E_BACKEND') {
             deadProviders.add(provider);
@@ -146,7 +153,7 @@ export async function runBench(
       node: process.version,
       onnxruntime: ortVersion,
     },
-    settings: { repeats, secondsPerRepeat: seconds },
+    settings: { repeats, secondsPerRepeat: seconds, spinning: opts.spinning === true },
     results,
     skipped,
   };
