@@ -2,6 +2,7 @@
  * `mask-edge export --model RUN_OR_CHECKPOINT --out DIR [--int8 --calib DATA]`: tfjs student -> verified
  * fp32 ONNX (+ static INT8 QDQ), metadata contract, model card and export-report.json.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { MaskEdgeError } from '../core/errors.js';
@@ -14,7 +15,7 @@ import { DEFAULT_IR_VERSION, DEFAULT_OPSET, encodeModel } from './onnx/graph-bui
 import { convertLayersModel } from './onnx/tfjs-to-onnx.js';
 import { compareOutputs, runLogits } from './onnx-scoring.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/quantize-model.js';
-import { inputContract, resolveModelSource, runName } from './run-source.js';
+import { inputContract, type RunJson, resolveModelSource, runName } from './run-source.js';
 import { readTfjsCheckpoint } from './tfjs/checkpoint.js';
 import { checkOnnxFile } from './verify/onnx-checker.js';
 import { checkTfjsParity } from './verify/tfjs-parity.js';
@@ -35,6 +36,18 @@ export interface ExportOptions {
   logger?: Logger;
   /** Printed summary goes here (default stdout). */
   print?: (line: string) => void;
+}
+
+/** The crop cache the training run used (faces decode once across train and export). */
+function runCacheDir(run: RunJson | undefined): string | undefined {
+  const dir = (run?.options as { cacheDir?: unknown } | undefined)?.cacheDir;
+  return typeof dir === 'string' ? dir : undefined;
+}
+
+/** Relative to the working folder when inside it (portable in committed models), else absolute. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }
 
 export const FP32_FILE = 'mask-classifier.onnx';
@@ -83,7 +96,7 @@ export async function run(opts: ExportOptions): Promise<ExportReport> {
       calibCount: opts.calibCount ?? 300,
       evalCount: opts.evalCount ?? 2000,
       needCalibration: Boolean(opts.int8),
-      cacheDir: opts.cacheDir,
+      cacheDir: opts.cacheDir ?? runCacheDir(source.run),
     },
     log,
   );
@@ -99,8 +112,8 @@ export async function run(opts: ExportOptions): Promise<ExportReport> {
     outputName: converted.outputName,
     outputKind: outputsAreProbabilities ? ('probabilities' as const) : ('logits' as const),
     modelName: 'mask-classifier',
-    modelVersion: String(source.run?.version ?? runName(source)),
-    sourceRun: relative(process.cwd(), source.runDir ?? source.modelJsonPath) || '.',
+    modelVersion: `${runName(source)}@${createHash('sha256').update(converted.bytes).digest('hex').slice(0, 12)}`,
+    sourceRun: displayPath(source.runDir ?? source.modelJsonPath),
   };
   const fp32Logits = data.evaluation
     ? await runLogits(converted.bytes, data.evaluation, contract)

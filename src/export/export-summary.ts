@@ -6,7 +6,11 @@ import type { ParityResult } from './verify/tfjs-parity.js';
 
 export interface ExportReport {
   command: string;
-  source: { modelJson: string; runDir?: string; recordedAccuracy?: unknown };
+  source: {
+    modelJson: string;
+    runDir?: string;
+    recordedAccuracy?: { accuracy: number; split?: string; model: string };
+  };
   opset: number;
   irVersion: number;
   fp32: {
@@ -57,6 +61,12 @@ export function printSummary(r: ExportReport, print: (line: string) => void): vo
   if (r.fp32.evaluation) {
     print(
       `      accuracy ${pct(r.fp32.evaluation.accuracy)} on ${r.fp32.evaluation.samples} faces (${r.fp32.evaluatedOn})`,
+    );
+  }
+  const rec = r.source.recordedAccuracy;
+  if (rec) {
+    print(
+      `      metrics.json: ${rec.model} ${pct(rec.accuracy)}${rec.split ? ` on ${rec.split}` : ''} (as trained, tfjs)`,
     );
   }
   const q = r.int8;

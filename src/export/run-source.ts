@@ -71,7 +71,10 @@ export async function resolveModelSource(path: string): Promise<ModelSource> {
   if (existsSync(splitPath)) source.splits = parseSplits(await readJson(splitPath));
   else warnings.push(`${splitPath} is missing: pass --calib for calibration images`);
   const metricsPath = join(runDir, 'metrics.json');
-  if (existsSync(metricsPath)) source.recordedAccuracy = studentAccuracy(await readJson(metricsPath));
+  if (existsSync(metricsPath)) {
+    const best = typeof run.bestStudent === 'string' ? run.bestStudent : undefined;
+    source.recordedAccuracy = studentAccuracy(await readJson(metricsPath), best);
+  }
   return source;
 }
 
@@ -90,7 +93,8 @@ export function parseSplits(raw: unknown): ModelSource['splits'] {
   return out;
 }
 
-function studentAccuracy(raw: unknown): ModelSource['recordedAccuracy'] {
+/** The exported student's entry: run.json's `bestStudent` by name, else one called 'student', else the first student. */
+function studentAccuracy(raw: unknown, bestStudent?: string): ModelSource['recordedAccuracy'] {
   const models = (raw as { models?: unknown })?.models;
   const list = Array.isArray(models)
     ? models
@@ -98,7 +102,10 @@ function studentAccuracy(raw: unknown): ModelSource['recordedAccuracy'] {
       ? Object.entries(models).map(([name, m]) => ({ name, ...(m as object) }))
       : [];
   const typed = list as { name?: string; role?: string; accuracy?: number; evaluatedOn?: string }[];
-  const student = typed.find((m) => m.name === 'student') ?? typed.find((m) => m.role === 'student');
+  const student =
+    typed.find((m) => bestStudent !== undefined && m.name === bestStudent) ??
+    typed.find((m) => m.name === 'student') ??
+    typed.find((m) => m.role === 'student');
   if (!student || typeof student.accuracy !== 'number') return undefined;
   return { accuracy: student.accuracy, split: student.evaluatedOn, model: student.name ?? 'student' };
 }

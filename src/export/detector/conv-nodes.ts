@@ -65,6 +65,8 @@ export interface ConvSpec {
   kernel: number;
   stride: number;
   group?: number;
+  /** 'same' (default): TensorFlow same padding; 'valid': none. */
+  padding?: 'same' | 'valid';
   name: string;
 }
 
@@ -78,8 +80,15 @@ export function addConv(g: GraphBuilder, x: FeatureMap, spec: ConvSpec): Feature
     spec.weights,
   );
   const b = g.addInitializer(`${spec.name}/B`, 'float32', [spec.outChannels], spec.bias);
-  const ph = samePadding(x.height, spec.kernel, spec.stride);
-  const pw = samePadding(x.width, spec.kernel, spec.stride);
+  const valid = (size: number) => ({
+    begin: 0,
+    end: 0,
+    out: Math.floor((size - spec.kernel) / spec.stride) + 1,
+  });
+  const pad =
+    spec.padding === 'valid' ? valid : (size: number) => samePadding(size, spec.kernel, spec.stride);
+  const ph = pad(x.height);
+  const pw = pad(x.width);
   const name = g.op(
     'Conv',
     [x.name, w, b],
@@ -115,4 +124,16 @@ export function foldBatchNorm(
     shift[c] = (beta[c] ?? 0) - (mean[c] ?? 0) * s;
   }
   return { scale, shift };
+}
+
+/** Max pooling with TensorFlow 'same' padding (the padded cells never win: ONNX pads MaxPool with -inf). */
+export function addMaxPool(g: GraphBuilder, x: FeatureMap, kernel: number, stride: number): FeatureMap {
+  const ph = samePadding(x.height, kernel, stride);
+  const pw = samePadding(x.width, kernel, stride);
+  const name = g.op('MaxPool', [x.name], {
+    kernel_shape: [kernel, kernel],
+    strides: [stride, stride],
+    pads: [ph.begin, pw.begin, ph.end, pw.end],
+  });
+  return { ...x, name, height: ph.out, width: pw.out };
 }
