@@ -1,14 +1,22 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCrops, readDataset, type Split, SPLITS, splitDataset, type FaceSample } from '../core/dataset/index.js';
+import {
+  type FaceSample,
+  loadCrops,
+  readDataset,
+  SPLITS,
+  type Split,
+  splitDataset,
+} from '../core/dataset/index.js';
 import { MaskEdgeError } from '../core/errors.js';
 import { IMAGENET_MEAN, IMAGENET_STD, type RgbImage } from '../core/image-io.js';
 import { LABELS, labelIndex } from '../core/labels.js';
 import { ProgressReporter } from '../core/progress.js';
 import { startTrainingBackend } from './backends/index.js';
-import { DEFAULT_KD_PARAMS, kdRounds } from './kd/index.js';
 import { trainRandomForestBaseline } from './baselines/random-forest-baseline.js';
+import { saveModel } from './io/file-io-handler.js';
+import { DEFAULT_KD_PARAMS, kdRounds } from './kd/index.js';
 import type { ModelOutcome, RunContext } from './pipeline/context.js';
 import { PhaseStore } from './pipeline/phase-store.js';
 import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js';
@@ -16,7 +24,6 @@ import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
 import { trainTeacher } from './teachers/teacher-zoo.js';
 import { classWeightsFor, type TrainSettings, trainSettings } from './train-options.js';
-import { saveModel } from './io/file-io-handler.js';
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -26,9 +33,13 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   let settings = trainSettings(opts);
   const out = resolve(settings.out);
   if (settings.resume) {
-    const saved = JSON.parse(await readFile(join(out, 'run.json'), 'utf8').catch(() => {
-      throw new MaskEdgeError('E_NOT_FOUND', `nothing to resume in ${out} (no run.json)`, { detail: { path: out } });
-    })) as { options: TrainSettings };
+    const saved = JSON.parse(
+      await readFile(join(out, 'run.json'), 'utf8').catch(() => {
+        throw new MaskEdgeError('E_NOT_FOUND', `nothing to resume in ${out} (no run.json)`, {
+          detail: { path: out },
+        });
+      }),
+    ) as { options: TrainSettings };
     settings = { ...saved.options, resume: true, json: settings.json };
   }
   await mkdir(out, { recursive: true });
@@ -53,13 +64,27 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     return res.crops;
   };
   const base = await loadAt(settings.size, samples);
-  split = Object.fromEntries(SPLITS.map((s) => [s, split[s].filter((x) => base.has(x.id))])) as Record<Split, FaceSample[]>;
+  split = Object.fromEntries(SPLITS.map((s) => [s, split[s].filter((x) => base.has(x.id))])) as Record<
+    Split,
+    FaceSample[]
+  >;
   const counts = Object.fromEntries(SPLITS.map((s) => [s, split[s].length])) as Record<Split, number>;
-  await writeFile(join(out, 'split.json'), JSON.stringify({ seed: settings.seed, ...Object.fromEntries(SPLITS.map((s) => [s, split[s].map((x) => x.id)])) }, null, 1));
-  const labels = Object.fromEntries(SPLITS.map((s) => [s, split[s].map((x) => labelIndex(x.label))])) as Record<Split, number[]>;
+  await writeFile(
+    join(out, 'split.json'),
+    JSON.stringify(
+      { seed: settings.seed, ...Object.fromEntries(SPLITS.map((s) => [s, split[s].map((x) => x.id)])) },
+      null,
+      1,
+    ),
+  );
+  const labels = Object.fromEntries(
+    SPLITS.map((s) => [s, split[s].map((x) => labelIndex(x.label))]),
+  ) as Record<Split, number[]>;
   const trainCounts = LABELS.map((_, i) => labels.train.filter((l) => l === i).length);
   const classWeights = classWeightsFor(trainCounts, settings.classWeights);
-  say(`split: train ${counts.train}, val ${counts.val}, test ${counts.test}; train per label ${JSON.stringify(Object.fromEntries(LABELS.map((l, i) => [l, trainCounts[i]])))}; class weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`);
+  say(
+    `split: train ${counts.train}, val ${counts.val}, test ${counts.test}; train per label ${JSON.stringify(Object.fromEntries(LABELS.map((l, i) => [l, trainCounts[i]])))}; class weights ${classWeights.map((w) => w.toFixed(2)).join(', ')}`,
+  );
 
   const runJson = {
     version: 1,
@@ -99,10 +124,21 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     labels,
     async cropsAt(size) {
       const map = cropMaps.get(size) ?? (await loadAt(size, [...split.train, ...split.val, ...split.test]));
-      return Object.fromEntries(SPLITS.map((s) => [s, split[s].map((x) => map.get(x.id)!)])) as Record<Split, RgbImage[]>;
+      return Object.fromEntries(SPLITS.map((s) => [s, split[s].map((x) => map.get(x.id)!)])) as Record<
+        Split,
+        RgbImage[]
+      >;
     },
     classWeights,
-    train: { batchSize: settings.batchSize, learningRate: settings.lr, weightDecay: settings.weightDecay, seed: settings.seed, classWeights, patience: settings.patience, shouldStop: () => stop },
+    train: {
+      batchSize: settings.batchSize,
+      learningRate: settings.lr,
+      weightDecay: settings.weightDecay,
+      seed: settings.seed,
+      classWeights,
+      patience: settings.patience,
+      shouldStop: () => stop,
+    },
     teacherEpochs: settings.teacherEpochs,
     studentEpochs: settings.epochs,
     checkpointDir: (phase) => join(out, 'checkpoint', 'trainer', phase),
@@ -111,7 +147,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     onEpoch: (phase) => (r) => {
       reporters.get(phase)?.finish();
       reporters.delete(phase);
-      say(`${phase} epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)} train acc ${r.trainAccuracy.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} val bal ${r.valBalancedAccuracy.toFixed(3)} (${r.seconds.toFixed(0)}s)`);
+      say(
+        `${phase} epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)} train acc ${r.trainAccuracy.toFixed(3)} val acc ${r.valAccuracy.toFixed(3)} val bal ${r.valBalancedAccuracy.toFixed(3)} (${r.seconds.toFixed(0)}s)`,
+      );
     },
     onStep: (phase, epochs) => (i) => {
       let rep = reporters.get(phase);
@@ -123,7 +161,10 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     },
   };
 
-  const phase = async (name: string, fn: () => Promise<{ outcome: ModelOutcome; save(dir: string): Promise<void> }>) => {
+  const phase = async (
+    name: string,
+    fn: () => Promise<{ outcome: ModelOutcome; save(dir: string): Promise<void> }>,
+  ) => {
     const done = await store.load(name);
     if (done) {
       say(`${name}: already trained (resumed run), skipping`);
@@ -142,10 +183,12 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     // Teachers: trained and compared; the best on validation teaches.
     const teachers: ModelOutcome[] = [];
     for (const name of settings.teachers) {
-      teachers.push(await phase(`teacher-${name}`, async () => {
-        const t = await trainTeacher(name, ctx, settings.teacherWeights);
-        return { outcome: t, save: (dir) => t.save(dir) };
-      }));
+      teachers.push(
+        await phase(`teacher-${name}`, async () => {
+          const t = await trainTeacher(name, ctx, settings.teacherWeights);
+          return { outcome: t, save: (dir) => t.save(dir) };
+        }),
+      );
     }
     const bestTeacher = teachers.reduce((a, b) => (valScore(b, ctx) > valScore(a, ctx) ? b : a));
     const teacherMetrics = teachers.map((t) => modelMetrics(t, 'teacher', ctx, backendLabel));
@@ -171,7 +214,15 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
           logits[s] = Float32Array.from(proba.flatMap((p) => p.map((v) => Math.log(Math.max(v, 1e-6)))));
           if (s === 'test') ips = crops.test.length / Math.max(1e-9, (Date.now() - t1) / 1000);
         }
-        const outcome: ModelOutcome = { name: 'random-forest', description: `random forest (${forest.trees} trees) on HOG + colour features`, parameters: 0, logits, history: [], wallTimeSec: (Date.now() - t0) / 1000, imagesPerSec: ips };
+        const outcome: ModelOutcome = {
+          name: 'random-forest',
+          description: `random forest (${forest.trees} trees) on HOG + colour features`,
+          parameters: 0,
+          logits,
+          history: [],
+          wallTimeSec: (Date.now() - t0) / 1000,
+          imagesPerSec: ips,
+        };
         return { outcome, save: async () => {} };
       });
       const { parameters: _p, ...rfMetrics } = modelMetrics(rf, 'baseline', ctx, 'ml-random-forest');
@@ -187,14 +238,27 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       const name = `student-${settings.kd.slice(0, i + 1).join('-')}`;
       const source = method.teacherSource === 'teacher' ? bestTeacher : previous;
       const s = await phase(name, async () => {
-        const r = await trainStudent(name, ctx, shape, { method, teacherLogits: source.logits.train, teacherName: source.name, params });
+        const r = await trainStudent(name, ctx, shape, {
+          method,
+          teacherLogits: source.logits.train,
+          teacherName: source.name,
+          params,
+        });
         return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
       });
       students.push(s);
-      models.push(modelMetrics(s, 'student', ctx, backendLabel, { teacher: source.name, kd: settings.kd.slice(0, i + 1) }));
+      models.push(
+        modelMetrics(s, 'student', ctx, backendLabel, {
+          teacher: source.name,
+          kd: settings.kd.slice(0, i + 1),
+        }),
+      );
       previous = s;
     }
-    const bestStudent = students.length > 0 ? students.reduce((a, b) => (valScore(b, ctx) > valScore(a, ctx) ? b : a)) : undefined;
+    const bestStudent =
+      students.length > 0
+        ? students.reduce((a, b) => (valScore(b, ctx) > valScore(a, ctx) ? b : a))
+        : undefined;
 
     // Run directory per CONTRACTS §3.
     await cp(store.modelDir(bestTeacher.name), join(out, 'teacher'), { recursive: true });
@@ -215,7 +279,20 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       notes,
     };
     await writeMetricsFile(join(out, 'metrics.json'), metrics);
-    await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, bestTeacher: bestTeacher.name, bestStudent: bestStudent?.name, finishedAt: new Date().toISOString(), wallTimeSec: metrics.totalWallTimeSec }, null, 1));
+    await writeFile(
+      join(out, 'run.json'),
+      JSON.stringify(
+        {
+          ...runJson,
+          bestTeacher: bestTeacher.name,
+          bestStudent: bestStudent?.name,
+          finishedAt: new Date().toISOString(),
+          wallTimeSec: metrics.totalWallTimeSec,
+        },
+        null,
+        1,
+      ),
+    );
     await writeReport(out, metrics);
     say(summary(models, metrics));
     if (settings.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
@@ -238,7 +315,14 @@ function goalNotes(models: ModelMetrics[], teacher: string, student?: string): s
 }
 
 function summary(models: ModelMetrics[], metrics: MetricsFile): string {
-  const rows = models.map((m) => `  ${m.name.padEnd(28)} acc ${m.accuracy.toFixed(4)}  bal ${m.balancedAccuracy.toFixed(4)}  params ${m.parameters ?? '-'}  ${m.wallTimeSec.toFixed(0)}s`);
-  return [`test split (${metrics.splitCounts?.test} faces):`, ...rows, ...(metrics.notes ?? []), `total ${metrics.totalWallTimeSec?.toFixed(0)}s`].join('\n');
+  const rows = models.map(
+    (m) =>
+      `  ${m.name.padEnd(28)} acc ${m.accuracy.toFixed(4)}  bal ${m.balancedAccuracy.toFixed(4)}  params ${m.parameters ?? '-'}  ${m.wallTimeSec.toFixed(0)}s`,
+  );
+  return [
+    `test split (${metrics.splitCounts?.test} faces):`,
+    ...rows,
+    ...(metrics.notes ?? []),
+    `total ${metrics.totalWallTimeSec?.toFixed(0)}s`,
+  ].join('\n');
 }
-

@@ -33,7 +33,7 @@ export const TRAIN_DEFAULTS = {
   teachers: ['face-recognition', 'landmark-tiny'],
   kd: ['vanilla'],
   temperature: DEFAULT_KD_PARAMS.temperature,
-  alpha: DEFAULT_KD_PARAMS.alpha,
+  alpha: 0.5,
   size: 48,
   epochs: 14,
   teacherEpochs: 40,
@@ -50,12 +50,15 @@ export const TRAIN_DEFAULTS = {
 
 export function trainSettings(opts: Record<string, unknown>): TrainSettings {
   const data = (opts.data as string[] | undefined) ?? [];
-  if (data.length === 0) throw new MaskEdgeError('E_USAGE', 'train needs at least one --data folder', { detail: { data } });
+  if (data.length === 0)
+    throw new MaskEdgeError('E_USAGE', 'train needs at least one --data folder', { detail: { data } });
   const teachers = [...((opts.teacher as string[] | undefined) ?? TRAIN_DEFAULTS.teachers)];
   if (opts.teacherWeights && !teachers.includes('user')) teachers.push('user');
   const cw = (opts.classWeights as string | undefined) ?? TRAIN_DEFAULTS.classWeights;
   if (!['balanced', 'sqrt', 'none'].includes(cw)) {
-    throw new MaskEdgeError('E_USAGE', `--class-weights must be balanced, sqrt or none`, { detail: { classWeights: cw } });
+    throw new MaskEdgeError('E_USAGE', `--class-weights must be balanced, sqrt or none`, {
+      detail: { classWeights: cw },
+    });
   }
   const pick = <K extends keyof typeof TRAIN_DEFAULTS>(key: K, opt: string) =>
     (opts[opt] as (typeof TRAIN_DEFAULTS)[K] | undefined) ?? TRAIN_DEFAULTS[key];

@@ -11,7 +11,7 @@ function randomTensor(shape: number[], rng: SeededRandom): tf.Tensor {
   );
 }
 
-async function onBackend<T>(name: string, fn: () => tf.Tensor): Promise<Float32Array> {
+async function onBackend<_T>(name: string, fn: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(name);
   const out = fn();
   const data = (await out.data()) as Float32Array;
@@ -70,6 +70,41 @@ describe('wasm Conv2DBackpropFilter', () => {
       expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(0.1);
     });
   }
+
+  for (const c of cases.filter((k) => k.stride === 1)) {
+    it(`Conv2DBackpropInput (conv-based, stride 1) matches cpu for x=${c.x} k=${c.k} pad=${c.pad}`, async () => {
+      const rng = new SeededRandom(c.x[2] * 13 + c.k);
+      const filter = randomTensor([c.k, c.k, c.x[3], c.co], rng) as tf.Tensor4D;
+      await tf.setBackend('cpu');
+      const yShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter, 1, c.pad).shape;
+      const dy = randomTensor(yShape, rng) as tf.Tensor4D;
+      const grad = () => tf.conv2dTranspose(dy, filter, c.x, 1, c.pad);
+      const expected = await onBackend('cpu', grad);
+      const actual = await onBackend('wasm', grad);
+      let maxErr = 0;
+      for (let i = 0; i < expected.length; i++)
+        maxErr = Math.max(maxErr, Math.abs(actual[i]! - expected[i]!));
+      expect(maxErr).toBeLessThan(1e-4);
+    });
+  }
+
+  it('MaxPoolGrad (2x2/2 fast path) matches cpu', async () => {
+    const rng = new SeededRandom(77);
+    const x = randomTensor([2, 8, 6, 3], rng);
+    const grad = () =>
+      tf.grad((a: tf.Tensor) =>
+        tf
+          .mul(
+            tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'),
+            tf.range(1, 1 + 2 * 4 * 3 * 3).reshape([2, 4, 3, 3]),
+          )
+          .sum(),
+      )(x);
+    const expected = await onBackend('cpu', grad);
+    const actual = await onBackend('wasm', grad);
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+    expect(expected.filter((v) => v !== 0).length).toBe(2 * 4 * 3 * 3);
+  });
 
   it('lets tf.grad train a conv layer on wasm', async () => {
     await tf.setBackend('wasm');

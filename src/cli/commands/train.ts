@@ -20,7 +20,11 @@ export function registerTrain(program: Command): void {
       '--backend <name>',
       'force a backend: tfjs-node-gpu, tfjs-node, wasm, cpu (default: best available)',
     )
-    .option('--teacher <names>', 'teacher(s) to train and compare, comma-separated: face-recognition, face-embedding, landmark-tiny, scratch (default face-recognition,landmark-tiny)', commaList)
+    .option(
+      '--teacher <names>',
+      'teacher(s) to train and compare, comma-separated: face-recognition, face-embedding, landmark-tiny, scratch (default face-recognition,landmark-tiny)',
+      commaList,
+    )
     .option('--teacher-weights <path>', 'a tfjs layers model (model.json) you bring as an extra teacher')
     .option(
       '--kd <methods>',
@@ -49,8 +53,15 @@ export function registerTrain(program: Command): void {
     )
     .option('--seed <n>', 'seed for splits, initialisation and augmentation', parseInteger('--seed', 0))
     .option('--resume', 'continue the interrupted run in --out from its last checkpoint')
-    .option('--patience <n>', 'early stop after this many epochs without validation gain (0 = off)', parseInteger('--patience', 0))
-    .option('--class-weights <mode>', 'loss weights against label imbalance: balanced, sqrt or none (default balanced)')
+    .option(
+      '--patience <n>',
+      'early stop after this many epochs without validation gain (0 = off)',
+      parseInteger('--patience', 0),
+    )
+    .option(
+      '--class-weights <mode>',
+      'loss weights against label imbalance: balanced, sqrt or none (default balanced)',
+    )
     .option('--cache-dir <dir>', 'face crop cache folder (default ~/.cache/mask-edge/crops)')
     .option('--json', 'print the final metrics as one JSON object on stdout')
     .action(async (opts) => {

@@ -38,7 +38,8 @@ export function writeNormalised(image: RgbImage, out: Float32Array, offset: numb
     for (let x = 0; x < width; x++) {
       const src = (y * width + (flip ? width - 1 - x : x)) * 3;
       const dst = offset + (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) out[dst + c] = ((data[src + c] ?? 0) / 255 - IMAGENET_MEAN[c]!) * INV_STD[c]!;
+      for (let c = 0; c < 3; c++)
+        out[dst + c] = ((data[src + c] ?? 0) / 255 - IMAGENET_MEAN[c]!) * INV_STD[c]!;
     }
   }
 }

@@ -124,24 +124,34 @@ export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc | undefined)
       return fallback(args as never) as TensorInfo;
     }
     const { padInfo, filterHeight: kh, filterWidth: kw } = info;
-    const padded = run('PadV2', backend, { x: dy }, {
-      paddings: [
-        [0, 0],
-        [kh - 1 - padInfo.top, kh - 1 - padInfo.bottom],
-        [kw - 1 - padInfo.left, kw - 1 - padInfo.right],
-        [0, 0],
-      ],
-      constantValue: 0,
-    });
+    const padded = run(
+      'PadV2',
+      backend,
+      { x: dy },
+      {
+        paddings: [
+          [0, 0],
+          [kh - 1 - padInfo.top, kh - 1 - padInfo.bottom],
+          [kw - 1 - padInfo.left, kw - 1 - padInfo.right],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     const flipped = run('Reverse', backend, { x: filter }, { dims: [0, 1] });
     const swapped = run('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] });
-    const out = run('Conv2D', backend, { x: padded, filter: swapped }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-      dimRoundingMode: undefined,
-    });
+    const out = run(
+      'Conv2D',
+      backend,
+      { x: padded, filter: swapped },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+      },
+    );
     dispose(backend, padded, flipped, swapped);
     return out;
   };

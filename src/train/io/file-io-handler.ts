@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { MaskEdgeError } from '../../core/errors.js';
 
 /**
@@ -12,7 +12,10 @@ export function fileSystemHandler(dir: string, weightsFile = 'weights.bin'): tf.
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       await mkdir(dir, { recursive: true });
       const data = artifacts.weightData;
-      const bytes = data === undefined ? new Uint8Array() : new Uint8Array(tf.io.concatenateArrayBuffers(data as ArrayBuffer | ArrayBuffer[]));
+      const bytes =
+        data === undefined
+          ? new Uint8Array()
+          : new Uint8Array(tf.io.concatenateArrayBuffers(data as ArrayBuffer | ArrayBuffer[]));
       const modelJson: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
         format: artifacts.format ?? 'layers-model',
@@ -50,7 +53,10 @@ export function fileSystemHandler(dir: string, weightsFile = 'weights.bin'): tf.
           try {
             buffers.push(new Uint8Array(await readFile(file)));
           } catch (cause) {
-            throw new MaskEdgeError('E_MODEL', `missing weights file ${file}`, { detail: { path: file }, cause });
+            throw new MaskEdgeError('E_MODEL', `missing weights file ${file}`, {
+              detail: { path: file },
+              cause,
+            });
           }
         }
       }

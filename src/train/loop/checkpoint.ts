@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { AdamW, AdamWState } from '../optim/adamw.js';
 import type { EpochRecord } from './trainer.js';
 
@@ -65,7 +65,11 @@ export async function saveCheckpoint(
   const weights = model.getWeights();
   await writeTensors(join(dir, 'weights.bin'), weights);
   if (best) await writeTensors(join(dir, 'best.bin'), best);
-  const saved: SavedState = { ...state, optimizer: await optimizer.getState(variables), shapes: weights.map((w) => w.shape) };
+  const saved: SavedState = {
+    ...state,
+    optimizer: await optimizer.getState(variables),
+    shapes: weights.map((w) => w.shape),
+  };
   await writeFile(join(dir, 'state.json.tmp'), JSON.stringify(saved));
   await rename(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
 }
@@ -83,7 +87,9 @@ export async function loadCheckpoint(
   model.setWeights(weights);
   tf.dispose(weights);
   optimizer.setState(saved.optimizer, variables);
-  const best = existsSync(join(dir, 'best.bin')) ? await readTensors(join(dir, 'best.bin'), saved.shapes) : undefined;
+  const best = existsSync(join(dir, 'best.bin'))
+    ? await readTensors(join(dir, 'best.bin'), saved.shapes)
+    : undefined;
   const { optimizer: _o, shapes: _s, ...state } = saved;
   return best ? { state, best } : { state };
 }

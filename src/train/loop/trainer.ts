@@ -3,8 +3,8 @@ import { computeClassMetrics } from '../../core/metrics.js';
 import { SeededRandom } from '../../core/seeded-random.js';
 import { weightedCrossEntropy } from '../kd/losses.js';
 import { AdamW } from '../optim/adamw.js';
-import { trainingForward, updateMovingStats } from './training-forward.js';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { trainingForward, updateMovingStats } from './training-forward.js';
 
 /**
  * The generic training loop (student, scratch teacher, feature heads): AdamW with a cosine schedule, per-step
@@ -22,7 +22,13 @@ export interface TrainTask {
   valInput(start: number, end: number): tf.Tensor;
   valLabels: number[];
   /** Optional loss (KD); default is class-weighted cross-entropy. */
-  loss?(logits: tf.Tensor2D, labels: number[], indices: number[], flipped: boolean[], rng: SeededRandom): tf.Scalar;
+  loss?(
+    logits: tf.Tensor2D,
+    labels: number[],
+    indices: number[],
+    flipped: boolean[],
+    rng: SeededRandom,
+  ): tf.Scalar;
 }
 
 export interface TrainOptions {
@@ -68,14 +74,22 @@ export function selectionScore(acc: number, balanced: number): number {
 }
 
 export function stepRng(seed: number, epoch: number, step: number): SeededRandom {
-  return new SeededRandom((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77) ^ Math.imul(step + 1, 0xc2b2ae3d)) >>> 0);
+  return new SeededRandom(
+    (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77) ^ Math.imul(step + 1, 0xc2b2ae3d)) >>>
+      0,
+  );
 }
 
 export function epochOrder(count: number, seed: number, epoch: number): number[] {
   return stepRng(seed, epoch, -1).shuffle(Array.from({ length: count }, (_, i) => i));
 }
 
-export async function predictLogits(model: tf.LayersModel, count: number, input: (s: number, e: number) => tf.Tensor, batch = 128): Promise<Float32Array> {
+export async function predictLogits(
+  model: tf.LayersModel,
+  count: number,
+  input: (s: number, e: number) => tf.Tensor,
+  batch = 128,
+): Promise<Float32Array> {
   const out = new Float32Array(count * 3);
   for (let s = 0; s < count; s += batch) {
     const e = Math.min(count, s + batch);
@@ -103,7 +117,18 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
   const steps = Math.max(1, Math.floor(n / batchSize));
   const optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
   const variables = task.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  let state: TrainerState = { epoch: 0, step: 0, history: [], bestEpoch: -1, bestScore: -1, elapsedSec: 0, images: 0, epochLoss: 0, epochCorrect: 0, epochSeen: 0 };
+  let state: TrainerState = {
+    epoch: 0,
+    step: 0,
+    history: [],
+    bestEpoch: -1,
+    bestScore: -1,
+    elapsedSec: 0,
+    images: 0,
+    epochLoss: 0,
+    epochCorrect: 0,
+    epochSeen: 0,
+  };
   let best: tf.Tensor[] | undefined;
   if (options.resume && options.checkpointDir) {
     const loaded = await loadCheckpoint(options.checkpointDir, task.model, optimizer, variables);
@@ -121,7 +146,8 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
   };
   const lossFn =
     task.loss ??
-    ((logits: tf.Tensor2D, labels: number[]) => weightedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), options.classWeights));
+    ((logits: tf.Tensor2D, labels: number[]) =>
+      weightedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), options.classWeights));
 
   while (state.epoch < epochs) {
     const order = epochOrder(n, seed, state.epoch);

@@ -17,7 +17,14 @@ function channelSum(x: tf.Tensor): tf.Tensor1D {
   return tf.sum(x, x.rank === 4 ? [0, 1, 2] : [0]);
 }
 
-function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, stash: BnStash[], layer: tf.layers.Layer): tf.Tensor {
+function batchNormTrain(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  stash: BnStash[],
+  layer: tf.layers.Layer,
+): tf.Tensor {
   const count = x.size / x.shape[x.rank - 1]!;
   const f = tf.customGrad((...args: unknown[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -56,19 +63,36 @@ export function trainingForward(model: tf.LayersModel, x: tf.Tensor, stash: BnSt
       case 'InputLayer':
         break;
       case 'Conv2D': {
-        out = tf.conv2d(out as tf.Tensor4D, weight(layer, 'kernel') as tf.Tensor4D, config.strides as [number, number], config.padding as 'same' | 'valid');
+        out = tf.conv2d(
+          out as tf.Tensor4D,
+          weight(layer, 'kernel') as tf.Tensor4D,
+          config.strides as [number, number],
+          config.padding as 'same' | 'valid',
+        );
         const bias = config.useBias ? weight(layer, 'bias') : undefined;
         if (bias) out = tf.add(out, bias);
         break;
       }
       case 'BatchNormalization':
-        out = batchNormTrain(out, weight(layer, 'gamma')!, weight(layer, 'beta')!, config.epsilon as number, stash, layer);
+        out = batchNormTrain(
+          out,
+          weight(layer, 'gamma')!,
+          weight(layer, 'beta')!,
+          config.epsilon as number,
+          stash,
+          layer,
+        );
         break;
       case 'LeakyReLU':
         out = tf.leakyRelu(out, config.alpha as number);
         break;
       case 'MaxPooling2D':
-        out = tf.maxPool(out as tf.Tensor4D, config.poolSize as [number, number], config.strides as [number, number], config.padding as 'same' | 'valid');
+        out = tf.maxPool(
+          out as tf.Tensor4D,
+          config.poolSize as [number, number],
+          config.strides as [number, number],
+          config.padding as 'same' | 'valid',
+        );
         break;
       case 'GlobalAveragePooling2D':
         out = tf.mean(out, [1, 2]);

@@ -27,29 +27,59 @@ export function buildCnn(options: CnnOptions): tf.LayersModel {
     const filters = Math.min(maxWidth, width * 2 ** b);
     for (let c = 0; c < convsPerBlock; c++) {
       x = tf.layers
-        .conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), name: `block${b + 1}_conv${c + 1}` })
+        .conv2d({
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: false,
+          kernelInitializer: init(),
+          name: `block${b + 1}_conv${c + 1}`,
+        })
         .apply(x) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `block${b + 1}_bn${c + 1}` }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.leakyReLU({ alpha: leakyAlpha, name: `block${b + 1}_act${c + 1}` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `block${b + 1}_bn${c + 1}` })
+        .apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .leakyReLU({ alpha: leakyAlpha, name: `block${b + 1}_act${c + 1}` })
+        .apply(x) as tf.SymbolicTensor;
     }
-    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .maxPooling2d({ poolSize: 2, strides: 2, name: `block${b + 1}_pool` })
+      .apply(x) as tf.SymbolicTensor;
   }
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
-    .dense({ units: NUM_LABELS, kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }), name: 'logits' })
+    .dense({
+      units: NUM_LABELS,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }),
+      name: 'logits',
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: options.name ?? 'student' });
 }
 
 /** A small MLP head over frozen backbone features -> 3 logits. */
-export function buildFeatureHead(featureSize: number, hidden: number, seed: number, name: string): tf.LayersModel {
+export function buildFeatureHead(
+  featureSize: number,
+  hidden: number,
+  seed: number,
+  name: string,
+): tf.LayersModel {
   const input = tf.input({ shape: [featureSize], name: 'features' });
   let x = tf.layers
-    .dense({ units: hidden, kernelInitializer: tf.initializers.heNormal({ seed: seed * 31 + 1 }), name: 'head_hidden' })
+    .dense({
+      units: hidden,
+      kernelInitializer: tf.initializers.heNormal({ seed: seed * 31 + 1 }),
+      name: 'head_hidden',
+    })
     .apply(input) as tf.SymbolicTensor;
   x = tf.layers.leakyReLU({ alpha: 0.1, name: 'head_act' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
-    .dense({ units: NUM_LABELS, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 31 + 2 }), name: 'head_logits' })
+    .dense({
+      units: NUM_LABELS,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 31 + 2 }),
+      name: 'head_logits',
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name });
 }

@@ -1,5 +1,5 @@
-import type { RgbImage } from '../../core/image-io.js';
 import type { Split } from '../../core/dataset/index.js';
+import type { RgbImage } from '../../core/image-io.js';
 import type { EpochRecord, TrainOptions } from '../loop/trainer.js';
 
 export type SplitLogits = Record<Split, Float32Array>;

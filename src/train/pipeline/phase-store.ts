@@ -17,7 +17,9 @@ export class PhaseStore {
   async load(name: string): Promise<ModelOutcome | undefined> {
     const path = join(this.root, 'phases', `${name}.json`);
     if (!existsSync(path)) return undefined;
-    const raw = JSON.parse(await readFile(path, 'utf8')) as ModelOutcome & { logits: Record<string, number[]> };
+    const raw = JSON.parse(await readFile(path, 'utf8')) as ModelOutcome & {
+      logits: Record<string, number[]>;
+    };
     const logits = Object.fromEntries(Object.entries(raw.logits).map(([k, v]) => [k, Float32Array.from(v)]));
     return { ...raw, logits: logits as ModelOutcome['logits'] };
   }

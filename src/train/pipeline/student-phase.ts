@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { MaskEdgeError } from '../../core/errors.js';
 import type { Split } from '../../core/dataset/index.js';
-import { type KdMethod, type KdParams } from '../kd/index.js';
+import { MaskEdgeError } from '../../core/errors.js';
+import type { KdMethod, KdParams } from '../kd/index.js';
 import { weightedCrossEntropy } from '../kd/losses.js';
 import { train } from '../loop/trainer.js';
 import { buildCnn, countParameters } from '../models/cnn.js';
@@ -31,14 +31,20 @@ export async function trainStudent(
   round: StudentRound,
 ): Promise<{ outcome: ModelOutcome; model: tf.LayersModel }> {
   const crops = await ctx.cropsAt(ctx.studentSize);
-  const model = buildCnn({ inputSize: ctx.studentSize, width: shape.width, blocks: shape.blocks, seed: ctx.seed, name: 'student' });
+  const model = buildCnn({
+    inputSize: ctx.studentSize,
+    width: shape.width,
+    blocks: shape.blocks,
+    seed: ctx.seed,
+    name: 'student',
+  });
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
   const task = imageTask(phase, model, split('train'), split('val'));
   const { method, teacherLogits } = round;
   if (method && teacherLogits) {
     task.loss = (logits, labels, indices, _flipped, rng) => {
       const rows = new Float32Array(indices.length * 3);
-      indices.forEach((idx, i) => rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3));
+      for (const [i, idx] of indices.entries()) rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3);
       return method.loss(
         { studentLogits: logits, teacherLogits: tf.tensor2d(rows, [indices.length, 3]), labels },
         { ...round.params, classWeights: ctx.classWeights },
@@ -46,7 +52,8 @@ export async function trainStudent(
       );
     };
   } else {
-    task.loss = (logits, labels) => weightedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), ctx.classWeights);
+    task.loss = (logits, labels) =>
+      weightedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), ctx.classWeights);
   }
   const result = await train(task, {
     ...ctx.train,
@@ -57,9 +64,13 @@ export async function trainStudent(
     onStep: ctx.onStep(phase, ctx.studentEpochs),
   });
   if (result.interrupted) {
-    throw new MaskEdgeError('E_INTERRUPTED', `interrupted during ${phase}; resume with --resume`, { detail: { phase } });
+    throw new MaskEdgeError('E_INTERRUPTED', `interrupted during ${phase}; resume with --resume`, {
+      detail: { phase },
+    });
   }
-  const recipe = method ? `distilled (${method.name}, T=${round.params.temperature}, alpha=${round.params.alpha}) from ${round.teacherName}` : 'trained without a teacher';
+  const recipe = method
+    ? `distilled (${method.name}, T=${round.params.temperature}, alpha=${round.params.alpha}) from ${round.teacherName}`
+    : 'trained without a teacher';
   return {
     model,
     outcome: {

@@ -61,15 +61,21 @@ export function standardise(train: FeatureMatrix): { mean: Float32Array; std: Fl
   const mean = new Float32Array(dim);
   const std = new Float32Array(dim);
   for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d]! += rows[i * dim + d]! / n;
-  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) std[d]! += (rows[i * dim + d]! - mean[d]!) ** 2 / n;
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < dim; d++) std[d]! += (rows[i * dim + d]! - mean[d]!) ** 2 / n;
   for (let d = 0; d < dim; d++) std[d] = Math.sqrt(std[d]! + 1e-6);
   return { mean, std };
 }
 
-export function featureRows(m: FeatureMatrix, indices: number[], norm: { mean: Float32Array; std: Float32Array }): tf.Tensor2D {
+export function featureRows(
+  m: FeatureMatrix,
+  indices: number[],
+  norm: { mean: Float32Array; std: Float32Array },
+): tf.Tensor2D {
   const out = new Float32Array(indices.length * m.dim);
   indices.forEach((idx, i) => {
-    for (let d = 0; d < m.dim; d++) out[i * m.dim + d] = (m.rows[idx * m.dim + d]! - norm.mean[d]!) / norm.std[d]!;
+    for (let d = 0; d < m.dim; d++)
+      out[i * m.dim + d] = (m.rows[idx * m.dim + d]! - norm.mean[d]!) / norm.std[d]!;
   });
   return tf.tensor2d(out, [indices.length, m.dim]);
 }
@@ -93,7 +99,12 @@ export function featureTask(
     model,
     labels: trainLabels,
     batch: (indices) => ({ x: featureRows(train, indices, norm), flipped: indices.map(() => false) }),
-    valInput: (s, e) => featureRows(val, range(e - s).map((i) => i + s), norm),
+    valInput: (s, e) =>
+      featureRows(
+        val,
+        range(e - s).map((i) => i + s),
+        norm,
+      ),
     valLabels,
   };
 }

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image-io.js';
 import { packageDir, requireFromPackage } from '../../core/package-paths.js';
@@ -60,7 +60,10 @@ export const FACE_API_BACKBONES = {
     description: 'face-api face-recognition ResNet-34, frozen, last 3x3x256 feature map (before pooling)',
     inputSize: 150,
     forward: (net: FaceApiNet, input: unknown) =>
-      resnetFaceSpatialFeatures(net.params as ResNetParams, (input as { toBatchTensor(size: number, center: boolean): tf.Tensor4D }).toBatchTensor(150, true)),
+      resnetFaceSpatialFeatures(
+        net.params as ResNetParams,
+        (input as { toBatchTensor(size: number, center: boolean): tf.Tensor4D }).toBatchTensor(150, true),
+      ),
   },
   'face-embedding': {
     netName: 'faceRecognitionNet',
@@ -85,12 +88,16 @@ export async function loadFaceApiBackbone(name: FaceApiBackboneName): Promise<Fr
   const spec = FACE_API_BACKBONES[name];
   const api = loadFaceApi();
   const net = api.nets[spec.netName];
-  if (!net) throw new MaskEdgeError('E_MODEL', `face-api has no network ${spec.netName}`, { detail: { name } });
+  if (!net)
+    throw new MaskEdgeError('E_MODEL', `face-api has no network ${spec.netName}`, { detail: { name } });
   const dir = faceApiModelDir();
   try {
     await net.loadFromDisk(dir);
   } catch (cause) {
-    throw new MaskEdgeError('E_MODEL', `cannot load face-api weights for ${name}`, { detail: { dir }, cause });
+    throw new MaskEdgeError('E_MODEL', `cannot load face-api weights for ${name}`, {
+      detail: { dir },
+      cause,
+    });
   }
   const features = (crops: RgbImage[]): tf.Tensor2D => {
     const inputs = toInputs(crops);
@@ -101,7 +108,9 @@ export async function loadFaceApiBackbone(name: FaceApiBackboneName): Promise<Fr
       for (const t of inputs) t.dispose();
     }
   };
-  const probe = features([{ width: spec.inputSize, height: spec.inputSize, data: new Uint8Array(spec.inputSize ** 2 * 3) }]);
+  const probe = features([
+    { width: spec.inputSize, height: spec.inputSize, data: new Uint8Array(spec.inputSize ** 2 * 3) },
+  ]);
   const featureSize = probe.shape[1];
   probe.dispose();
   return {

@@ -18,8 +18,17 @@ interface ResidualParams {
 }
 export type ResNetParams = Record<string, ConvParams | ResidualParams | tf.Tensor>;
 
-function convScaled(x: tf.Tensor4D, p: ConvParams, stride: number, relu: boolean, padding: 'same' | 'valid'): tf.Tensor4D {
-  const out = tf.add(tf.mul(tf.add(tf.conv2d(x, p.conv.filters, stride, padding), p.conv.bias), p.scale.weights), p.scale.biases) as tf.Tensor4D;
+function convScaled(
+  x: tf.Tensor4D,
+  p: ConvParams,
+  stride: number,
+  relu: boolean,
+  padding: 'same' | 'valid',
+): tf.Tensor4D {
+  const out = tf.add(
+    tf.mul(tf.add(tf.conv2d(x, p.conv.filters, stride, padding), p.conv.bias), p.scale.weights),
+    p.scale.biases,
+  ) as tf.Tensor4D;
   return relu ? (tf.relu(out) as tf.Tensor4D) : out;
 }
 

@@ -1,14 +1,22 @@
-import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { SPLITS, type Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image-io.js';
-import { SPLITS, type Split } from '../../core/dataset/index.js';
 import { fileSystemHandler, loadModel, saveModel } from '../io/file-io-handler.js';
 import { predictLogits, train } from '../loop/trainer.js';
 import { buildCnn, buildFeatureHead, countParameters } from '../models/cnn.js';
 import type { ModelOutcome, RunContext, SplitLogits } from '../pipeline/context.js';
-import { type FeatureMatrix, featureRows, featureTask, imageBatch, imageTask, range, standardise } from '../pipeline/tasks.js';
+import {
+  type FeatureMatrix,
+  featureRows,
+  featureTask,
+  imageBatch,
+  imageTask,
+  range,
+  standardise,
+} from '../pipeline/tasks.js';
 import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
 
 export const TEACHER_NAMES = ['face-recognition', 'face-embedding', 'landmark-tiny', 'scratch'] as const;
@@ -19,7 +27,9 @@ export interface TeacherOutcome extends ModelOutcome {
 }
 
 function interrupted(phase: string): never {
-  throw new MaskEdgeError('E_INTERRUPTED', `interrupted during ${phase}; resume with --resume`, { detail: { phase } });
+  throw new MaskEdgeError('E_INTERRUPTED', `interrupted during ${phase}; resume with --resume`, {
+    detail: { phase },
+  });
 }
 
 async function extractFeatures(
@@ -67,7 +77,11 @@ async function trainFeatureTeacher(name: FaceApiBackboneName, ctx: RunContext): 
   const logits = {} as SplitLogits;
   for (const split of SPLITS) {
     logits[split] = await predictLogits(head, ctx.labels[split].length, (s, e) =>
-      featureRows(features[split], range(e - s).map((i) => i + s), norm),
+      featureRows(
+        features[split],
+        range(e - s).map((i) => i + s),
+        norm,
+      ),
     );
   }
   const description = `${FACE_API_BACKBONES[name].description} + MLP head (${backbone.featureSize}->128->3)`;
@@ -102,7 +116,14 @@ async function trainFeatureTeacher(name: FaceApiBackboneName, ctx: RunContext): 
 /** The from-scratch control: a wider custom CNN (two convs per block) on the student's crops. */
 async function trainScratchTeacher(ctx: RunContext): Promise<TeacherOutcome> {
   const crops = await ctx.cropsAt(ctx.studentSize);
-  const model = buildCnn({ inputSize: ctx.studentSize, width: 32, blocks: 4, convsPerBlock: 2, seed: ctx.seed + 101, name: 'teacher_scratch' });
+  const model = buildCnn({
+    inputSize: ctx.studentSize,
+    width: 32,
+    blocks: 4,
+    convsPerBlock: 2,
+    seed: ctx.seed + 101,
+    name: 'teacher_scratch',
+  });
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
   const result = await train(imageTask('scratch', model, split('train'), split('val')), {
     ...ctx.train,
@@ -135,7 +156,9 @@ export async function imageModelLogits(
   let imagesPerSec = 0;
   for (const split of SPLITS) {
     const t0 = Date.now();
-    logits[split] = await predictLogits(model, ctx.labels[split].length, (s, e) => imageBatch(crops[split].slice(s, e)));
+    logits[split] = await predictLogits(model, ctx.labels[split].length, (s, e) =>
+      imageBatch(crops[split].slice(s, e)),
+    );
     if (split === 'test') imagesPerSec = crops.test.length / Math.max(1e-9, (Date.now() - t0) / 1000);
   }
   return { logits, imagesPerSec };
@@ -148,9 +171,13 @@ async function userTeacher(path: string, ctx: RunContext): Promise<TeacherOutcom
   const shape = model.inputs[0]?.shape ?? [];
   const out = model.outputs[0]?.shape ?? [];
   if (shape.length !== 4 || shape[1] !== shape[2] || shape[3] !== 3 || out[out.length - 1] !== 3) {
-    throw new MaskEdgeError('E_MODEL', 'teacher weights must be a tfjs layers model with input [null,S,S,3] and 3 outputs', {
-      detail: { path, input: shape, output: out },
-    });
+    throw new MaskEdgeError(
+      'E_MODEL',
+      'teacher weights must be a tfjs layers model with input [null,S,S,3] and 3 outputs',
+      {
+        detail: { path, input: shape, output: out },
+      },
+    );
   }
   const started = Date.now();
   const crops = await ctx.cropsAt(shape[1] as number);
@@ -167,9 +194,15 @@ async function userTeacher(path: string, ctx: RunContext): Promise<TeacherOutcom
   };
 }
 
-export async function trainTeacher(name: string, ctx: RunContext, userWeights?: string): Promise<TeacherOutcome> {
+export async function trainTeacher(
+  name: string,
+  ctx: RunContext,
+  userWeights?: string,
+): Promise<TeacherOutcome> {
   if (name === 'user') return userTeacher(userWeights ?? '', ctx);
   if (name === 'scratch') return trainScratchTeacher(ctx);
   if (name in FACE_API_BACKBONES) return trainFeatureTeacher(name as FaceApiBackboneName, ctx);
-  throw new MaskEdgeError('E_USAGE', `unknown teacher "${name}"`, { detail: { teacher: name, known: [...TEACHER_NAMES] } });
+  throw new MaskEdgeError('E_USAGE', `unknown teacher "${name}"`, {
+    detail: { teacher: name, known: [...TEACHER_NAMES] },
+  });
 }
