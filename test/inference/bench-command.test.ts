@@ -48,7 +48,7 @@ describe('runBench', () => {
       expect(r.imagesPerSec).toBeGreaterThan(0);
       expect(r.repeatsImagesPerSec).toHaveLength(2);
       expect(r.p95Ms).toBeGreaterThanOrEqual(r.p50Ms);
-      expect(r.calls).toBeGreaterThanOrEqual(6);
+      expect(r.calls).toBeGreaterThanOrEqual(2);
     }
     const skipped = report.skipped.map((s) => s.what);
     expect(skipped).toEqual(expect.arrayContaining(['detector fp32', 'detector int8', 'provider cuda']));

@@ -30,7 +30,7 @@ export interface BenchRunOptions {
   repeatSeconds?: number;
   /** Untimed calls first (default 3). */
   warmup?: number;
-  /** Minimum calls per repeat (default 3). */
+  /** Minimum calls per repeat (default 1: a slow model, e.g. the detector at batch 32, gets one call). */
   minCalls?: number;
 }
 
@@ -75,7 +75,7 @@ export async function benchSession(
   runtime: OrtModule,
   options: BenchRunOptions,
 ): Promise<BenchTiming> {
-  const { batch, repeats = 5, repeatSeconds = 0.4, warmup = 3, minCalls = 3 } = options;
+  const { batch, repeats = 5, repeatSeconds = 0.4, warmup = 2, minCalls = 1 } = options;
   const dims = inputDims(session, batch);
   if (typeof dims === 'string') {
     throw new MaskEdgeError('E_UNSUPPORTED', `cannot run batch ${batch}: ${dims}`, { detail: { batch } });
