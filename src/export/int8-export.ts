@@ -101,7 +101,7 @@ export async function buildInt8(
   const sizeRatio = chosen.bytes.length / fp32.bytes.length;
   const accuracyDropPoints = (evaluation.reference.accuracy - evaluation.candidate.accuracy) * 100;
   const problems: string[] = [];
-  if (accuracyDropPoints > options.maxDropPoints) {
+  if (accuracyDropPoints > options.maxDropPoints + 1e-9) {
     problems.push(
       `accuracy drops ${accuracyDropPoints.toFixed(2)} points (fp32 ${(evaluation.reference.accuracy * 100).toFixed(2)}% -> ` +
         `int8 ${(evaluation.candidate.accuracy * 100).toFixed(2)}% on ${evalSet.images.length} faces of ${evalSet.description}), ` +
