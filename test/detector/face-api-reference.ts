@@ -15,6 +15,7 @@ interface FaceApiModule {
     tinyFaceDetector: { loadFromDisk(dir: string): Promise<void>; isLoaded: boolean };
   };
   SsdMobilenetv1Options: new (o: { minConfidence?: number; maxResults?: number }) => unknown;
+  TinyFaceDetectorOptions: new (o: { inputSize?: number; scoreThreshold?: number }) => unknown;
   detectAllFaces(input: unknown, options: unknown): Promise<FaceApiDetection[]>;
 }
 interface Tfjs {
@@ -36,6 +37,7 @@ export function loadFaceApi(): Promise<{ faceapi: FaceApiModule; tf: Tfjs }> {
     await tf.ready();
     const faceapi = requireFromPackage('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
     await faceapi.nets.ssdMobilenetv1.loadFromDisk(`${packageDir('@vladmandic/face-api')}/model`);
+    await faceapi.nets.tinyFaceDetector.loadFromDisk(`${packageDir('@vladmandic/face-api')}/model`);
     return { faceapi, tf };
   })();
   return loaded;
@@ -51,10 +53,24 @@ export async function faceApiDetect(
   image: RgbImage,
   options: { minConfidence?: number; maxResults?: number } = {},
 ): Promise<ReferenceDetection[]> {
+  const { faceapi } = await loadFaceApi();
+  return detectWith(image, new faceapi.SsdMobilenetv1Options(options));
+}
+
+/** face-api's tiny face detector (its defaults: input 416, score 0.5, NMS IoU 0.4). */
+export async function faceApiDetectTiny(
+  image: RgbImage,
+  options: { inputSize?: number; scoreThreshold?: number } = {},
+): Promise<ReferenceDetection[]> {
+  const { faceapi } = await loadFaceApi();
+  return detectWith(image, new faceapi.TinyFaceDetectorOptions(options));
+}
+
+async function detectWith(image: RgbImage, options: unknown): Promise<ReferenceDetection[]> {
   const { faceapi, tf } = await loadFaceApi();
   const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
   try {
-    const found = await faceapi.detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options(options));
+    const found = await faceapi.detectAllFaces(tensor, options);
     return found.map((d) => {
       // face-api clips to the padded square; clip to the frame like FaceDetector does.
       const x0 = Math.max(0, d.box.x);

@@ -68,7 +68,7 @@ describe('FaceDetector contract and bad input', () => {
     const message = await codeOf(FaceDetector.open(join(dir, 'classifier.onnx'), { providers: ['cpu'] }));
     expect(message).toMatch(/^E_MODEL /);
     expect(message).toContain('mask_edge.kind');
-    expect(message).toContain('mask_edge.anchors');
+    expect(message).toContain('mask_edge.box_coding');
   });
 
   it('rejects a malformed frame and out-of-range options with codes, and finds nothing in a blank frame', async () => {

@@ -67,7 +67,9 @@ describe('SSD MobileNet v1 face detector (ONNX) vs face-api', () => {
   it('generates exactly the anchors face-api stores with its weights (5118 at 512)', async () => {
     const weights = await readTfjsWeights(join(faceApiModelDir(), SSD_MANIFEST));
     const stored = weights.get('Output/extra_dim')?.data as Float32Array; // [ymin, xmin, ymax, xmax] rows
-    const ours = generateAnchors(detector.contract.anchors, 512); // [cy, cx, h, w] rows
+    const coding = detector.contract.coding;
+    if (coding.kind !== 'ssd-center-size') throw new Error('expected SSD box coding');
+    const ours = generateAnchors(coding.layers, 512); // [cy, cx, h, w] rows
     expect(ours.length).toBe(stored.length);
     let worst = 0;
     for (let i = 0; i < stored.length; i += 4) {

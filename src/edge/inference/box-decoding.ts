@@ -3,7 +3,7 @@
  * conventions): an anchor is (cy, cx, h, w) in [0, 1] input coordinates; an encoding (ty, tx, th, tw) decodes
  * to cy' = ty / sy * h + cy, cx' = tx / sx * w + cx, h' = exp(th / sh) * h, w' = exp(tw / sw) * w.
  */
-import type { AnchorLayer, BoxAdjust } from './detector-contract.js';
+import type { AnchorLayer, BoxAdjust, BoxCoding } from './detector-contract.js';
 
 /** Anchors as a flat Float32Array of (cy, cx, h, w) rows, normalised by the input size, in the graph's order. */
 export function generateAnchors(layers: readonly AnchorLayer[], inputSize: number): Float32Array {
@@ -51,6 +51,47 @@ export function decodeBox(
   const h = Math.exp((encodings[o + 2] ?? 0) / scale[2]) * ah;
   const w = Math.exp((encodings[o + 3] ?? 0) / scale[3]) * aw;
   return { ymin: y - h / 2, xmin: x - w / 2, ymax: y + h / 2, xmax: x + w / 2 };
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/**
+ * YOLO v2 decoding of row `index` (rows ordered grid row, grid column, anchor): centre = (cell + sigmoid(t)) /
+ * grid, size = exp(t) * anchor / grid, anchors in grid cells as [w, h].
+ */
+export function decodeYoloBox(
+  encodings: Float32Array,
+  index: number,
+  grid: readonly [number, number],
+  anchors: readonly (readonly [number, number])[],
+): NormalisedBox {
+  const [rows, cols] = grid;
+  const anchor = index % anchors.length;
+  const cell = Math.floor(index / anchors.length);
+  const row = Math.floor(cell / cols);
+  const col = cell % cols;
+  const [aw, ah] = anchors[anchor] ?? [1, 1];
+  const o = index * 4;
+  const cx = (col + sigmoid(encodings[o] ?? 0)) / cols;
+  const cy = (row + sigmoid(encodings[o + 1] ?? 0)) / rows;
+  const w = (Math.exp(encodings[o + 2] ?? 0) * aw) / cols;
+  const h = (Math.exp(encodings[o + 3] ?? 0) * ah) / rows;
+  return { ymin: cy - h / 2, xmin: cx - w / 2, ymax: cy + h / 2, xmax: cx + w / 2 };
+}
+
+/** A decoder for one model: how many rows its outputs have and how to decode row i. */
+export function boxDecoder(
+  coding: BoxCoding,
+  inputSize: number,
+): { rows: number; decode: (encodings: Float32Array, index: number) => NormalisedBox } {
+  if (coding.kind === 'yolo-v2') {
+    return {
+      rows: coding.grid[0] * coding.grid[1] * coding.anchors.length,
+      decode: (e, i) => decodeYoloBox(e, i, coding.grid, coding.anchors),
+    };
+  }
+  const anchors = generateAnchors(coding.layers, inputSize);
+  return { rows: anchors.length / 4, decode: (e, i) => decodeBox(e, anchors, i, coding.scale) };
 }
 
 /** Moves and scales a box relative to its own size (cx += dx * w, cy += dy * h, w *= sw, h *= sh). */

@@ -37,13 +37,20 @@ const schema = z.object({
   ),
   'mask_edge.outputs': json('outputs').pipe(z.object({ boxes: z.string(), scores: z.string() })),
   'mask_edge.score_kind': z.literal('sigmoid'),
-  'mask_edge.anchors': json('anchors').pipe(z.array(anchorLayer).min(1)),
+  'mask_edge.anchors': json('anchors').pipe(z.array(anchorLayer).min(1)).optional(),
   'mask_edge.box_coding': json('box_coding').pipe(
-    z.object({
-      kind: z.literal('ssd-center-size'),
-      order: z.tuple([z.literal('y'), z.literal('x'), z.literal('h'), z.literal('w')]),
-      scale: z.tuple([z.number(), z.number(), z.number(), z.number()]),
-    }),
+    z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('ssd-center-size'),
+        order: z.tuple([z.literal('y'), z.literal('x'), z.literal('h'), z.literal('w')]),
+        scale: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+      }),
+      z.object({
+        kind: z.literal('yolo-v2'),
+        grid: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+        anchors: z.array(z.tuple([z.number().positive(), z.number().positive()])).min(1),
+      }),
+    ]),
   ),
   // Optional: moves and scales decoded boxes to a dataset's box convention (cx += dx*w, cy += dy*h, w *= sw, h *= sh).
   'mask_edge.box_adjust': json('box_adjust')
@@ -59,6 +66,11 @@ const schema = z.object({
 });
 
 export type AnchorLayer = z.infer<typeof anchorLayer>;
+
+/** How box encodings turn into boxes: SSD centre-size against generated anchors, or YOLO v2 grid cells. */
+export type BoxCoding =
+  | { kind: 'ssd-center-size'; scale: [number, number, number, number]; layers: AnchorLayer[] }
+  | { kind: 'yolo-v2'; grid: [number, number]; anchors: [number, number][] };
 
 export interface BoxAdjust {
   dx: number;
@@ -79,8 +91,7 @@ export interface DetectorContract {
   fill: number;
   boxesOutput: string;
   scoresOutput: string;
-  anchors: AnchorLayer[];
-  boxScale: [number, number, number, number];
+  coding: BoxCoding;
   boxAdjust: BoxAdjust;
   defaults: { minScore: number; iou: number; maxFaces: number };
 }
@@ -94,6 +105,19 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
     });
   }
   const m = parsed.data;
+  const raw = m['mask_edge.box_coding'];
+  let coding: BoxCoding;
+  if (raw.kind === 'yolo-v2') {
+    coding = { kind: 'yolo-v2', grid: raw.grid, anchors: raw.anchors };
+  } else {
+    const layers = m['mask_edge.anchors'];
+    if (!layers) {
+      throw new MaskEdgeError('E_MODEL', `${path}: SSD box coding without mask_edge.anchors`, {
+        detail: { path, problems: ['mask_edge.anchors: required for ssd-center-size box coding'] },
+      });
+    }
+    coding = { kind: 'ssd-center-size', scale: raw.scale, layers };
+  }
   return {
     inputName: m['mask_edge.input_name'],
     inputSize: m['mask_edge.input_size'],
@@ -104,8 +128,7 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
     fill: m['mask_edge.letterbox'].fill,
     boxesOutput: m['mask_edge.outputs'].boxes,
     scoresOutput: m['mask_edge.outputs'].scores,
-    anchors: m['mask_edge.anchors'],
-    boxScale: m['mask_edge.box_coding'].scale,
+    coding,
     boxAdjust: m['mask_edge.box_adjust'] ?? NO_BOX_ADJUST,
     defaults: m['mask_edge.defaults'],
   };

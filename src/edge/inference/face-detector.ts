@@ -8,7 +8,7 @@ import { MaskEdgeError } from '../../core/errors.js';
 import type { Box, RgbImage } from '../../core/image-io.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
-import { adjustBox, decodeBox, generateAnchors, type NormalisedBox } from './box-decoding.js';
+import { adjustBox, boxDecoder, type NormalisedBox } from './box-decoding.js';
 import { type DetectorContract, parseDetectorContract } from './detector-contract.js';
 import { letterbox } from './detector-input.js';
 import { type Corners, nonMaxSuppression } from './non-max-suppression.js';
@@ -35,7 +35,7 @@ export class FaceDetector {
     private readonly runtime: OrtModule,
     readonly provider: string,
     readonly contract: DetectorContract,
-    private readonly anchors: Float32Array,
+    private readonly decoder: ReturnType<typeof boxDecoder>,
   ) {}
 
   static async open(path: string, options: FaceDetectorOptions = {}): Promise<FaceDetector> {
@@ -54,8 +54,8 @@ export class FaceDetector {
       await opened.session.release();
       throw err;
     }
-    const anchors = generateAnchors(contract.anchors, contract.inputSize);
-    return new FaceDetector(path, opened.session, opened.runtime, opened.provider, contract, anchors);
+    const decoder = boxDecoder(contract.coding, contract.inputSize);
+    return new FaceDetector(path, opened.session, opened.runtime, opened.provider, contract, decoder);
   }
 
   get inputSize(): number {
@@ -72,7 +72,7 @@ export class FaceDetector {
     const out = await this.session.run({ [this.contract.inputName]: tensor });
     const encodings = out[this.contract.boxesOutput]?.data as Float32Array | undefined;
     const scores = out[this.contract.scoresOutput]?.data as Float32Array | undefined;
-    const anchorCount = this.anchors.length / 4;
+    const anchorCount = this.decoder.rows;
     if (!encodings || !scores || encodings.length !== anchorCount * 4 || scores.length !== anchorCount) {
       throw new MaskEdgeError(
         'E_MODEL',
@@ -99,7 +99,7 @@ export class FaceDetector {
     for (let i = 0; i < scores.length; i++) {
       const score = scores[i] ?? 0;
       if (score <= minScore) continue;
-      candidates.push(decodeBox(encodings, this.anchors, i, this.contract.boxScale));
+      candidates.push(this.decoder.decode(encodings, i));
       candidateScores.push(score);
     }
     const corners: Corners[] = candidates.map((b) => ({ x0: b.xmin, y0: b.ymin, x1: b.xmax, y1: b.ymax }));

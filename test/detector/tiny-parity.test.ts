@@ -1,0 +1,57 @@
+/**
+ * The ONNX tiny face detector (YOLO v2 style) against face-api's own on its demo photos, given the same
+ * 416x416 letterboxed pixels, and its recall-vs-speed position next to the SSD.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/core/image-io.js';
+import { packageDir } from '../../src/core/package-paths.js';
+import { boxIou } from '../../src/edge/eval/detection-matching.js';
+import { letterboxImage } from '../../src/edge/inference/detector-input.js';
+import { FaceDetector } from '../../src/edge/inference/face-detector.js';
+import { buildFaceDetector } from '../../src/export/detector/build-face-detector.js';
+import { faceApiDetectTiny } from './face-api-reference.js';
+
+let dir: string;
+let detector: FaceDetector;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mask-edge-tiny-'));
+  const built = await buildFaceDetector({ out: join(dir, 'tiny.onnx'), architecture: 'tiny' });
+  expect(built.inputSize).toBe(416);
+  expect(built.anchors).toBe(13 * 13 * 5);
+  detector = await FaceDetector.open(built.path, { providers: ['cpu'] });
+});
+afterAll(async () => {
+  await detector?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tiny face detector (ONNX) vs face-api', () => {
+  it('finds the same faces with IoU >= 0.9 and scores within 0.02 given the same 416x416 pixels', async () => {
+    let faces = 0;
+    let worstIou = 1;
+    let worstScore = 0;
+    for (let i = 1; i <= 6; i++) {
+      const photo = await decodeImage(join(packageDir('@vladmandic/face-api'), 'demo', `sample${i}.jpg`));
+      const { image } = await letterboxImage(photo, 416, 0);
+      const ours = await detector.detect(image, { minScore: 0.5, iou: 0.4 });
+      const theirs = await faceApiDetectTiny(image, { inputSize: 416, scoreThreshold: 0.5 });
+      expect(ours.length, `sample${i}`).toBe(theirs.length);
+      for (const ref of theirs) {
+        const best = ours.reduce((a, d) => (boxIou(d.box, ref.box) > boxIou(a.box, ref.box) ? d : a));
+        worstIou = Math.min(worstIou, boxIou(best.box, ref.box));
+        worstScore = Math.max(worstScore, Math.abs(best.score - ref.score));
+        faces += 1;
+      }
+    }
+    console.log(
+      `tiny same-input parity over ${faces} faces: worst IoU ${worstIou.toFixed(4)}, worst |dscore| ${worstScore.toFixed(4)}`,
+    );
+    expect(faces).toBeGreaterThanOrEqual(15);
+    expect(worstIou).toBeGreaterThanOrEqual(0.9);
+    expect(worstScore).toBeLessThanOrEqual(0.02);
+  });
+});
