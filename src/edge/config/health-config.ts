@@ -1,0 +1,21 @@
+/** The `health` section: the local HTTP endpoint serving `/healthz` and Prometheus `/metrics`. */
+import { z } from 'zod';
+
+export const healthConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('serve /healthz and /metrics'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('listen address; keep it local (127.0.0.1) unless a scraper needs it from outside'),
+    port: z.number().int().min(0).max(65535).default(9108).describe('listen port (0: any free port)'),
+    staleSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('/healthz fails when no camera produced a frame for this long'),
+  })
+  .strict();
+
+export type HealthConfig = z.infer<typeof healthConfigSchema>;

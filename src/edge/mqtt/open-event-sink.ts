@@ -1,0 +1,79 @@
+/**
+ * Builds the production sink from the agent config: resolves device id, secrets and outbox folder,
+ * opens the outbox, connects with the `offline` last will. A bad certificate or refused credentials stop
+ * the start (E_TLS / E_BROKER, non-zero exit, systemd retries with backoff); an unreachable broker does
+ * not: events wait in the outbox and the client keeps reconnecting.
+ */
+import { MaskEdgeError } from '../../core/errors.js';
+import { log as defaultLog, type Logger } from '../../core/logger.js';
+import { type AgentConfig, resolveDeviceId, resolveOutboxDir } from '../config/agent-config.js';
+import { DiskOutbox } from '../outbox/disk-outbox.js';
+import { resolveBrokerSecrets } from './mqtt-credentials.js';
+import { isFatalConnectError } from './mqtt-errors.js';
+import { MqttEventSink } from './mqtt-event-sink.js';
+import { createPublisher } from './mqtt-publisher.js';
+import { deviceTopics } from './mqtt-topics.js';
+
+export type SinkConfig = Pick<AgentConfig, 'device' | 'mqtt' | 'outbox'> & {
+  snapshots?: { enabled: boolean };
+};
+
+export async function openMqttEventSink(
+  config: SinkConfig,
+  logger: Logger = defaultLog,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MqttEventSink> {
+  const device = resolveDeviceId(config);
+  const secrets = resolveBrokerSecrets(config.mqtt, env);
+  const topics = deviceTopics(config.mqtt.topicPrefix, device);
+  const outbox = await DiskOutbox.open({
+    dir: resolveOutboxDir(config, env),
+    maxEvents: config.outbox.maxEvents,
+    segmentBytes: config.outbox.segmentBytes,
+    log: logger.child({ component: 'outbox' }),
+  });
+  const publisher = createPublisher({
+    url: config.mqtt.url,
+    protocolVersion: config.mqtt.protocolVersion,
+    clientId: config.mqtt.clientId ?? `mask-edge-${device}`,
+    secrets,
+    rejectUnauthorized: config.mqtt.tls?.rejectUnauthorized ?? true,
+    ...(config.mqtt.tls?.servername ? { servername: config.mqtt.tls.servername } : {}),
+    will: { topic: topics.availability, payload: 'offline', retain: true, qos: 1 },
+    keepaliveSeconds: config.mqtt.keepaliveSeconds,
+    connectTimeoutSeconds: config.mqtt.connectTimeoutSeconds,
+    reconnectSeconds: config.mqtt.reconnectSeconds,
+    log: logger,
+  });
+  logger.info('event sink', {
+    device,
+    broker: publisher.url,
+    protocol: publisher.protocol,
+    outbox: outbox.dir,
+    queued: outbox.size,
+    lastSeq: outbox.lastSeq,
+    secrets: secrets.sources,
+  });
+  const sink = new MqttEventSink({
+    device,
+    topicPrefix: config.mqtt.topicPrefix,
+    publisher,
+    outbox,
+    maxInflight: config.mqtt.maxInflight,
+    snapshots: config.snapshots?.enabled ?? false,
+    log: logger,
+  });
+  try {
+    await publisher.connect();
+  } catch (err) {
+    if (err instanceof MaskEdgeError && isFatalConnectError(err)) {
+      await sink.close().catch(() => undefined);
+      throw err;
+    }
+    logger.warn('broker not reachable yet; events wait in the outbox', {
+      broker: publisher.url,
+      error: err as Error,
+    });
+  }
+  return sink;
+}

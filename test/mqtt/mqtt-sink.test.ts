@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Logger } from '../../src/core/logger.js';
+import { openMqttEventSink } from '../../src/edge/mqtt/open-event-sink.js';
+import {
+  MOSQUITTO_MISSING,
+  MOSQUITTO_SUB_BIN,
+  type Mosquitto,
+  startMosquitto,
+} from '../helpers/mosquitto.js';
+import { compileChild } from '../helpers/ts-child.js';
+import { collect, mosquittoSub, runChild, waitFor } from './mqtt-test-clients.js';
+import { sampleDraft, sinkConfig } from './sink-config.js';
+
+const quiet = new Logger({ level: 'error', json: true, sink: { write: () => undefined } });
+let broker: Mosquitto | undefined;
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  if (!broker) console.warn(MOSQUITTO_MISSING);
+});
+afterAll(async () => broker?.stop());
+
+describe.each([5, '3.1.1'] as const)('MQTT sink against mosquitto (protocol %s)', (protocolVersion) => {
+  it('publishes schema-valid events with increasing seq, retained state and online availability', async (ctx) => {
+    if (!broker) return ctx.skip();
+    const device = `dev-${protocolVersion}`.replace(/\./g, '');
+    const sub = await collect(broker.url, [`mask-edge/${device}/#`]);
+    const sink = await openMqttEventSink(sinkConfig(broker.url, { protocolVersion }, device), quiet);
+    for (let i = 0; i < 5; i++) await sink.publishEvent(sampleDraft(i));
+    await sink.publishState('door', { no_mask: 2, correct: 1 });
+    await sink.publishStats({
+      fps: 12,
+      latencyMs: { p50: 5, p95: 9 },
+      providers: { detector: 'cpu' },
+      sources: {},
+      droppedFrames: 0,
+    });
+    await sub.waitFor(() => sub.events.length === 5 && sub.messages.some((m) => m.topic.endsWith('/stats')));
+    expect(sub.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(sub.events.map((e) => e.id)).size).toBe(5);
+    expect(sub.events[0]).toMatchObject({ device, camera: 'door', label: 'no_mask', box: [12, 34, 56, 78] });
+    const stats = JSON.parse(sub.messages.find((m) => m.topic.endsWith('/stats'))!.payload);
+    expect(stats).toMatchObject({
+      device,
+      fps: 12,
+      queuedEvents: 0,
+      publishedEvents: 5,
+      broker: 'connected',
+    });
+    if (MOSQUITTO_SUB_BIN) {
+      // An outside client connecting now sees the retained messages.
+      expect(await mosquittoSub(MOSQUITTO_SUB_BIN, broker.port, `mask-edge/${device}/availability`)).toEqual([
+        'online',
+      ]);
+      const [state] = await mosquittoSub(MOSQUITTO_SUB_BIN, broker.port, `mask-edge/${device}/door/state`);
+      expect(JSON.parse(state!)).toMatchObject({
+        counts: { correct: 1, incorrect: 0, no_mask: 2 },
+        total: 3,
+      });
+    }
+    await sink.close();
+    await sub.waitFor(() =>
+      sub.messages.some((m) => m.topic.endsWith('/availability') && m.payload === 'offline'),
+    );
+    await sub.close();
+  });
+});
+
+describe('MQTT sink process killed (mosquitto)', () => {
+  it('the broker publishes the offline last will when the agent dies with SIGKILL', async (ctx) => {
+    if (!broker || !MOSQUITTO_SUB_BIN) return ctx.skip();
+    const script = compileChild(join(import.meta.dirname, 'sink-child.ts'));
+    const run = runChild(script, [JSON.stringify(sinkConfig(broker.url, {}, 'killed-dev')), '0', '100']);
+    await waitFor(() => run.durable.length >= 3);
+    expect(await mosquittoSub(MOSQUITTO_SUB_BIN, broker.port, 'mask-edge/killed-dev/availability')).toEqual([
+      'online',
+    ]);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // The broker sees the socket close and publishes the will; an outside client then reads it retained.
+    let seen: string[] = [];
+    for (let i = 0; i < 20 && seen[0] !== 'offline'; i++) {
+      seen = await mosquittoSub(MOSQUITTO_SUB_BIN, broker.port, 'mask-edge/killed-dev/availability');
+      if (seen[0] !== 'offline') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen).toEqual(['offline']);
+  });
+});
