@@ -4,7 +4,7 @@
 // Rounds alternate engines so machine load hits all of them alike; medians of rounds are reported with ratios.
 //
 //   npx tsc -p tsconfig.build.json && node bench/classifier-vs-pytorch.mjs [--fp32 F.onnx --int8 F.int8.onnx]
-//       [--spinning] [--size 128 --width 16 --blocks 4 --activation leaky|relu] [--rounds 7] [--seconds 0.5] [--threads 1,2] [--batches 1,32] [--json]
+//       [--spinning] [--size 128 --width 16 --blocks 4 --activation leaky|relu] [--rounds 7] [--seconds 0.5] [--threads 1,2] [--batches 1,32] [--json] [--png FILE]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderBarChartPng } from '../dist/core/charts/bar-chart.js';
 import { Logger } from '../dist/core/logger.js';
 import { openOnnxSession } from '../dist/core/onnx-session.js';
 import { benchInput, median, percentile } from '../dist/edge/bench/session-bench.js';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     json: { type: 'boolean', default: false },
     spinning: { type: 'boolean', default: false },
+    png: { type: 'string' },
   },
 });
 const size = Number(args.size);
@@ -201,6 +203,25 @@ const report = {
   results: rows,
   ratios,
 };
+if (args.png) {
+  const combos = batchList.flatMap((batch) => threadList.map((threads) => ({ batch, threads })));
+  const png = await renderBarChartPng({
+    title: `Student classifier ${size}x${size}: images per CPU-second (median of ${rounds} rounds)`,
+    categories: combos.map((c) => `batch ${c.batch}, ${c.threads} thr`),
+    series: ['ort-int8', 'ort-fp32', 'pytorch-fp32'].map((engine) => ({
+      name: engine,
+      values: combos.map(
+        (c) =>
+          rows.find((r) => r.engine === engine && r.batch === c.batch && r.threads === c.threads)
+            .imagesPerCpuSec,
+      ),
+    })),
+    yLabel: 'images / CPU-second',
+    formatValue: (v) => v.toFixed(0),
+  });
+  writeFileSync(args.png, png);
+  say(`wrote ${args.png}`);
+}
 if (args.json) {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } else {
