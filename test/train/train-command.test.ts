@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABELS } from '../../src/core/labels.js';
+import { SeededRandom } from '../../src/core/seeded-random.js';
+import { run } from '../../src/train/train-command.js';
+
+let root: string;
+
+/** A tiny ImageFolder: one folder per label, 64 px "faces" whose lower part differs by label. */
+async function makeDataset(dir: string): Promise<void> {
+  const rng = new SeededRandom(3);
+  for (const [li, label] of LABELS.entries()) {
+    await mkdir(join(dir, label), { recursive: true });
+    for (let i = 0; i < 20; i++) {
+      const data = Buffer.alloc(64 * 64 * 3);
+      for (let y = 0; y < 64; y++) {
+        for (let x = 0; x < 64; x++) {
+          const covered = (li === 0 && y > 30) || (li === 1 && y > 44);
+          for (let c = 0; c < 3; c++) data[(y * 64 + x) * 3 + c] = covered ? 230 : 90 + 50 * c + rng.int(40);
+        }
+      }
+      await sharp(data, { raw: { width: 64, height: 64, channels: 3 } })
+        .jpeg()
+        .toFile(join(dir, label, `${label}-${i}.jpg`));
+    }
+  }
+}
+
+describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mask-edge-train-cmd-'));
+    await makeDataset(join(root, 'data'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes the run directory of CONTRACTS §3 and resumes without retraining', async () => {
+    const out = join(root, 'run');
+    const opts = {
+      data: [join(root, 'data')],
+      out,
+      teacher: ['landmark-tiny'],
+      kd: ['vanilla'],
+      size: 24,
+      epochs: 1,
+      teacherEpochs: 1,
+      batchSize: 8,
+      width: 4,
+      blocks: 2,
+      baselines: false,
+      seed: 2,
+      cacheDir: join(root, 'cache'),
+    };
+    const metrics = await run(opts);
+    for (const f of [
+      'run.json',
+      'split.json',
+      'metrics.json',
+      'report.html',
+      'student/model.json',
+      'student/weights.bin',
+      'teacher/model.json',
+      'teacher/teacher.json',
+    ]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const runJson = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    expect(runJson).toMatchObject({
+      inputSize: 24,
+      layout: 'NHWC',
+      colorOrder: 'RGB',
+      labels: [...LABELS],
+      backend: 'wasm',
+    });
+    expect(runJson.backendFailures.map((f: { name: string }) => f.name)).toEqual([
+      'tfjs-node-gpu',
+      'tfjs-node',
+    ]);
+    const student = JSON.parse(await readFile(join(out, 'student', 'model.json'), 'utf8'));
+    expect(student.format).toBe('layers-model');
+    expect(student.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const split = JSON.parse(await readFile(join(out, 'split.json'), 'utf8'));
+    expect(split.train.length + split.val.length + split.test.length).toBe(60);
+    expect(metrics.models.map((m) => m.name)).toEqual(['teacher-landmark-tiny', 'student-vanilla']);
+    expect(metrics.models[1]).toMatchObject({
+      role: 'student',
+      backend: 'wasm',
+      teacher: 'teacher-landmark-tiny',
+      kd: ['vanilla'],
+    });
+    expect(metrics.models[1]!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(split.test.length);
+
+    const again = await run({ out, data: [join(root, 'data')], resume: true });
+    expect(again.models.map((m) => m.accuracy)).toEqual(metrics.models.map((m) => m.accuracy));
+  }, 300_000);
+});
