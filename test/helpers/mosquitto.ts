@@ -4,7 +4,7 @@
  * restarted on the same port (outage tests) and optionally keeps persistent sessions across restarts.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const bin = MOSQUITTO_BIN;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
+  // Run as root, mosquitto drops to the 'mosquitto' user: it must be able to write its persistence file.
+  chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   const lines = [
     `listener ${port} 127.0.0.1`,
@@ -178,6 +180,9 @@ export function makeTlsFiles(): { dir: string; ca: string; cert: string; key: st
     '-out',
     'server.pem',
   ]);
+  // Readable by the unprivileged user mosquitto switches to (test material only).
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
   return {
     dir,
     ca: join(dir, 'test-ca.pem'),
