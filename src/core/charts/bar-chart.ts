@@ -32,7 +32,7 @@ export interface BarChartOptions {
   formatValue?: (v: number) => string;
 }
 
-const MARGIN = { left: 70, right: 24, top: 52, bottom: 64 };
+const MARGIN = { left: 70, right: 24, top: 52, bottom: 84 };
 
 /** Builds the SVG of a grouped bar chart, e.g. accuracy and balanced accuracy per model. */
 export function barChartSvg(options: BarChartOptions): string {
@@ -102,12 +102,11 @@ export function barChartSvg(options: BarChartOptions): string {
       );
       parts.push(svgText(x + barW / 2, y - 5, fmtValue(v), { size: 11, anchor: 'middle', color: '#333' }));
     });
-    parts.push(
-      svgText(x0 + groupW * ci + groupW / 2, y0 + 20, truncate(cat, Math.floor(groupW / 7.5)), {
-        size: 13,
-        anchor: 'middle',
-      }),
-    );
+    wrapLabel(cat, Math.max(4, Math.floor(groupW / 7.8))).forEach((line, li) => {
+      parts.push(
+        svgText(x0 + groupW * ci + groupW / 2, y0 + 20 + li * 16, line, { size: 13, anchor: 'middle' }),
+      );
+    });
   });
   parts.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}" stroke="#888"/>`);
   parts.push(`<line x1="${x0}" y1="${y1}" x2="${x0}" y2="${y0}" stroke="#888"/>`);
@@ -130,6 +129,17 @@ export async function renderBarChartPng(options: BarChartOptions): Promise<Buffe
   return svgToPng(barChartSvg(options));
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
+/** Splits a category name into at most 3 lines of `max` characters, preferring breaks after - _ . or space. */
+export function wrapLabel(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  while (rest.length > max && lines.length < 2) {
+    const window = rest.slice(0, max + 1);
+    const cut = Math.max(...['-', '_', '.', ' '].map((c) => window.lastIndexOf(c)));
+    const at = cut >= Math.floor(max / 3) ? cut + 1 : max;
+    lines.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  lines.push(rest.length > max ? `${rest.slice(0, Math.max(1, max - 1))}…` : rest);
+  return lines;
 }

@@ -54,8 +54,13 @@ export function lineChartSvg(options: LineChartOptions): string {
     options.yMax ?? (allY.length ? Math.max(...allY) : 1),
     6,
   );
-  const xMin = allX.length ? Math.min(...allX) : xr.min;
-  const xMax = allX.length ? Math.max(...allX) : xr.max;
+  let xMin = allX.length ? Math.min(...allX) : xr.min;
+  let xMax = allX.length ? Math.max(...allX) : xr.max;
+  if (xMax - xMin < 1e-9) {
+    // a single x (e.g. one epoch): centre it
+    xMin -= 1;
+    xMax += 1;
+  }
   const x0 = MARGIN.left;
   const x1 = width - MARGIN.right;
   const y0 = height - MARGIN.bottom;

