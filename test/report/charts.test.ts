@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { wrapLabel } from '../../src/core/charts/bar-chart.js';
 import {
   renderBarChartPng,
   renderConfusionMatrixPng,
@@ -123,5 +124,25 @@ describe('charts', () => {
     expect(formatTick(0.75, 0.25)).toBe('0.75');
     expect(formatTick(10, 5)).toBe('10');
     expect(niceTicks(2, 2).max).toBeGreaterThan(2);
+  });
+
+  it('wraps long category names at separators, at most three lines', () => {
+    expect(wrapLabel('student-vanilla-self-training', 14)).toEqual(['student-', 'vanilla-self-', 'training']);
+    expect(wrapLabel('forest', 14)).toEqual(['forest']);
+    const lines = wrapLabel('averyveryverylongnamewithoutanybreaksatall', 10);
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.length <= 10)).toBe(true);
+    expect(lines[2]!.endsWith('…')).toBe(true);
+  });
+
+  it('draws a single-epoch curve away from the axes', async () => {
+    const png = await renderLineChartPng({
+      title: 'one',
+      series: [{ name: 's', values: [0.5] }],
+      width: 400,
+      height: 300,
+    });
+    // the only point sits in the middle column of the plot, not on the y axis
+    expect(await inkShare(png, 210, 90, 30, 170)).toBeGreaterThan(0);
   });
 });
