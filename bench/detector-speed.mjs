@@ -3,7 +3,7 @@
 // letterbox + inference + decoding + NMS) vs face-api's own SSD MobileNet v1 on tfjs-wasm (the reference), on the
 // same decoded photos. Median ms per photo over rounds; the ratio is what to read on a shared machine.
 //
-//   npx tsc -p tsconfig.build.json && node bench/detector-speed.mjs [--rounds 3] [--threads 1,2] [--sizes 512]
+//   npx tsc -p tsconfig.build.json && node bench/detector-speed.mjs [--rounds 3] [--threads 1,2] [--arch ssd,tiny]
 //       [--photos demo|kaggle] [--json]
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +18,7 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1,2' },
-    sizes: { type: 'string', default: '512' },
+    arch: { type: 'string', default: 'ssd,tiny' },
     photos: { type: 'string', default: 'demo' },
     json: { type: 'boolean', default: false },
   },
@@ -59,25 +59,30 @@ await tf.setBackend('wasm');
 await tf.ready();
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 await faceapi.nets.ssdMobilenetv1.loadFromDisk(join(faceApiDir, 'model'));
-const faceApiOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
+await faceapi.nets.tinyFaceDetector.loadFromDisk(join(faceApiDir, 'model'));
+const ARCH = {
+  ssd: { size: 512, faceApi: new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }) },
+  tiny: { size: 416, faceApi: new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 }) },
+};
 
 const rows = [];
-const faceApiMs = await timeIt(async (f) => {
-  const t = tf.tensor3d(f.data, [f.height, f.width, 3], 'int32');
-  await faceapi.detectAllFaces(t, faceApiOptions);
-  t.dispose();
-});
-rows.push({ engine: 'face-api tfjs-wasm (1 thread)', size: 512, threads: 1, ms: faceApiMs });
-for (const size of args.sizes.split(',').map(Number)) {
+for (const arch of args.arch.split(',')) {
+  const { size, faceApi } = ARCH[arch];
+  const faceApiMs = await timeIt(async (f) => {
+    const t = tf.tensor3d(f.data, [f.height, f.width, 3], 'int32');
+    await faceapi.detectAllFaces(t, faceApi);
+    t.dispose();
+  });
+  rows.push({ arch, engine: 'face-api tfjs-wasm', size, threads: 1, ms: faceApiMs, ref: faceApiMs });
   const built = await buildFaceDetector({
-    out: join(tmpdir(), `mask-edge-speed-ssd${size}.onnx`),
-    inputSize: size,
+    out: join(tmpdir(), `mask-edge-speed-${arch}.onnx`),
+    architecture: arch,
   });
   for (const threads of args.threads.split(',').map(Number)) {
     const det = await FaceDetector.open(built.path, { providers: ['cpu'], threads });
     const ms = await timeIt((f) => det.detect(f, { minScore: 0.5 }));
     await det.close();
-    rows.push({ engine: `ONNX Runtime CPU`, size, threads, ms });
+    rows.push({ arch, engine: 'mask-edge ONNX Runtime CPU', size, threads, ms, ref: faceApiMs });
   }
 }
 if (args.json) {
@@ -88,10 +93,11 @@ if (args.json) {
   console.log(
     `${frames.length} ${args.photos} photos (${frames[0].width}x${frames[0].height}...), median of ${rounds} rounds, load ${loadavg()[0].toFixed(1)}`,
   );
-  console.log('| engine | input | threads | ms/photo | speed-up vs face-api |');
-  console.log('| --- | --- | --- | --- | --- |');
-  for (const r of rows)
+  console.log('| detector | engine | input | threads | ms/photo | speed-up vs face-api |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
     console.log(
-      `| ${r.engine} | ${r.size} | ${r.threads} | ${r.ms.toFixed(0)} | ${(faceApiMs / r.ms).toFixed(2)}x |`,
+      `| ${r.arch} | ${r.engine} | ${r.size} | ${r.threads} | ${r.ms.toFixed(0)} | ${(r.ref / r.ms).toFixed(2)}x |`,
     );
+  }
 }
