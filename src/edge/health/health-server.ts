@@ -1,0 +1,140 @@
+/**
+ * The local health endpoint: `GET /healthz` (200 when the runtime runs and a camera delivered frames
+ * recently, else 503, with a JSON body saying why) and `GET /metrics` (Prometheus text, prom-client),
+ * computed from the runtime's stats and the sink's delivery figures at scrape time.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { MaskEdgeError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { HealthConfig } from '../config/health-config.js';
+import type { DeliveryStats, RuntimeStats } from '../events/event-types.js';
+
+export interface HealthProbes {
+  stats: () => RuntimeStats;
+  healthy: () => boolean;
+  delivery?: () => DeliveryStats;
+  logger?: Logger;
+}
+
+export interface HealthServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function buildRegistry(probes: HealthProbes): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mask_edge_' });
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
+  gauge('mask_edge_fps', 'frames processed per second, all cameras', [], (g) => g.set(probes.stats().fps));
+  gauge('mask_edge_latency_ms', 'frame latency (capture to events)', ['quantile'], (g) => {
+    const { p50, p95 } = probes.stats().latencyMs;
+    g.set({ quantile: '0.5' }, p50);
+    g.set({ quantile: '0.95' }, p95);
+  });
+  gauge('mask_edge_frames_dropped', 'frames dropped since start', [], (g) =>
+    g.set(probes.stats().droppedFrames),
+  );
+  gauge('mask_edge_source_up', '1 when the camera source delivers frames', ['camera', 'state'], (g) => {
+    for (const [camera, s] of Object.entries(probes.stats().sources)) {
+      g.set({ camera, state: s.state }, s.state === 'online' ? 1 : 0);
+    }
+  });
+  gauge('mask_edge_execution_provider', 'execution provider in use (value 1)', ['model', 'provider'], (g) => {
+    for (const [model, provider] of Object.entries(probes.stats().providers)) g.set({ model, provider }, 1);
+  });
+  if (probes.delivery) {
+    const delivery = probes.delivery;
+    gauge('mask_edge_events_queued', 'events in the outbox waiting for a broker ack', [], (g) =>
+      g.set(delivery().queuedEvents),
+    );
+    gauge('mask_edge_events_dropped', 'events dropped because the outbox was full', [], (g) =>
+      g.set(delivery().droppedEvents),
+    );
+    gauge('mask_edge_events_published', 'events acknowledged by the broker since start', [], (g) =>
+      g.set(delivery().publishedEvents),
+    );
+    gauge('mask_edge_broker_connected', '1 while connected to the MQTT broker', [], (g) =>
+      g.set(delivery().broker === 'connected' ? 1 : 0),
+    );
+  }
+  return registry;
+}
+
+export async function startHealthServer(config: HealthConfig, probes: HealthProbes): Promise<HealthServer> {
+  const registry = buildRegistry(probes);
+  let lastOnline = Date.now();
+  const health = () => {
+    const stats = probes.stats();
+    const states = Object.values(stats.sources).map((s) => s.state);
+    if (states.includes('online')) lastOnline = Date.now();
+    const staleSec = (Date.now() - lastOnline) / 1000;
+    const problems: string[] = [];
+    if (!probes.healthy()) problems.push('runtime not running');
+    if (staleSec > config.staleSeconds) problems.push(`no camera online for ${Math.round(staleSec)} s`);
+    return {
+      ok: problems.length === 0,
+      problems,
+      sources: stats.sources,
+      fps: stats.fps,
+      ...probes.delivery?.(),
+    };
+  };
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method === 'GET' && path === '/healthz') {
+        const h = health();
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h }));
+      } else if (req.method === 'GET' && path === '/metrics') {
+        const body = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(body);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found: try /healthz or /metrics\n');
+      }
+    } catch (err) {
+      probes.logger?.warn('health request failed', { path, error: err as Error });
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  };
+  const server = createServer((req, res) => void handler(req, res));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (cause) =>
+      reject(
+        new MaskEdgeError('E_CONFIG', `health endpoint cannot listen on ${config.host}:${config.port}`, {
+          detail: { field: 'health', host: config.host, port: config.port, reason: (cause as Error).message },
+          cause,
+        }),
+      ),
+    );
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : config.port);
+    });
+  });
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  probes.logger?.info('health endpoint', { healthz: `${url}/healthz`, metrics: `${url}/metrics` });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
