@@ -21,6 +21,8 @@ export interface AgentCommandOptions {
 /** The parts of the agent that belong to the MQTT side (config schema, sink, health endpoint). */
 export interface AgentWiring<C extends PipelineConfig> {
   schema: z.ZodType<C>;
+  /** The logger the config asks for (level, JSON); default: the process logger. */
+  logger?(config: C): Logger;
   openSink(config: C, logger: Logger): Promise<EventSink>;
   startHealth?(
     config: C,
@@ -42,9 +44,9 @@ export async function runAgent<C extends PipelineConfig>(
   wiring: AgentWiring<C>,
   io: AgentIo = {},
 ): Promise<void> {
-  const logger = io.logger ?? defaultLog;
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadConfigFile(wiring.schema, opts.config);
+  const logger = io.logger ?? wiring.logger?.(config) ?? defaultLog;
   const cameras = config.cameras.filter((c) => c.enabled);
   if (opts.checkConfig) {
     await checkModelFiles(config.models);
@@ -104,4 +106,10 @@ export async function runAgent<C extends PipelineConfig>(
       .catch((err) => logger.error('closing the event sink failed', { error: err as Error }));
     await models.close();
   }
+}
+
+/** The CLI entry (`mask-edge agent`): the production wiring (MQTT sink, outbox). */
+export async function run(opts: AgentCommandOptions): Promise<void> {
+  const { agentWiring } = await import('./agent-wiring.js');
+  await runAgent(opts, agentWiring);
 }
