@@ -15,6 +15,7 @@ import { summariseDetection } from '../../src/edge/eval/detection-matching.js';
 import { detectPhotos, photosFromSamples } from '../../src/edge/eval/detection-recall.js';
 import { FaceDetector } from '../../src/edge/inference/face-detector.js';
 import { buildFaceDetector } from '../../src/export/detector/build-face-detector.js';
+import { checkOnnxFile } from '../../src/export/verify/onnx-checker.js';
 
 const BUNDLED = join(MODELS_DIR, 'face-detector.onnx');
 const sha = async (p: string) =>
@@ -35,6 +36,20 @@ describe('bundled face detector', () => {
         boxAdjust: meta['mask_edge.box_adjust'] ? JSON.parse(meta['mask_edge.box_adjust']) : undefined,
       });
       expect(await sha(rebuilt.path)).toBe(await sha(BUNDLED));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes onnx.checker (full check), as does the tiny detector', async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'mask-edge-checker-'));
+    try {
+      const tiny = await buildFaceDetector({ out: join(dir, 'tiny.onnx'), architecture: 'tiny' });
+      for (const path of [BUNDLED, tiny.path]) {
+        const result = await checkOnnxFile(path);
+        if (result.status === 'skipped') ctx.skip(result.reason);
+        expect(result.status).toBe('passed');
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
