@@ -55,12 +55,12 @@ describe('mask-edge agent (real process)', () => {
     await writeFile(file, stringify(raw));
     return file;
   };
-  const runnable = async (name: string) =>
+  const runnable = async (name: string, health: Record<string, unknown> = { enabled: false }) =>
     config(name, {
       device: { id: 'cli-test' },
       mqtt: { url: `mqtt://127.0.0.1:${await freePort()}` },
       outbox: { dir: join(dir, `${name}.outbox`) },
-      health: { enabled: false },
+      health,
       models: { ...models, providers: ['cpu'] },
       cameras: [{ id: 'door', source: { type: 'images', path: join(dir, 'photos'), loop: true, fps: 2 } }],
     });
@@ -95,12 +95,18 @@ describe('mask-edge agent (real process)', () => {
 
   const canNotify = hasBinary('systemd-notify') && hasBinary('python3');
 
-  it('runs with the broker down and exits 0 on SIGTERM, ending its tracks', async () => {
-    const child = start(['--config', await runnable('plain.yaml')]);
+  it('runs with the broker down, serves /metrics, and exits 0 on SIGTERM, ending its tracks', async () => {
+    const port = await freePort();
+    const child = start([
+      '--config',
+      await runnable('plain.yaml', { enabled: true, host: '127.0.0.1', port }),
+    ]);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const done = finish(child);
     await until(() => /"msg":"event".*"type":"new"/.test(stderr), 'first event', 60_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^mask_edge_fps \d/m);
     child.kill('SIGTERM');
     const ran = await done;
     expect(ran.code).toBe(0);

@@ -111,5 +111,5 @@ export async function runAgent<C extends PipelineConfig>(
 /** The CLI entry (`mask-edge agent`): the production wiring (MQTT sink, outbox). */
 export async function run(opts: AgentCommandOptions): Promise<void> {
   const { agentWiring } = await import('./agent-wiring.js');
-  await runAgent(opts, agentWiring);
+  await runAgent(opts, agentWiring());
 }
