@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS } from '../../src/core/labels.js';
 import { SeededRandom } from '../../src/core/seeded-random.js';
+import { loadModel, saveModel } from '../../src/train/io/file-io-handler.js';
+import { buildCnn, countParameters } from '../../src/train/models/cnn.js';
 import { run } from '../../src/train/train-command.js';
 
 let root: string;
@@ -41,7 +43,10 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
 
   it('writes the run directory of CONTRACTS §3 and resumes without retraining', async () => {
     const out = join(root, 'run');
+    const userDir = join(root, 'user-teacher');
+    await saveModel(buildCnn({ inputSize: 32, width: 4, blocks: 2, seed: 8, name: 'mine' }), userDir);
     const opts = {
+      teacherWeights: join(userDir, 'model.json'),
       data: [join(root, 'data')],
       out,
       teacher: ['landmark-tiny'],
@@ -86,14 +91,22 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
     expect(student.weightsManifest[0].paths).toEqual(['weights.bin']);
     const split = JSON.parse(await readFile(join(out, 'split.json'), 'utf8'));
     expect(split.train.length + split.val.length + split.test.length).toBe(60);
-    expect(metrics.models.map((m) => m.name)).toEqual(['teacher-landmark-tiny', 'student-vanilla']);
+    expect(metrics.models.map((m) => m.name)).toEqual([
+      'teacher-landmark-tiny',
+      'teacher-user',
+      'student-vanilla',
+    ]);
     expect(metrics.models[1]).toMatchObject({
+      role: 'teacher',
+      parameters: countParameters(await loadModel(userDir)),
+    });
+    expect(metrics.models[2]).toMatchObject({
       role: 'student',
       backend: 'wasm',
-      teacher: 'teacher-landmark-tiny',
+      teacher: metrics.best?.teacher,
       kd: ['vanilla'],
     });
-    expect(metrics.models[1]!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(split.test.length);
+    expect(metrics.models[2]!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(split.test.length);
 
     const again = await run({ out, data: [join(root, 'data')], resume: true });
     expect(again.models.map((m) => m.accuracy)).toEqual(metrics.models.map((m) => m.accuracy));
