@@ -23,14 +23,14 @@ import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js'
 import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
 import { trainTeacher } from './teachers/teacher-zoo.js';
-import { classWeightsFor, type TrainSettings, trainSettings } from './train-options.js';
+import { classWeightsFor, type TrainSettings, trainSettings, withConfig } from './train-options.js';
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
 /** `mask-edge train`: data -> split -> teachers -> baselines -> distilled student(s) -> run directory + report. */
 export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   const started = Date.now();
-  let settings = trainSettings(opts);
+  let settings = trainSettings(withConfig(opts));
   const out = resolve(settings.out);
   if (settings.resume) {
     const saved = JSON.parse(

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { loadConfigFile } from '../core/config-loader.js';
 import { MaskEdgeError } from '../core/errors.js';
 import { DEFAULT_KD_PARAMS } from './kd/index.js';
 
@@ -50,8 +52,11 @@ export const TRAIN_DEFAULTS = {
 
 export function trainSettings(opts: Record<string, unknown>): TrainSettings {
   const data = (opts.data as string[] | undefined) ?? [];
-  if (data.length === 0)
-    throw new MaskEdgeError('E_USAGE', 'train needs at least one --data folder', { detail: { data } });
+  if (data.length === 0 && !opts.resume) {
+    throw new MaskEdgeError('E_USAGE', 'train needs at least one --data folder (or a --config with data)', {
+      detail: { data },
+    });
+  }
   const teachers = [...((opts.teacher as string[] | undefined) ?? TRAIN_DEFAULTS.teachers)];
   if (opts.teacherWeights && !teachers.includes('user')) teachers.push('user');
   const cw = (opts.classWeights as string | undefined) ?? TRAIN_DEFAULTS.classWeights;
@@ -98,4 +103,47 @@ export function classWeightsFor(counts: number[], mode: TrainSettings['classWeig
     const w = total / (counts.length * c);
     return mode === 'sqrt' ? Math.sqrt(w) : w;
   });
+}
+
+/** `--config FILE` (YAML): the same settings as the flags, camelCase; flags given on the command line win. */
+export const trainConfigSchema = z
+  .object({
+    data: z.array(z.string()).min(1).describe('dataset folders').optional(),
+    backend: z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).describe('force a backend').optional(),
+    teacher: z.array(z.string()).describe('teachers to train and compare').optional(),
+    teacherWeights: z.string().describe('a tfjs layers model.json used as an extra teacher').optional(),
+    kd: z
+      .array(z.enum(['vanilla', 'noisy-teacher', 'self-training', 'messy-collab']))
+      .describe('distillation rounds')
+      .optional(),
+    temperature: z.number().positive().describe('distillation temperature').optional(),
+    alpha: z.number().min(0).max(1).describe('weight of the soft-target term').optional(),
+    size: z.number().int().min(16).max(512).describe('student input size, px').optional(),
+    epochs: z.number().int().positive().describe('student epochs per round').optional(),
+    teacherEpochs: z.number().int().positive().describe('teacher epochs').optional(),
+    batchSize: z.number().int().positive().describe('mini-batch size').optional(),
+    lr: z.number().positive().describe('AdamW learning rate').optional(),
+    weightDecay: z.number().min(0).describe('AdamW decoupled weight decay').optional(),
+    width: z.number().int().min(4).describe('student channels in the first block').optional(),
+    blocks: z.number().int().min(1).max(8).describe('student conv blocks').optional(),
+    baselines: z.boolean().describe('train the no-teacher student and the random forest').optional(),
+    seed: z.number().int().min(0).describe('seed for splits, init and augmentation').optional(),
+    patience: z.number().int().min(0).describe('early-stop patience in epochs (0 = off)').optional(),
+    classWeights: z.enum(['balanced', 'sqrt', 'none']).describe('loss weights against imbalance').optional(),
+    cacheDir: z.string().describe('face crop cache folder').optional(),
+  })
+  .strict();
+
+/** Merges a YAML config under the command-line options (flags win; --no-baselines only when given). */
+export function withConfig(opts: Record<string, unknown>): Record<string, unknown> {
+  if (typeof opts.config !== 'string') return opts;
+  const config = loadConfigFile(trainConfigSchema, opts.config) as Record<string, unknown>;
+  const flags = Object.fromEntries(
+    Object.entries(opts).filter(([k, v]) => v !== undefined && !(k === 'baselines' && v === true)),
+  );
+  const data = [
+    ...((config.data as string[] | undefined) ?? []),
+    ...((opts.data as string[] | undefined) ?? []),
+  ];
+  return { ...config, ...flags, data };
 }

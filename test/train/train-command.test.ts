@@ -112,3 +112,25 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
     expect(again.models.map((m) => m.accuracy)).toEqual(metrics.models.map((m) => m.accuracy));
   }, 300_000);
 });
+
+describe('train options', () => {
+  it('reads a YAML --config under the flags and rejects unknown keys with E_CONFIG', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { trainSettings, withConfig } = await import('../../src/train/train-options.js');
+    const dir = await mkdtemp(join(tmpdir(), 'mask-edge-train-cfg-'));
+    const good = join(dir, 'train.yaml');
+    await writeFile(good, 'data: [/data/a]\nepochs: 3\nkd: [vanilla, self-training]\nbaselines: false\n');
+    const s = trainSettings(withConfig({ config: good, data: ['/data/b'], epochs: 5, baselines: true }));
+    expect(s).toMatchObject({
+      data: ['/data/a', '/data/b'],
+      epochs: 5,
+      kd: ['vanilla', 'self-training'],
+      baselines: false,
+    });
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'epochz: 3\n');
+    expect(() => withConfig({ config: bad })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    expect(() => trainSettings({})).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -5,7 +5,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train teacher(s), distill a small student CNN, train baselines, and write a report')
-    .requiredOption(
+    .option(
       '--data <dir>',
       'labelled dataset folder (ImageFolder, Pascal VOC or MaskedFace-Net); repeatable',
       collect,
