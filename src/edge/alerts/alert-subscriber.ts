@@ -1,0 +1,125 @@
+/**
+ * Subscribes to agents' event topics and hands each valid, not-yet-seen alert to a callback.
+ * QoS 1 is at-least-once, so events are de-duplicated by id (the last 10,000 ids are remembered).
+ * Reconnects by itself (MQTT.js re-subscribes after a reconnect); MQTT 5 shared subscriptions
+ * (`$share/<group>/...`) let several consumers split the stream.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Label } from '../../core/labels.js';
+import { log as defaultLog, type Logger } from '../../core/logger.js';
+import { type EventType, type MaskEvent, maskEventSchema } from '../events/event-types.js';
+import type { BrokerSecrets } from '../mqtt/mqtt-credentials.js';
+import { toBrokerError } from '../mqtt/mqtt-errors.js';
+import { eventsFilter, parseEventsTopic } from '../mqtt/mqtt-topics.js';
+import { safeUrl, transportFor } from '../mqtt/mqtt-transports.js';
+
+export interface AlertFilter {
+  prefix: string;
+  device?: string;
+  camera?: string;
+  labels: readonly Label[];
+  types: readonly EventType[];
+  group?: string;
+}
+
+export interface AlertSubscriberOptions {
+  url: string;
+  protocolVersion?: 5 | '3.1.1';
+  filter: AlertFilter;
+  secrets?: BrokerSecrets;
+  clientId?: string;
+  log?: Logger;
+  onAlert: (event: MaskEvent) => void;
+  onConnect?: () => void;
+}
+
+const REMEMBERED_IDS = 10_000;
+
+export class AlertSubscriber {
+  private client: MqttClient | undefined;
+  private readonly seen = new Set<string>();
+  private readonly log: Logger;
+  readonly topic: string;
+  counts = { received: 0, shown: 0, duplicates: 0, invalid: 0 };
+
+  constructor(private readonly o: AlertSubscriberOptions) {
+    this.log = (o.log ?? defaultLog).child({ component: 'alerts', broker: safeUrl(o.url) });
+    this.topic = eventsFilter(o.filter);
+  }
+
+  /** Connects and subscribes; resolves on the first SUBACK. Fails with E_TLS/E_BROKER when it cannot. */
+  async start(waitMs = 15_000): Promise<void> {
+    const transport = transportFor(this.o.url);
+    const s = this.o.secrets;
+    const client = mqtt.connect(this.o.url, {
+      protocolVersion: this.o.protocolVersion === '3.1.1' ? 4 : 5,
+      clientId: this.o.clientId ?? `mask-edge-alerts-${Math.random().toString(16).slice(2, 10)}`,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: waitMs,
+      ...(s?.username !== undefined ? { username: s.username } : {}),
+      ...(s?.password !== undefined ? { password: s.password } : {}),
+      ...(transport.tls && s?.ca ? { ca: s.ca } : {}),
+      ...(transport.tls && s?.cert ? { cert: s.cert } : {}),
+      ...(transport.tls && s?.key ? { key: s.key } : {}),
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('offline', () => this.log.warn('broker unreachable, reconnecting'));
+    client.on('connect', () => {
+      this.log.info('subscribed', { topic: this.topic });
+      this.o.onConnect?.();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.end(true);
+        reject(toBrokerError(new Error(`no answer within ${waitMs} ms`), { url: safeUrl(this.o.url) }));
+      }, waitMs);
+      client.on('error', (raw) => {
+        const err = toBrokerError(raw, { url: safeUrl(this.o.url) });
+        this.log.error(err.message, { code: err.code });
+        if (err.code === 'E_TLS' || err.detail.fatal) {
+          clearTimeout(timer);
+          client.end(true);
+          reject(err);
+        }
+      });
+      client.once('connect', () => {
+        client.subscribe(this.topic, { qos: 1 }, (err) => {
+          clearTimeout(timer);
+          if (err) reject(toBrokerError(err, { url: safeUrl(this.o.url) }));
+          else resolve();
+        });
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync().catch(() => undefined);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    this.counts.received += 1;
+    const where = parseEventsTopic(this.o.filter.prefix, topic);
+    let event: MaskEvent;
+    try {
+      event = maskEventSchema.parse(JSON.parse(payload.toString('utf8')));
+    } catch {
+      this.counts.invalid += 1;
+      this.log.warn('ignored a message that is not a mask-edge event', { topic, bytes: payload.length });
+      return;
+    }
+    if (where && (where.device !== event.device || where.camera !== event.camera)) {
+      this.log.debug('event topic and body disagree', { topic, device: event.device, camera: event.camera });
+    }
+    if (this.seen.has(event.id)) {
+      this.counts.duplicates += 1;
+      return;
+    }
+    this.seen.add(event.id);
+    if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
+    if (!this.o.filter.labels.includes(event.label) || !this.o.filter.types.includes(event.type)) return;
+    this.counts.shown += 1;
+    this.o.onAlert(event);
+  }
+}
