@@ -7,7 +7,10 @@
 // shows the ceiling of everything but detection (decode, crop, classify, track, publish).
 //
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
-//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--threads N] [--json]
+//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--threads N]
+//       [--sink mqtt|recording] [--json]
+// Events go through the real MQTT sink (on-disk outbox, QoS 1) to mosquitto on a loopback port (the embedded
+// aedes broker when mosquitto is not installed); `--sink recording` keeps them in memory instead.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ const { values: args } = parseArgs({
     'detector-sizes': { type: 'string', default: '512,320,256' },
     every: { type: 'string', default: '1,3' },
     threads: { type: 'string' },
+    sink: { type: 'string', default: 'mqtt' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -35,7 +39,9 @@ const { MODELS_DIR } = await import(join(dist, 'core/package-paths.js'));
 const { FaceDetector } = await import(join(dist, 'edge/inference/face-detector.js'));
 const { MaskClassifier } = await import(join(dist, 'edge/inference/mask-classifier.js'));
 const { AgentRuntime } = await import(join(dist, 'edge/agent/agent-runtime.js'));
-const { pipelineConfigSchema } = await import(join(dist, 'edge/config/pipeline-config.js'));
+const { agentConfigSchema } = await import(join(dist, 'edge/config/agent-config.js'));
+const { openMqttEventSink } = await import(join(dist, 'edge/mqtt/open-event-sink.js'));
+const { startEmbeddedBroker } = await import(join(dist, 'edge/demo/embedded-broker.js'));
 const { RecordingEventSink } = await import(join(dist, 'edge/events/recording-event-sink.js'));
 
 const logger = new Logger({ level: 'warn' });
@@ -90,9 +96,53 @@ async function classifierPath() {
   return path;
 }
 
-async function openSink() {
-  return new RecordingEventSink('bench');
+// 3. The broker: mosquitto on a free loopback port when installed, else the embedded aedes broker.
+let broker;
+async function startBroker() {
+  const { createServer } = await import('node:net');
+  const { spawn } = await import('node:child_process');
+  const port = await new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = srv.address().port;
+      srv.close(() => resolve(p));
+    });
+  });
+  try {
+    execFileSync('sh', ['-c', 'command -v mosquitto']);
+    const conf = join(work, 'mosquitto.conf');
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await sleep(500);
+    return { url: `mqtt://127.0.0.1:${port}`, kind: 'mosquitto', close: async () => child.kill('SIGTERM') };
+  } catch {
+    const embedded = await startEmbeddedBroker();
+    return { url: embedded.url, kind: 'embedded aedes', close: () => embedded.close() };
+  }
 }
+
+function configFor(everyFrames, run) {
+  return agentConfigSchema.parse({
+    device: { id: 'bench' },
+    mqtt: { url: broker?.url ?? 'mqtt://127.0.0.1:1' },
+    outbox: { dir: join(work, `outbox-${run}`) },
+    health: { enabled: false },
+    cameras: [
+      { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
+    ],
+    detection: { everyFrames },
+    stats: { intervalSeconds: 3600 },
+  });
+}
+
+async function openSink(config) {
+  if (args.sink !== 'mqtt') return new RecordingEventSink('bench');
+  return openMqttEventSink(config, logger);
+}
+if (args.sink === 'mqtt') {
+  broker = await startBroker();
+  say(`broker: ${broker.kind} at ${broker.url}`);
+}
+let runs = 0;
 
 /** CPU seconds used so far by a child process (utime + stime from /proc, 100 ticks/s); 0 if unreadable. */
 function childCpuSeconds(pid) {
@@ -122,15 +172,8 @@ const classifier = await MaskClassifier.open(await classifierPath(), sessionOpti
 const sizes = args['detector-sizes'].split(',').map(Number);
 
 async function measure(name, detector, everyFrames = 1) {
-  const sink = await openSink();
-  const config = pipelineConfigSchema.parse({
-    models: {},
-    cameras: [
-      { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
-    ],
-    detection: { everyFrames },
-    stats: { intervalSeconds: 3600 },
-  });
+  const config = configFor(everyFrames, runs++);
+  const sink = await openSink(config);
   const runtime = new AgentRuntime(config, { detector, classifier, sink, logger });
   await runtime.start();
   await sleep(Number(args.warmup) * 1000);
@@ -151,6 +194,7 @@ async function measure(name, detector, everyFrames = 1) {
   const cpu = process.cpuUsage(cpuA);
   const stats = runtime.stats();
   await runtime.stop();
+  const delivered = sink.deliveryStats?.().publishedEvents ?? sink.events.length;
   await sink.close();
   const secs = (b.t - a.t) / 1000;
   const processed = b.c.processed - a.c.processed;
@@ -169,7 +213,7 @@ async function measure(name, detector, everyFrames = 1) {
     detectMsP50: cam.stageMs.detect.p50,
     classifyMsP50: cam.stageMs.classify.p50,
     latencyMs: stats.latencyMs,
-    events: sink.events?.length,
+    events: delivered,
     nodeCpuPct: +((100 * nodeCpu) / secs).toFixed(0),
     ffmpegCpuPct: +((100 * ffmpegCpu) / secs).toFixed(0),
     cpuMsPerFrame: +cpuMsPerFrame.toFixed(1),
@@ -194,17 +238,18 @@ for (const size of sizes) {
 say('measuring replayed boxes (no detection) ...');
 rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));
 
-const header = `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
+await broker?.close();
+const header = `sink: ${args.sink === 'mqtt' ? `MQTT (${broker.kind}), outbox on disk` : 'recording (in memory)'}; machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
 if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
 else {
   process.stdout.write(`${header}\n\n`);
   process.stdout.write(
-    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | load |\n',
+    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | events published | load |\n',
   );
-  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(
-      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.load1} |\n`,
+      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.events} | ${r.load1} |\n`,
     );
   }
 }
