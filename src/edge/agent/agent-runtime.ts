@@ -8,7 +8,8 @@ import type { CameraConfig, PipelineConfig } from '../config/pipeline-config.js'
 import type { EventSink, RuntimeStats } from '../events/event-types.js';
 import type { FrameSource } from '../sources/frame-source.js';
 import { createFrameSource } from '../sources/source-registry.js';
-import { CameraPipeline, type ClassifierPort, type DetectorPort, toSourceStatus } from './camera-pipeline.js';
+import { CameraPipeline, type ClassifierPort, type DetectorPort } from './camera-pipeline.js';
+import { toSourceStatus } from './event-drafts.js';
 import { AnnotatedFrameWriter } from './frame-writer.js';
 import { LatencyWindow, RateMeter, round1 } from './rolling-stats.js';
 

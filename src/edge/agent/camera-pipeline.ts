@@ -8,10 +8,11 @@ import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js
 import { type Box, cropRgb, encodeImage, expandBox, type RgbImage } from '../../core/image-io.js';
 import type { Logger } from '../../core/logger.js';
 import type { DetectionConfig, SnapshotsConfig, TrackingConfig } from '../config/pipeline-config.js';
-import type { EventDraft, EventSink, MaskEvent, SourceStatus } from '../events/event-types.js';
+import type { EventSink, MaskEvent } from '../events/event-types.js';
 import type { Classification } from '../inference/mask-classifier.js';
 import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
 import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
+import { toDraft, toSourceStatus } from './event-drafts.js';
 import type { AnnotatedFrameWriter } from './frame-writer.js';
 import { LatencyWindow, RateMeter } from './rolling-stats.js';
 
@@ -339,36 +340,4 @@ export class CameraPipeline {
       counters: this.counters,
     });
   }
-}
-
-/** A source's stats in the sink's shape (SourceStatus plus the source's own counters). */
-export function toSourceStatus(stats: SourceStats): SourceStatus & Record<string, unknown> {
-  return { ...stats, droppedFrames: stats.capped };
-}
-
-function toDraft(
-  event: TrackEvent,
-  camera: string,
-  frame: { width: number; height: number },
-  model: { name: string; version: string },
-): EventDraft {
-  const x = clamp(event.box.x, 0, frame.width);
-  const y = clamp(event.box.y, 0, frame.height);
-  const w = clamp(event.box.x + event.box.width, 0, frame.width) - x;
-  const h = clamp(event.box.y + event.box.height, 0, frame.height) - y;
-  return {
-    camera,
-    ts: new Date(event.ts).toISOString(),
-    type: event.type,
-    trackId: event.trackId,
-    label: event.label,
-    score: Math.round(clamp(event.score, 0, 1) * 1e4) / 1e4,
-    box: [x, y, w, h].map((v) => Math.round(v * 10) / 10) as [number, number, number, number],
-    frame: { width: frame.width, height: frame.height },
-    model: { ...model },
-  };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
 }
