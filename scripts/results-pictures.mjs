@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// Pictures for the README results and the model card (issue 5), from the built package (npm run build first):
+//   docs/results/failures.png            every misclassified held-out real face (up to --max), truth -> prediction
+//   docs/results/confusion-int8-real.png the confusion matrix of docs/results/held-out-real.json (eval --json)
+//   docs/results/confusion-mfn.png       the same for docs/results/held-out-mfn.json, when saved
+//
+//   npx tsc -p tsconfig.build.json && node scripts/results-pictures.mjs [--run runs/default]
+//       [--model models/mask-classifier.int8.onnx] [--kaggle ../shared/data/kaggle-face-mask]
+//       [--results docs/results] [--max 60] [--cols 10] [--tile 104]
+// The gallery re-runs the same classification as `mask-edge eval` (same crops, same model) to know which faces
+// failed, and stops if its accuracy differs from the saved eval JSON (so the picture always matches the table).
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => import(join(root, 'dist', p));
+const { values: args } = parseArgs({
+  options: {
+    run: { type: 'string', default: 'runs/default' },
+    model: { type: 'string', default: 'models/mask-classifier.int8.onnx' },
+    kaggle: { type: 'string', default: '../shared/data/kaggle-face-mask' },
+    results: { type: 'string', default: 'docs/results' },
+    max: { type: 'string', default: '60' },
+    cols: { type: 'string', default: '10' },
+    tile: { type: 'string', default: '112' },
+  },
+});
+
+const { readDataset, loadCrops } = await dist('core/dataset/index.js');
+const { selectSamples } = await dist('edge/eval/sample-selection.js');
+const { evaluateClassifier } = await dist('edge/eval/classifier-eval.js');
+const { MaskClassifier } = await dist('edge/inference/mask-classifier.js');
+const { renderConfusionMatrixPng, FONT_FAMILY } = await dist('core/charts/index.js');
+const { escapeXml } = await dist('core/charts/svg.js');
+const { LABEL_COLOURS } = await dist('core/annotate-image.js');
+const { LABELS } = await dist('core/labels.js');
+
+const resultsDir = resolve(args.results);
+const readJson = async (name) => {
+  try {
+    return JSON.parse(await readFile(join(resultsDir, name), 'utf8'));
+  } catch (e) {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+};
+
+// Confusion matrices straight from the saved eval JSON.
+const real = await readJson('held-out-real.json');
+if (!real) throw new Error(`no ${join(args.results, 'held-out-real.json')}: run scripts/results-table.mjs measure`);
+const version = real.model?.version ? ` ${real.model.version}` : '';
+const precision = real.model?.precision ?? '';
+await writeFile(
+  join(resultsDir, 'confusion-int8-real.png'),
+  await renderConfusionMatrixPng({
+    confusion: real.confusion,
+    labels: real.labels,
+    title: `${precision} student, held-out real faces (${real.samples})`,
+  }),
+);
+const mfn = await readJson('held-out-mfn.json');
+if (mfn) {
+  // MaskedFace-Net has no no_mask faces: show the 2 truth rows it has, all 3 prediction columns kept as a
+  // 3x3 matrix so a no_mask prediction stays visible.
+  await writeFile(
+    join(resultsDir, 'confusion-mfn.png'),
+    await renderConfusionMatrixPng({
+      confusion: mfn.confusion,
+      labels: mfn.labels,
+      title: `${precision} student, held-out MaskedFace-Net (${mfn.samples})`,
+    }),
+  );
+}
+
+// Failure gallery: classify the held-out real faces again and keep the wrong ones.
+const { samples: all } = await readDataset([args.kaggle]);
+const { samples } = await selectSamples(all, { split: 'test', splitFile: args.run });
+const classifier = await MaskClassifier.open(resolve(args.model), { providers: ['cpu'] });
+let result;
+try {
+  result = await evaluateClassifier(classifier, samples, {});
+} finally {
+  await classifier.close();
+}
+const diff = Math.abs(result.metrics.accuracy - real.accuracy);
+if (result.metrics.samples !== real.samples || diff > 1e-9) {
+  throw new Error(
+    `gallery eval (${result.metrics.samples} faces, accuracy ${result.metrics.accuracy}) differs from held-out-real.json (${real.samples}, ${real.accuracy}): re-run measure with the same model/run`,
+  );
+}
+const byId = new Map(samples.map((s) => [s.id, s]));
+const order = (l) => LABELS.indexOf(l);
+const wrong = result.predictions
+  .filter((p) => p.truth !== p.pred)
+  .sort((a, b) => order(a.truth) - order(b.truth) || order(a.pred) - order(b.pred) || b.score - a.score);
+// Every kind of error gets a share of the tiles: take the most confident of each truth -> prediction pair in turn.
+const pairs = new Map();
+for (const p of wrong) {
+  const key = `${p.truth}>${p.pred}`;
+  if (!pairs.has(key)) pairs.set(key, []);
+  pairs.get(key).push(p);
+}
+const picked = new Set();
+for (let round = 0; picked.size < Math.min(Number(args.max), wrong.length); round++) {
+  for (const list of pairs.values()) {
+    if (list[round] && picked.size < Number(args.max)) picked.add(list[round]);
+  }
+}
+const shown = wrong.filter((p) => picked.has(p));
+const tile = Number(args.tile);
+const { crops } = await loadCrops(
+  shown.map((p) => byId.get(p.id)),
+  { size: tile, margin: classifier.margin },
+);
+
+const cols = Math.max(1, Math.min(Number(args.cols), shown.length || 1));
+const rows = Math.max(1, Math.ceil(shown.length / cols));
+const pad = 8;
+const captionH = 46;
+const headerH = 78;
+const cellW = tile + pad;
+const cellH = tile + captionH + pad;
+const width = Math.max(640, pad + cols * cellW);
+const height = headerH + rows * cellH + pad + 22;
+const text = (x, y, s, { size = 12, color = '#222', weight = 'normal', anchor = 'start' } = {}) =>
+  `<text x="${x}" y="${y}" font-family="${FONT_FAMILY}" font-size="${size}" font-weight="${weight}" fill="${color}" text-anchor="${anchor}">${escapeXml(s)}</text>`;
+const svg = [];
+const counts = {};
+for (const p of wrong) counts[`${p.truth} → ${p.pred}`] = (counts[`${p.truth} → ${p.pred}`] ?? 0) + 1;
+svg.push(
+  text(pad, 22, `Misclassified held-out real faces: ${wrong.length} of ${result.metrics.samples}${wrong.length > shown.length ? ` (${shown.length} shown, every kind of error represented)` : ''}`, {
+    size: 16,
+    weight: 'bold',
+  }),
+);
+svg.push(
+  text(
+    pad,
+    44,
+    `${precision} student${version}. Each tile: truth →, prediction and its probability, face size in the photo.`,
+    { size: 11, color: '#444' },
+  ),
+);
+svg.push(
+  text(
+    pad,
+    62,
+    `Errors: ${Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}`,
+    { size: 11, color: '#444' },
+  ),
+);
+const composites = [];
+shown.forEach((p, i) => {
+  const x = pad + (i % cols) * cellW;
+  const y = headerH + Math.floor(i / cols) * cellH;
+  const crop = crops.get(p.id);
+  if (crop) {
+    composites.push({
+      input: Buffer.from(crop.data),
+      raw: { width: crop.width, height: crop.height, channels: 3 },
+      left: x,
+      top: y,
+    });
+  }
+  const s = byId.get(p.id);
+  const face = s?.box ? Math.round(Math.min(s.box.width, s.box.height)) : undefined;
+  svg.push(
+    `<rect x="${x - 1.5}" y="${y - 1.5}" width="${tile + 3}" height="${tile + 3}" fill="none" stroke="${LABEL_COLOURS[p.pred]}" stroke-width="3"/>`,
+  );
+  svg.push(text(x, y + tile + 14, `${p.truth} →`, { size: 11, color: LABEL_COLOURS[p.truth], weight: 'bold' }));
+  svg.push(
+    text(x, y + tile + 28, `${p.pred} ${p.score.toFixed(2)}`, {
+      size: 11,
+      color: LABEL_COLOURS[p.pred],
+      weight: 'bold',
+    }),
+  );
+  if (face) svg.push(text(x, y + tile + 41, `${face} px face`, { size: 10, color: '#666' }));
+});
+svg.push(
+  text(pad, height - 10, `frame colour = prediction; photos: ${args.kaggle} (CC0), run ${args.run} test split`, {
+    size: 10,
+    color: '#666',
+  }),
+);
+const overlay = Buffer.from(
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join('')}</svg>`,
+);
+const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+  .composite([...composites, { input: overlay, left: 0, top: 0 }])
+  .png()
+  .toBuffer();
+await writeFile(join(resultsDir, 'failures.png'), png);
+process.stderr.write(
+  `results-pictures: ${wrong.length} misclassified of ${result.metrics.samples} (${shown.length} shown) -> ${join(args.results, 'failures.png')}, confusion-int8-real.png${mfn ? ', confusion-mfn.png' : ''}\n`,
+);

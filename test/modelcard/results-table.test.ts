@@ -1,0 +1,170 @@
+// scripts/results-table.mjs render: the README results block is generated from saved `mask-edge eval --json`
+// outputs (issue 5). The fixtures are real eval outputs of a smoke-run student (bad numbers, so goals read "no").
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const SCRIPT = join(ROOT, 'scripts', 'results-table.mjs');
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+interface Metrics {
+  samples: number;
+  accuracy: number;
+  balancedAccuracy: number;
+  labels: string[];
+  confusion: number[][];
+  perLabel: Record<string, { precision: number; recall: number; support: number }>;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const BEFORE = '# Project\n\nIntro with <!-- a comment --> and trailing spaces   \n\n';
+const AFTER = '\n\n## Development\n\nnpm test\n';
+const README = `${BEFORE}<!-- results:begin -->\nstale table\n<!-- results:end -->${AFTER}`;
+
+let dir: string;
+let results: string;
+let readme: string;
+
+async function render(extra: string[] = []): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [SCRIPT, 'render', '--results', results, '--readme', readme, ...extra], {
+    cwd: ROOT,
+  });
+}
+
+async function fixture<T>(name: string): Promise<T> {
+  return JSON.parse(await readFile(join(results, name), 'utf8')) as T;
+}
+
+function block(text: string): string {
+  const b = text.indexOf('<!-- results:begin -->');
+  const e = text.indexOf('<!-- results:end -->');
+  return text.slice(b, e);
+}
+
+/** The table row whose first cell is `what` (or starts with it, for long names). */
+function row(text: string, what: string): string {
+  const lines = text.split('\n');
+  const line = lines.find((l) => l.startsWith(`| ${what} |`)) ?? lines.find((l) => l.startsWith(`| ${what}`));
+  if (!line) throw new Error(`no row '${what}' in:\n${text}`);
+  return line;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'results-table-'));
+  results = join(dir, 'results');
+  readme = join(dir, 'README.md');
+  await cp(FIXTURES, results, { recursive: true });
+  await writeFile(readme, README);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('results-table render', () => {
+  it('writes the figures of the saved eval JSON into the block and leaves the rest of the README alone', async () => {
+    await render();
+    const text = await readFile(readme, 'utf8');
+    expect(text.startsWith(`${BEFORE}<!-- results:begin -->\n`)).toBe(true);
+    expect(text.endsWith(`<!-- results:end -->${AFTER}`)).toBe(true);
+    expect(text.split('<!-- results:begin -->')).toHaveLength(2);
+    expect(text.split('<!-- results:end -->')).toHaveLength(2);
+    const b = block(text);
+    expect(b).not.toContain('stale table');
+
+    const real = await fixture<Metrics>('held-out-real.json');
+    expect(row(b, '3-label accuracy')).toContain(`| ${pct(real.accuracy)} |`);
+    expect(row(b, '3-label accuracy')).toContain(`${real.samples} faces`);
+    expect(row(b, 'balanced accuracy')).toContain(`| ${pct(real.balancedAccuracy)} |`);
+    for (const label of real.labels) {
+      const p = real.perLabel[label]!;
+      expect(row(b, label)).toBe(`| ${label} | ${pct(p.precision)} | ${pct(p.recall)} | ${p.support} |`);
+    }
+    // The smoke student misses every classifier goal: the table says so.
+    expect(row(b, '3-label accuracy').endsWith('| **no** |')).toBe(true);
+
+    const fp32 = await fixture<Metrics>('held-out-real-fp32.json');
+    expect(row(b, 'int8 vs fp32')).toContain(`${pct(real.accuracy)} vs ${pct(fp32.accuracy)}`);
+
+    // MaskedFace-Net: correct vs incorrect, a no_mask prediction counted as wrong (computed here independently).
+    const mfn = await fixture<Metrics>('held-out-mfn.json');
+    const right = mfn.confusion[0]![0]! + mfn.confusion[1]![1]!;
+    const total = [0, 1].reduce((s, r) => s + mfn.confusion[r]!.reduce((a, c) => a + c, 0), 0);
+    expect(row(b, 'correct vs incorrect')).toContain(`${pct(right / total)} (${right}/${total})`);
+
+    const pipe = await fixture<{
+      recall: number;
+      detected: number;
+      faces: number;
+      mAP50: number;
+      recallByLabel: Record<string, { faces: number; detected: number }>;
+      recallBySize: Record<string, { faces: number; detected: number; recall: number }>;
+    }>('pipeline-24px.json');
+    expect(row(b, 'detection recall, faces ≥ 24 px')).toContain(
+      `${pct(pipe.recall)} (${pipe.detected}/${pipe.faces}) | ≥ 85% | yes |`,
+    );
+    const masked = ['correct', 'incorrect'].map((l) => pipe.recallByLabel[l]!);
+    const mFaces = masked[0]!.faces + masked[1]!.faces;
+    const mDet = masked[0]!.detected + masked[1]!.detected;
+    expect(row(b, 'detection recall: masked')).toContain(`${pct(mDet / mFaces)} (${mDet}/${mFaces})`);
+    expect(row(b, 'mAP@0.5')).toContain(pct(pipe.mAP50));
+    for (const [size, s] of Object.entries(pipe.recallBySize)) {
+      expect(row(b, size)).toBe(`| ${size} | ${s.faces} | ${s.detected} | ${pct(s.recall)} |`);
+    }
+
+    const runMetrics = await fixture<{ teacher: Metrics; student: Metrics }>('run-metrics.json');
+    expect(row(b, 'student vs its teacher')).toContain(
+      `${pct(runMetrics.student.accuracy)} vs ${pct(runMetrics.teacher.accuracy)}`,
+    );
+
+    // The commands that produced each file stand beside the table.
+    const manifest = await fixture<{ entries: { command: string; file: string }[] }>('manifest.json');
+    for (const e of manifest.entries) expect(b).toContain(`${e.command} > docs/results/${e.file}`);
+  });
+
+  it('follows the numbers: a changed eval result changes the table and the verdict', async () => {
+    const real = await fixture<Metrics>('held-out-real.json');
+    await writeFile(
+      join(results, 'held-out-real.json'),
+      JSON.stringify({ ...real, accuracy: 0.96741, balancedAccuracy: 0.91234 }),
+    );
+    await render();
+    const b = block(await readFile(readme, 'utf8'));
+    expect(row(b, '3-label accuracy')).toContain('| 96.7% | ≥ 95% | yes |');
+    expect(row(b, 'balanced accuracy')).toContain('| 91.2% | ≥ 90% | yes |');
+  });
+
+  it('is idempotent: a second render changes nothing', async () => {
+    await render();
+    const first = await readFile(readme, 'utf8');
+    const { stderr } = await render();
+    expect(await readFile(readme, 'utf8')).toBe(first);
+    expect(stderr).toContain('already up to date');
+  });
+
+  it('refuses a README without the markers and leaves it untouched', async () => {
+    await writeFile(readme, '# Project\n\nno block here\n');
+    const err = await render().then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('<!-- results:begin -->');
+    expect(await readFile(readme, 'utf8')).toBe('# Project\n\nno block here\n');
+  });
+
+  it('names a result file the manifest lists but that is missing', async () => {
+    await rm(join(results, 'held-out-mfn.json'));
+    const err = await render().then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('held-out-mfn.json');
+    expect(await readFile(readme, 'utf8')).toBe(README);
+  });
+});
