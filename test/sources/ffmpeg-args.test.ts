@@ -10,7 +10,9 @@ import {
   ffmpegArgs,
   inputKind,
   OutputSizeParser,
+  parseFfmpegMajor,
 } from '../../src/edge/sources/ffmpeg-args.js';
+import { ffmpegMajorVersion } from '../../src/edge/sources/ffmpeg-source.js';
 import { makePatternVideo } from './source-test-kit.js';
 
 const config = (url: string, extra: Record<string, unknown> = {}) =>
@@ -48,6 +50,26 @@ describe('ffmpeg command line', () => {
       'pipe:1',
     ]);
     expect(args).not.toContain('-re');
+  });
+
+  it('uses -stimeout for RTSP on ffmpeg 4 (there -timeout means listen), -timeout on 5+ and unknown builds', () => {
+    const at = (major?: number) => {
+      const args = ffmpegArgs(config('rtsp://cam/1', { timeoutSeconds: 3 }), major);
+      return args.slice(args.indexOf('-rtsp_transport') + 2, args.indexOf('-i'));
+    };
+    expect(at(4)).toEqual(['-stimeout', '3000000']);
+    expect(at(5)).toEqual(['-timeout', '3000000']);
+    expect(at(7)).toEqual(['-timeout', '3000000']);
+    expect(at(undefined)).toEqual(['-timeout', '3000000']);
+    expect(parseFfmpegMajor('ffmpeg version 4.2.7-0ubuntu0.1 Copyright (c) 2000-2022')).toBe(4);
+    expect(parseFfmpegMajor('ffmpeg version n6.0 Copyright (c) 2000-2023')).toBe(6);
+    expect(parseFfmpegMajor('ffmpeg version N-112233-gdeadbeef Copyright')).toBeUndefined();
+  });
+
+  it('asks the installed ffmpeg for its version', async () => {
+    const major = await ffmpegMajorVersion('ffmpeg');
+    expect(major).toBeGreaterThanOrEqual(4);
+    expect(await ffmpegMajorVersion('/nonexistent/ffmpeg')).toBeUndefined();
   });
 
   it('reads files in real time (optionally looping), scales when a size is given', () => {

@@ -14,15 +14,30 @@ export function inputKind(url: string): FfmpegInputKind {
   return 'other-url';
 }
 
-/** ffmpeg arguments that decode `config.url` to rgb24 frames on stdout. */
-export function ffmpegArgs(config: FfmpegSourceConfig): string[] {
+/**
+ * The major version from `ffmpeg -version`'s first line ("ffmpeg version 5.1.9-0+deb12u1", "ffmpeg version
+ * n6.0", "ffmpeg version 4.2.7-0ubuntu0.1"); undefined for git builds ("N-112233-g...") and anything else.
+ */
+export function parseFfmpegMajor(versionOutput: string): number | undefined {
+  const m = /^ffmpeg version n?(\d+)\.\d+/m.exec(versionOutput);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * ffmpeg arguments that decode `config.url` to rgb24 frames on stdout. `ffmpegMajor` picks the RTSP socket
+ * timeout option: `-timeout` since ffmpeg 5, `-stimeout` before (in 4.x `-timeout` made RTSP *listen* —
+ * JetPack 5's Ubuntu 20.04 ships ffmpeg 4.2). Unknown versions are treated as current.
+ */
+export function ffmpegArgs(config: FfmpegSourceConfig, ffmpegMajor?: number): string[] {
   const kind = inputKind(config.url);
   const timeoutUs = String(Math.round(config.timeoutSeconds * 1_000_000));
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
   switch (kind) {
-    case 'rtsp':
-      args.push('-rtsp_transport', config.rtspTransport, '-timeout', timeoutUs);
+    case 'rtsp': {
+      const timeoutOption = ffmpegMajor !== undefined && ffmpegMajor < 5 ? '-stimeout' : '-timeout';
+      args.push('-rtsp_transport', config.rtspTransport, timeoutOption, timeoutUs);
       break;
+    }
     case 'http':
       args.push('-rw_timeout', timeoutUs);
       break;

@@ -2,17 +2,41 @@
  * `ffmpeg` source: RTSP, HTTP(S) MJPEG, video files and V4L2 devices, decoded by a system ffmpeg child
  * process to raw rgb24 frames on its stdout. One child per session; the supervisor restarts it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { FfmpegSourceConfig } from '../config/source-config.js';
-import { FrameAssembler, ffmpegArgs, inputKind, isDecodeErrorLine, OutputSizeParser } from './ffmpeg-args.js';
+import {
+  FrameAssembler,
+  ffmpegArgs,
+  inputKind,
+  isDecodeErrorLine,
+  OutputSizeParser,
+  parseFfmpegMajor,
+} from './ffmpeg-args.js';
 import { type DriverContext, type DriverSession, redactUrl, type SourceDriver } from './frame-source.js';
 
 const STDERR_TAIL = 12;
 /** Bytes buffered while ffmpeg has not yet told us the frame size (a few 4K frames). */
 const MAX_UNSIZED_BYTES = 64 * 1024 * 1024;
 const KILL_GRACE_MS = 2000;
+
+const versions = new Map<string, Promise<number | undefined>>();
+
+/** The ffmpeg binary's major version (asked once per binary; undefined when unknown or not runnable). */
+export function ffmpegMajorVersion(ffmpegPath: string): Promise<number | undefined> {
+  let version = versions.get(ffmpegPath);
+  if (!version) {
+    version = new Promise((resolve) => {
+      execFile(ffmpegPath, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
+        if (err) versions.delete(ffmpegPath);
+        resolve(err ? undefined : parseFfmpegMajor(String(stdout)));
+      });
+    });
+    versions.set(ffmpegPath, version);
+  }
+  return version;
+}
 
 export function createFfmpegDriver(config: FfmpegSourceConfig): SourceDriver {
   const kind = inputKind(config.url);
@@ -21,7 +45,10 @@ export function createFfmpegDriver(config: FfmpegSourceConfig): SourceDriver {
     type: 'ffmpeg',
     input,
     async open(ctx: DriverContext): Promise<DriverSession> {
-      const args = ffmpegArgs(config);
+      const args = ffmpegArgs(
+        config,
+        kind === 'rtsp' ? await ffmpegMajorVersion(config.ffmpegPath) : undefined,
+      );
       ctx.log.debug('starting ffmpeg', { args: args.map((a) => (a === config.url ? input : a)) });
       const child = spawn(config.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       ctx.detail({ pid: child.pid });
