@@ -53,6 +53,13 @@ describe('source config', () => {
     expect(half).toEqual([{ path: 'width', message: 'give both width and height, or neither' }]);
   });
 
+  it('refuses a webcam device that is not a plain /dev path (node-webcam runs it through a shell)', () => {
+    expect(issuesOf({ type: 'webcam', device: '/dev/video0; rm -rf /' }).map((i) => i.path)).toEqual([
+      'device',
+    ]);
+    expect(issuesOf({ type: 'webcam', device: '/dev/v4l/by-id/usb-Cam_123-video-index0' })).toEqual([]);
+  });
+
   it('rejects an unknown type naming the field', () => {
     const issues = issuesOf({ type: 'gopro', url: 'x' });
     expect(issues.map((i) => i.path)).toEqual(['type']);

@@ -98,7 +98,11 @@ export const ffmpegSourceSchema = z
 export const webcamSourceSchema = z
   .object({
     type: z.literal('webcam').describe('a USB camera captured by fswebcam through node-webcam'),
-    device: z.string().min(1).default('/dev/video0').describe('camera device path'),
+    device: z
+      .string()
+      .regex(/^\/dev\/[A-Za-z0-9_./-]+$/, 'a device path such as /dev/video0 (it goes into a shell command)')
+      .default('/dev/video0')
+      .describe('camera device path'),
     width: z.number().int().positive().default(640).describe('capture width in pixels'),
     height: z.number().int().positive().default(480).describe('capture height in pixels'),
     fps: positive.max(30).default(2).describe('captures per second (each capture is one fswebcam run)'),
