@@ -1,0 +1,115 @@
+// scripts/results-pictures.mjs on real photos with the bundled classifier: the failure gallery shows exactly the
+// faces `mask-edge eval` got wrong, and the script refuses to draw when the saved eval JSON is from another model.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDataset } from '../../src/core/dataset/index.js';
+import { sharedDataDir } from '../../src/core/package-paths.js';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const MODEL = process.env.MASK_EDGE_TEST_CLASSIFIER ?? join(ROOT, 'models', 'mask-classifier.int8.onnx');
+const BUILT = existsSync(join(ROOT, 'dist', 'core', 'charts', 'index.js'));
+const shared = sharedDataDir();
+const kaggle = shared ? join(shared, 'kaggle-face-mask') : undefined;
+const missing = !BUILT
+  ? 'dist/ not built (npm run build)'
+  : !existsSync(MODEL)
+    ? `no classifier at ${MODEL}`
+    : !kaggle || !existsSync(kaggle)
+      ? 'shared data (kaggle-face-mask) absent'
+      : undefined;
+if (missing) console.warn(`results-pictures test skipped: ${missing}`);
+
+describe.skipIf(missing !== undefined)('results-pictures on real photos', () => {
+  let dir: string;
+  let results: string;
+  let splitFile: string;
+  let saved: { samples: number; accuracy: number; confusion: number[][] };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'results-pictures-'));
+    results = join(dir, 'results');
+    splitFile = join(dir, 'split.json');
+    // A small "held-out" set: every face of 25 photos.
+    const { samples } = await readDataset([kaggle!]);
+    const photos = [...new Set(samples.map((s) => s.path))].slice(0, 25);
+    const test = samples.filter((s) => photos.includes(s.path)).map((s) => s.id);
+    await writeFile(splitFile, JSON.stringify({ train: [], val: [], test }));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'mask-edge.js'),
+        'eval',
+        '--model',
+        MODEL,
+        '--data',
+        kaggle!,
+        '--split-file',
+        splitFile,
+        '--split',
+        'test',
+        '--json',
+      ],
+      { cwd: ROOT, maxBuffer: 1 << 24 },
+    );
+    saved = JSON.parse(stdout);
+    await run('mkdir', ['-p', results]);
+    await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const pictures = () =>
+    run(
+      process.execPath,
+      [
+        join(ROOT, 'scripts', 'results-pictures.mjs'),
+        '--model',
+        MODEL,
+        '--kaggle',
+        kaggle!,
+        '--run',
+        splitFile,
+        '--results',
+        results,
+      ],
+      { cwd: ROOT },
+    );
+
+  it('draws the misclassified faces eval counted, and the confusion matrix', async () => {
+    const { stderr } = await pictures();
+    const wrong = saved.confusion
+      .flatMap((row, r) => row.filter((_, c) => c !== r))
+      .reduce((a, b) => a + b, 0);
+    expect(stderr).toContain(`${wrong} misclassified of ${saved.samples}`);
+    for (const name of ['failures.png', 'confusion-int8-real.png']) {
+      const meta = await sharp(join(results, name)).metadata();
+      expect(meta.format).toBe('png');
+      expect(meta.width).toBeGreaterThanOrEqual(400);
+    }
+    // One tile row per 10 faces (at most 60 shown) below the header.
+    const gallery = await sharp(join(results, 'failures.png')).metadata();
+    const rows = Math.max(1, Math.ceil(Math.min(wrong, 60) / 10));
+    expect(gallery.height).toBe(78 + rows * (112 + 46 + 8) + 8 + 22);
+  });
+
+  it('refuses to draw when the saved eval JSON does not match the model', async () => {
+    await writeFile(
+      join(results, 'held-out-real.json'),
+      JSON.stringify({ ...saved, accuracy: saved.accuracy > 0.5 ? 0.1 : 0.9 }),
+    );
+    const err = await pictures().then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).not.toBe(0);
+    expect(err?.stderr).toContain('differs from held-out-real.json');
+  });
+});
