@@ -2,7 +2,7 @@
 // faces `mask-edge eval` got wrong, and the script refuses to draw when the saved eval JSON is from another model.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,7 +59,7 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
       { cwd: ROOT, maxBuffer: 1 << 24 },
     );
     saved = JSON.parse(stdout);
-    await run('mkdir', ['-p', results]);
+    await mkdir(results, { recursive: true });
     await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
   });
   afterAll(async () => {
