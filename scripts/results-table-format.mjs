@@ -128,6 +128,28 @@ export function formatResultsBlock(results) {
       .join(', ');
     out.push(`| mAP@0.5 (3 labels) | same | ${pct(pipeline.mAP50)} (${ap}) | — | |`);
   }
+  if (manifest?.files?.length) {
+    out.push('');
+    out.push(
+      `Model files: ${manifest.files.map((f) => `\`${f.path}\` ${size(f.bytes)}`).join(', ')}.`,
+    );
+  }
+  if (results.bench?.results?.length) {
+    const b = results.bench;
+    out.push('');
+    out.push(
+      `Speed (\`mask-edge bench\`, ONNX Runtime ${b.machine?.onnxruntime ?? ''} on ${b.machine?.cores ?? '?'} shared CPU cores, ${b.machine?.cpu ?? ''}; median of ${b.settings?.repeats ?? '?'} repeats; images per CPU-second is the fairer figure on a loaded machine):`,
+    );
+    out.push('');
+    out.push('| Model | Precision | Provider | Threads | Batch | Images/s | p50 ms per call | Images per CPU-second |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of b.results) {
+      const cpu = r.imagesPerCpuSec === undefined ? 'n/a' : r.imagesPerCpuSec.toFixed(0);
+      out.push(
+        `| ${r.model} | ${r.precision} | ${r.provider} | ${r.threads} | ${r.batch} | ${r.imagesPerSec.toFixed(1)} | ${r.p50Ms.toFixed(2)} | ${cpu} |`,
+      );
+    }
+  }
   out.push('');
   out.push(`Per label, held-out real faces (${modelLine(real)}):`);
   out.push('');
@@ -166,6 +188,18 @@ export function formatResultsBlock(results) {
   }
   out.push(END_MARKER);
   return out.join('\n');
+}
+
+/** The same block for models/README.md: links made relative to models/. */
+export function forModelCard(block) {
+  return block
+    .replaceAll('](docs/', '](../docs/')
+    .replaceAll(' Model card: [models/README.md](models/README.md).', '')
+    .replaceAll('[models/README.md](models/README.md)', 'this card');
+}
+
+function size(bytes) {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 function shortPath(p) {

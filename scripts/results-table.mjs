@@ -9,17 +9,21 @@
 //   real-fp32   the same with the fp32 model (when it exists)
 //   mfn         eval --model INT8 --data MFN --split-file RUN --split test --json           (held-out MaskedFace-Net)
 //   pipeline    eval --pipeline --min-face 24 --model INT8 --data KAGGLE --split-file RUN --split test --json
-// and copies the teacher/student summary of RUN/metrics.json to docs/results/run-metrics.json.
+//   bench       bench --classifier FP32 --classifier-int8 INT8 --providers cpu --threads 1 --batches 1,32 --json
+// copies the teacher/student summary of RUN/metrics.json to docs/results/run-metrics.json, records the commands and
+// model file sizes in docs/results/manifest.json, then renders. render rewrites the block between
+// <!-- results:begin --> and <!-- results:end --> in README.md, and the same block in models/README.md (--card)
+// when it has the markers; nothing outside the markers changes.
 // Options: --run DIR (runs/default) --model F (models/mask-classifier.int8.onnx) --fp32 F (models/mask-classifier.onnx)
 //   --detector F (bundled) --kaggle DIR --mfn DIR (../shared/data/...) --results DIR (docs/results)
-//   --readme F (README.md) --min-face PX (24) --only real,mfn,... (measure a subset, keep the other saved files)
+//   --readme F (README.md) --card F (models/README.md) --min-face PX (24) --only real,mfn,... (measure a subset, keep the other saved files)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatResultsBlock, replaceResultsBlock } from './results-table-format.mjs';
+import { forModelCard, formatResultsBlock, replaceResultsBlock } from './results-table-format.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args, positionals } = parseArgs({
@@ -33,13 +37,21 @@ const { values: args, positionals } = parseArgs({
     mfn: { type: 'string', default: '../shared/data/maskedface-net' },
     results: { type: 'string', default: 'docs/results' },
     readme: { type: 'string', default: 'README.md' },
+    card: { type: 'string', default: 'models/README.md' },
     'min-face': { type: 'string', default: '24' },
     only: { type: 'string' },
     note: { type: 'string' },
   },
 });
 
-const KEYS = { real: 'held-out-real.json', 'real-fp32': 'held-out-real-fp32.json', mfn: 'held-out-mfn.json', pipeline: 'pipeline-24px.json' };
+const KEYS = {
+  real: 'held-out-real.json',
+  'real-fp32': 'held-out-real-fp32.json',
+  mfn: 'held-out-mfn.json',
+  pipeline: 'pipeline-24px.json',
+  bench: 'bench.json',
+};
+const RESULT_KEY = { 'real-fp32': 'realFp32' };
 
 function fail(message) {
   process.stderr.write(`results-table: ${message}\n`);
@@ -66,9 +78,13 @@ function evalCommands() {
       argv: ['eval', '--pipeline', '--min-face', args['min-face'], ...det, '--model', args.model, '--data', args.kaggle, ...split, '--json'],
     },
   ];
+  const bench = ['bench', '--classifier-int8', args.model, '--providers', 'cpu', '--threads', '1', '--batches', '1,32', '--repeats', '3'];
   if (existsSync(resolve(args.fp32))) {
     list.splice(1, 0, { key: 'real-fp32', argv: ['eval', '--model', args.fp32, '--data', args.kaggle, ...split, '--json'] });
+    bench.splice(1, 0, '--classifier', args.fp32);
   }
+  if (args.detector) bench.push('--detector', args.detector);
+  list.push({ key: 'bench', argv: [...bench, '--json'] });
   return list.map((c) => ({ ...c, file: KEYS[c.key], command: `npx mask-edge ${c.argv.join(' ')}` }));
 }
 
@@ -134,7 +150,11 @@ async function measure() {
   }
   const run = await runSummary(resolve(args.run));
   if (run) await writeFile(join(dir, 'run-metrics.json'), `${JSON.stringify(run, null, 1)}\n`);
-  const manifest = { generatedAt: new Date().toISOString(), run: args.run, note: args.note ?? old.note, entries };
+  const files = [];
+  for (const f of [args.model, args.fp32, args.detector ?? 'models/face-detector.onnx']) {
+    if (existsSync(resolve(f))) files.push({ path: f, bytes: (await stat(resolve(f))).size });
+  }
+  const manifest = { generatedAt: new Date().toISOString(), run: args.run, note: args.note ?? old.note, files, entries };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
 }
 
@@ -146,13 +166,23 @@ async function render() {
   for (const e of manifest.entries) {
     const data = await readJson(join(dir, e.file));
     if (!data) fail(`${join(args.results, e.file)} (listed in manifest.json) is missing`);
-    results[e.key === 'real-fp32' ? 'realFp32' : e.key] = data;
+    results[RESULT_KEY[e.key] ?? e.key] = data;
   }
-  const readmePath = resolve(args.readme);
-  const text = await readFile(readmePath, 'utf8');
-  const next = replaceResultsBlock(text, formatResultsBlock(results));
-  if (next !== text) await writeFile(readmePath, next);
-  process.stderr.write(`results-table: ${args.readme} ${next === text ? 'already up to date' : 'updated'}\n`);
+  const block = formatResultsBlock(results);
+  await rewrite(args.readme, block);
+  // The model card carries the same block (links relative to models/) when it has the markers.
+  const card = resolve(args.card);
+  if (existsSync(card) && (await readFile(card, 'utf8')).includes('<!-- results:begin -->')) {
+    await rewrite(args.card, forModelCard(block));
+  }
+}
+
+async function rewrite(file, block) {
+  const path = resolve(file);
+  const text = await readFile(path, 'utf8');
+  const next = replaceResultsBlock(text, block);
+  if (next !== text) await writeFile(path, next);
+  process.stderr.write(`results-table: ${file} ${next === text ? 'already up to date' : 'updated'}\n`);
 }
 
 const command = positionals[0] ?? 'render';

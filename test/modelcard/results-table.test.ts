@@ -29,11 +29,14 @@ const README = `${BEFORE}<!-- results:begin -->\nstale table\n<!-- results:end -
 let dir: string;
 let results: string;
 let readme: string;
+let card: string;
 
 async function render(extra: string[] = []): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [SCRIPT, 'render', '--results', results, '--readme', readme, ...extra], {
-    cwd: ROOT,
-  });
+  return run(
+    process.execPath,
+    [SCRIPT, 'render', '--results', results, '--readme', readme, '--card', card, ...extra],
+    { cwd: ROOT },
+  );
 }
 
 async function fixture<T>(name: string): Promise<T> {
@@ -58,6 +61,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'results-table-'));
   results = join(dir, 'results');
   readme = join(dir, 'README.md');
+  card = join(dir, 'card.md');
   await cp(FIXTURES, results, { recursive: true });
   await writeFile(readme, README);
 });
@@ -121,6 +125,17 @@ describe('results-table render', () => {
       `${pct(runMetrics.student.accuracy)} vs ${pct(runMetrics.teacher.accuracy)}`,
     );
 
+    // Speed rows straight from the saved `mask-edge bench --json`; sizes from the manifest.
+    const bench = await fixture<{
+      results: { model: string; precision: string; batch: number; imagesPerSec: number; p50Ms: number }[];
+    }>('bench.json');
+    for (const r of bench.results) {
+      expect(b).toContain(
+        `| ${r.model} | ${r.precision} | cpu | 1 | ${r.batch} | ${r.imagesPerSec.toFixed(1)} | ${r.p50Ms.toFixed(2)} |`,
+      );
+    }
+    expect(b).toContain('`models/mask-classifier.int8.onnx` 108.6 KiB');
+
     // The commands that produced each file stand beside the table.
     const manifest = await fixture<{ entries: { command: string; file: string }[] }>('manifest.json');
     for (const e of manifest.entries) expect(b).toContain(`${e.command} > docs/results/${e.file}`);
@@ -136,6 +151,22 @@ describe('results-table render', () => {
     const b = block(await readFile(readme, 'utf8'));
     expect(row(b, '3-label accuracy')).toContain('| 96.7% | ≥ 95% | yes |');
     expect(row(b, 'balanced accuracy')).toContain('| 91.2% | ≥ 90% | yes |');
+  });
+
+  it('puts the same block in the model card, with links relative to models/', async () => {
+    const CARD = '# Model card\n\n<!-- results:begin -->\n<!-- results:end -->\n\n## Licences\n';
+    await writeFile(card, CARD);
+    await render();
+    const readmeBlock = block(await readFile(readme, 'utf8'));
+    const cardText = await readFile(card, 'utf8');
+    expect(cardText.startsWith('# Model card\n\n<!-- results:begin -->')).toBe(true);
+    expect(cardText.endsWith('<!-- results:end -->\n\n## Licences\n')).toBe(true);
+    const cardBlock = block(cardText);
+    expect(readmeBlock).toContain('](docs/results/confusion-int8-real.png)');
+    expect(cardBlock).toContain('](../docs/results/confusion-int8-real.png)');
+    expect(cardBlock).not.toContain('](docs/');
+    const real = await fixture<Metrics>('held-out-real.json');
+    expect(row(cardBlock, '3-label accuracy')).toContain(`| ${pct(real.accuracy)} |`);
   });
 
   it('is idempotent: a second render changes nothing', async () => {
