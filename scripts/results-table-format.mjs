@@ -128,6 +128,22 @@ export function formatResultsBlock(results) {
       .join(', ');
     out.push(`| mAP@0.5 (3 labels) | same | ${pct(pipeline.mAP50)} (${ap}) | — | |`);
   }
+  if (run?.models?.length) {
+    const n = run.student?.samples ?? run.models[0]?.samples;
+    out.push('');
+    out.push(
+      `Every model of the training run \`${run.runDir}\` on its test split (${n} faces of ${(run.data ?? []).map((d) => d.split('/').filter(Boolean).pop()).join(' + ') || 'its data'}; tfjs, as trained; from its metrics.json):`,
+    );
+    out.push('');
+    out.push('| Model | Role | Parameters | Accuracy | Balanced accuracy |');
+    out.push('| --- | --- | --- | --- | --- |');
+    for (const m of run.models) {
+      const chosen = m.name === run.best?.student || m.name === run.best?.teacher ? ' (kept)' : '';
+      out.push(
+        `| ${m.name}${chosen} | ${m.role ?? ''} | ${m.parameters === undefined ? 'n/a' : m.parameters.toLocaleString('en-US')} | ${pct(m.accuracy)} | ${pct(m.balancedAccuracy)} |`,
+      );
+    }
+  }
   if (manifest?.files?.length) {
     out.push('');
     out.push(

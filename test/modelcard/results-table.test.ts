@@ -120,7 +120,15 @@ describe('results-table render', () => {
       expect(row(b, size)).toBe(`| ${size} | ${s.faces} | ${s.detected} | ${pct(s.recall)} |`);
     }
 
-    const runMetrics = await fixture<{ teacher: Metrics; student: Metrics }>('run-metrics.json');
+    const runMetrics = await fixture<{
+      teacher: Metrics;
+      student: Metrics;
+      models: (Metrics & { name: string; role: string })[];
+    }>('run-metrics.json');
+    for (const m of runMetrics.models) {
+      expect(row(b, m.name)).toContain(`| ${m.role} |`);
+      expect(row(b, m.name)).toContain(`| ${pct(m.accuracy)} | ${pct(m.balancedAccuracy)} |`);
+    }
     expect(row(b, 'student vs its teacher')).toContain(
       `${pct(runMetrics.student.accuracy)} vs ${pct(runMetrics.teacher.accuracy)}`,
     );
