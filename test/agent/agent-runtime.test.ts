@@ -102,6 +102,38 @@ describe('agent runtime (real ffmpeg, real ONNX Runtime classifier, colour-blob 
     ]);
   });
 
+  it('with tracking.reclassifyEvery = 5 classifies settled people on one frame in five, same events', async () => {
+    const sink = new RecordingEventSink();
+    let calls = 0;
+    const counting: ClassifierPort = {
+      provider: 'cpu',
+      classifyFaces: async (frame, boxes) => {
+        calls += boxes.length;
+        return classifier.classifyFaces(frame, boxes);
+      },
+    };
+    const runtime = new AgentRuntime(
+      config([{ id: 'door', source: { type: 'ffmpeg', url: twoBlobs, maxFps: 30 } }], {
+        tracking: { stableFrames: 3, maxAgeSeconds: 1, reclassifyEvery: 5 },
+      }),
+      { detector: new ColourBlobDetector(), classifier: counting, sink, logger: quietLogger },
+    );
+    await runtime.start();
+    await runtime.finished;
+    await runtime.stop();
+    const { faces, classified } = runtime.pipelines[0]!.counters;
+    expect(classified).toBe(calls);
+    // two people: 3 frames each to settle, then one classification in five
+    expect(classified).toBeLessThan(faces / 3);
+    expect(classified).toBeGreaterThanOrEqual(Math.floor((faces - 6) / 5));
+    expect(sink.events.map((e) => `${e.type}:${e.label}`).sort()).toEqual([
+      'end:correct',
+      'end:no_mask',
+      'new:correct',
+      'new:no_mask',
+    ]);
+  });
+
   it('drops frames that arrive while busy (counted) instead of queueing them', async () => {
     const sink = new RecordingEventSink();
     const detector = new ColourBlobDetector();

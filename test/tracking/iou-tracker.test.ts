@@ -152,6 +152,29 @@ describe('IouTracker', () => {
     expect(events[0]!.score).toBeCloseTo((0.6 + 0.7 + 0.95) / 3, 10);
   });
 
+  it('match() predicts the assignment update() then makes, without changing anything', () => {
+    const tracker = new IouTracker({ stableFrames: 2 });
+    tracker.update(
+      [
+        { box: box(0, 0), label: 'correct', score: 0.9 },
+        { box: box(300, 0), label: 'no_mask', score: 0.8 },
+      ],
+      0,
+    );
+    const [a, b] = tracker.lastAssignments;
+    const next = [box(302, 2), box(500, 300), box(3, 1)];
+    const predicted = tracker.match(next).map((v) => v?.id);
+    expect(predicted).toEqual([b, undefined, a]);
+    expect(tracker.tracks().map((t) => t.hits)).toEqual([1, 1]);
+    tracker.update(
+      next.map((bx) => ({ box: bx, label: 'correct' as const, score: 0.9 })),
+      100,
+    );
+    expect(tracker.lastAssignments[0]).toBe(b);
+    expect(tracker.lastAssignments[2]).toBe(a);
+    expect(tracker.lastAssignments[1]).toBe(3);
+  });
+
   it('rejects nonsense options', () => {
     expect(() => new IouTracker({ stableFrames: 0 })).toThrow(RangeError);
     expect(() => new IouTracker({ iouThreshold: 0 })).toThrow(RangeError);

@@ -15,6 +15,7 @@ import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
 import { toDraft, toSourceStatus } from './event-drafts.js';
 import type { AnnotatedFrameWriter } from './frame-writer.js';
 import { LatencyWindow, RateMeter } from './rolling-stats.js';
+import { SettledLabels } from './settled-labels.js';
 
 /** What the pipeline needs from the detector (FaceDetector, or a stand-in in tests). */
 export interface DetectorPort {
@@ -61,12 +62,15 @@ export interface CameraCounters {
   faces: number;
   /** Detector runs (fewer than processed frames when detection.everyFrames > 1). */
   detections: number;
+  /** Faces sent to the classifier (fewer than `faces` when tracking.reclassifyEvery > 1). */
+  classified: number;
 }
 
 type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
 
 export class CameraPipeline {
   readonly tracker: IouTracker;
+  private readonly settled: SettledLabels;
   readonly counters: CameraCounters = {
     processed: 0,
     dropped: 0,
@@ -77,6 +81,7 @@ export class CameraPipeline {
     events: 0,
     faces: 0,
     detections: 0,
+    classified: 0,
   };
   readonly latency = new LatencyWindow();
   /** Time spent in each model call per frame (ms). */
@@ -99,6 +104,7 @@ export class CameraPipeline {
       stableFrames: o.tracking.stableFrames,
       cooldownMs: o.tracking.cooldownSeconds * 1000,
     });
+    this.settled = new SettledLabels(o.tracking.reclassifyEvery, o.tracking.stableFrames);
   }
 
   get camera(): string {
@@ -179,26 +185,19 @@ export class CameraPipeline {
     this.lastFrameSize = { width: image.width, height: image.height };
     const faces = await this.facesOf(image);
     if (!faces) return;
-    let classes: Classification[] = [];
-    if (faces.length > 0) {
-      try {
-        const t1 = performance.now();
-        classes = await this.o.classifier.classifyFaces(
-          image,
-          faces.map((f) => f.box),
-        );
-        this.stages.classify.add(performance.now() - t1);
-        if (classes.length !== faces.length) {
-          throw new Error(`classifier returned ${classes.length} results for ${faces.length} faces`);
-        }
-      } catch (err) {
-        this.counters.classifyErrors += 1;
-        this.logError('classify', err);
-        return;
-      }
-    }
-    const inputs = faces.map((f, i) => ({ box: f.box, label: classes[i]!.label, score: classes[i]!.score }));
+    const classes = await this.classify(image, faces);
+    if (!classes) return;
+    const inputs = faces.map((f, i) => ({
+      box: f.box,
+      label: classes.all[i]!.label,
+      score: classes.all[i]!.score,
+    }));
     const events = this.tracker.update(inputs, frame.ts);
+    this.settled.remember(
+      this.tracker.lastAssignments,
+      classes.fresh,
+      new Set(this.tracker.tracks().map((t) => t.id)),
+    );
     this.counters.processed += 1;
     this.counters.faces += inputs.length;
     this.rate.mark();
@@ -217,6 +216,44 @@ export class CameraPipeline {
         .write(image, annotations, frame.ts, frame.index)
         .catch((err) => this.logError('annotate', err));
     }
+  }
+
+  /**
+   * Classifications for every face: one batched call for the faces that need it, cached results for people
+   * whose label is settled (tracking.reclassifyEvery). Undefined when the classifier failed.
+   */
+  private async classify(
+    image: RgbImage,
+    faces: readonly { box: Box }[],
+  ): Promise<{ all: Classification[]; fresh: (Classification | undefined)[] } | undefined> {
+    const reused = this.settled.lookup(
+      this.tracker,
+      faces.map((f) => f.box),
+    );
+    const todo = faces.flatMap((_, i) => (reused[i] ? [] : [i]));
+    const fresh: (Classification | undefined)[] = faces.map(() => undefined);
+    if (todo.length > 0) {
+      try {
+        const t1 = performance.now();
+        const results = await this.o.classifier.classifyFaces(
+          image,
+          todo.map((i) => faces[i]!.box),
+        );
+        this.stages.classify.add(performance.now() - t1);
+        if (results.length !== todo.length) {
+          throw new Error(`classifier returned ${results.length} results for ${todo.length} faces`);
+        }
+        todo.forEach((faceIndex, k) => {
+          fresh[faceIndex] = results[k];
+        });
+      } catch (err) {
+        this.counters.classifyErrors += 1;
+        this.logError('classify', err);
+        return undefined;
+      }
+    }
+    this.counters.classified += todo.length;
+    return { all: faces.map((_, i) => (fresh[i] ?? reused[i])!), fresh };
   }
 
   /** Detected faces (or the last detection's, between detector runs); undefined when detection failed. */

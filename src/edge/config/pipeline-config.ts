@@ -81,6 +81,15 @@ export const trackingSchema = z
       .nonnegative()
       .default(30)
       .describe('least time between two reports of the same label on the same track'),
+    reclassifyEvery: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(1)
+      .describe(
+        'a person whose label is settled is classified again on every Nth frame only (1: every frame)',
+      ),
   })
   .strict();
 

@@ -92,6 +92,8 @@ export class IouTracker {
   private nextId = 1;
   private lastTs = Number.NEGATIVE_INFINITY;
   readonly counters: TrackerCounters = { tracksStarted: 0, tracksEnded: 0, suppressed: 0 };
+  /** The track id each detection of the last update() went to (same order as its input). */
+  lastAssignments: number[] = [];
 
   constructor(options: Partial<TrackerOptions> = {}) {
     this.options = { ...DEFAULT_TRACKER_OPTIONS, ...options };
@@ -115,9 +117,11 @@ export class IouTracker {
       this.options.iouThreshold,
     );
     const matchedDetections = new Set<number>();
+    const assigned: number[] = new Array(detections.length);
     for (const m of matches) {
       matchedDetections.add(m.detection);
       const track = this.live[m.track]!;
+      assigned[m.detection] = track.id;
       this.observe(track, detections[m.detection]!, now, events);
     }
     // Unmatched tracks age; the ones past maxAge end.
@@ -144,9 +148,28 @@ export class IouTracker {
       };
       this.counters.tracksStarted += 1;
       this.live.push(track);
+      assigned[i] = track.id;
       this.observe(track, d, now, events);
     });
+    this.lastAssignments = assigned;
     return events;
+  }
+
+  /**
+   * The live track each box would be matched to by `update` (same matching, no state change); undefined for
+   * boxes that would start a new track. Lets a caller skip work for people whose label is already settled.
+   */
+  match(boxes: readonly Box[]): (TrackView | undefined)[] {
+    const views = this.tracks();
+    const out: (TrackView | undefined)[] = boxes.map(() => undefined);
+    for (const m of greedyMatch(
+      this.live.map((t) => t.box),
+      boxes,
+      this.options.iouThreshold,
+    )) {
+      out[m.detection] = views[m.track];
+    }
+    return out;
   }
 
   /** Ends every live track (camera lost, agent stopping). */
