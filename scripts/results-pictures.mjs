@@ -3,13 +3,16 @@
 //   docs/results/failures.png            every misclassified held-out real face (up to --max), truth -> prediction
 //   docs/results/confusion-int8-real.png the confusion matrix of docs/results/held-out-real.json (eval --json)
 //   docs/results/confusion-mfn.png       the same for docs/results/held-out-mfn.json, when saved
+//   docs/results/pipeline-failures.png   the held-out photos where detector + classifier did worst (faces >= 24 px
+//                                        missed or mislabelled), as `eval --pipeline --annotate` draws them
 //
 //   npx tsc -p tsconfig.build.json && node scripts/results-pictures.mjs [--run runs/default]
 //       [--model models/mask-classifier.int8.onnx] [--kaggle ../shared/data/kaggle-face-mask]
-//       [--results docs/results] [--max 60] [--cols 10] [--tile 104]
+//       [--results docs/results] [--max 60] [--cols 10] [--tile 112] [--photos 6] [--min-face 24] [--detector F]
 // The gallery re-runs the same classification as `mask-edge eval` (same crops, same model) to know which faces
 // failed, and stops if its accuracy differs from the saved eval JSON (so the picture always matches the table).
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +29,9 @@ const { values: args } = parseArgs({
     max: { type: 'string', default: '60' },
     cols: { type: 'string', default: '10' },
     tile: { type: 'string', default: '112' },
+    photos: { type: 'string', default: '6' },
+    detector: { type: 'string' },
+    'min-face': { type: 'string', default: '24' },
   },
 });
 
@@ -33,11 +39,16 @@ const { readDataset, loadCrops } = await dist('core/dataset/index.js');
 const { selectSamples } = await dist('edge/eval/sample-selection.js');
 const { evaluateClassifier } = await dist('edge/eval/classifier-eval.js');
 const { MaskClassifier } = await dist('edge/inference/mask-classifier.js');
+const { FaceDetector } = await dist('edge/inference/face-detector.js');
+const { evaluatePipeline } = await dist('edge/eval/pipeline-eval.js');
+const { MODELS_DIR } = await dist('core/package-paths.js');
 const { renderConfusionMatrixPng, FONT_FAMILY } = await dist('core/charts/index.js');
 const { escapeXml } = await dist('core/charts/svg.js');
 const { LABEL_COLOURS } = await dist('core/annotate-image.js');
 const { LABELS } = await dist('core/labels.js');
 
+const text = (x, y, s, { size = 12, color = '#222', weight = 'normal', anchor = 'start' } = {}) =>
+  `<text x="${x}" y="${y}" font-family="${FONT_FAMILY}" font-size="${size}" font-weight="${weight}" fill="${color}" text-anchor="${anchor}">${escapeXml(s)}</text>`;
 const resultsDir = resolve(args.results);
 const readJson = async (name) => {
   try {
@@ -82,8 +93,80 @@ const classifier = await MaskClassifier.open(resolve(args.model), { providers: [
 let result;
 try {
   result = await evaluateClassifier(classifier, samples, {});
+  if (Number(args.photos) > 0) await pipelineFailures(classifier);
 } finally {
   await classifier.close();
+}
+
+/** Runs the pipeline photo by photo (annotating each), keeps the worst --photos and tiles their annotations. */
+async function pipelineFailures(cls) {
+  const detector = await FaceDetector.open(resolve(args.detector ?? join(MODELS_DIR, 'face-detector.onnx')), {
+    providers: ['cpu'],
+  });
+  const tmp = await mkdtemp(join(tmpdir(), 'results-pictures-'));
+  try {
+    const byPhoto = new Map();
+    for (const s of samples) {
+      if (!byPhoto.has(s.path)) byPhoto.set(s.path, []);
+      byPhoto.get(s.path).push(s);
+    }
+    const scored = [];
+    let done = 0;
+    for (const [path, faces] of byPhoto) {
+      const m = await evaluatePipeline(detector, cls, faces, { minFace: Number(args['min-face']), annotateDir: tmp });
+      const wrongLabels = m.endToEnd ? m.endToEnd.samples - m.endToEnd.confusion.reduce((a, row, i) => a + row[i], 0) : 0;
+      const missed = m.faces - m.detected;
+      scored.push({ path, faces: m.faces, missed, wrongLabels, falsePositives: m.falsePositives });
+      if (++done % 20 === 0) process.stderr.write(`results-pictures: pipeline ${done}/${byPhoto.size} photos\n`);
+    }
+    const worst = scored
+      .filter((p) => p.missed + p.wrongLabels > 0)
+      .sort((a, b) => b.missed + b.wrongLabels - (a.missed + a.wrongLabels) || b.faces - a.faces)
+      .slice(0, Number(args.photos));
+    const totals = scored.reduce(
+      (t, p) => ({ faces: t.faces + p.faces, missed: t.missed + p.missed, wrong: t.wrong + p.wrongLabels }),
+      { faces: 0, missed: 0, wrong: 0 },
+    );
+    const w = 420;
+    const h = 320;
+    const cap = 22;
+    const cols = 2;
+    const rowsN = Math.max(1, Math.ceil(worst.length / cols));
+    const top = 62;
+    const W = cols * (w + 8) + 8;
+    const H = top + rowsN * (h + cap + 8) + 8;
+    const comps = [];
+    const parts = [
+      text(8, 22, `Pipeline failures on held-out photos (faces ≥ ${args['min-face']} px): the ${worst.length} worst of ${scored.length}`, { size: 16, weight: 'bold' }),
+      text(8, 38, `In all ${scored.length} photos: ${totals.missed} of ${totals.faces} faces missed, ${totals.wrong} detected faces mislabelled.`, { size: 11, color: '#444' }),
+      text(8, 52, 'Dashed blue = missed face (its truth label); boxes = detections, coloured by predicted label.', { size: 11, color: '#444' }),
+    ];
+    for (const [i, p] of worst.entries()) {
+      const x = 8 + (i % cols) * (w + 8);
+      const y = top + Math.floor(i / cols) * (h + cap + 8);
+      const stem = p.path.split('/').pop().replace(/\.[^.]+$/, '');
+      const img = await sharp(join(tmp, `${stem}.jpg`))
+        .resize(w, h, { fit: 'contain', background: '#ffffff' })
+        .png()
+        .toBuffer();
+      comps.push({ input: img, left: x, top: y });
+      parts.push(
+        text(x, y + h + 16, `${stem}: ${p.missed} of ${p.faces} faces missed, ${p.wrongLabels} mislabelled, ${p.falsePositives} extra detections`, { size: 11 }),
+      );
+    }
+    const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`);
+    const png = await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
+      .composite([...comps, { input: overlay, left: 0, top: 0 }])
+      .png()
+      .toBuffer();
+    await writeFile(join(resultsDir, 'pipeline-failures.png'), png);
+    process.stderr.write(
+      `results-pictures: pipeline: ${totals.missed} of ${totals.faces} faces missed, ${totals.wrong} mislabelled; worst ${worst.length} photos -> ${join(args.results, 'pipeline-failures.png')}\n`,
+    );
+  } finally {
+    await detector.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 const diff = Math.abs(result.metrics.accuracy - real.accuracy);
 if (result.metrics.samples !== real.samples || diff > 1e-9) {
@@ -125,8 +208,6 @@ const cellW = tile + pad;
 const cellH = tile + captionH + pad;
 const width = Math.max(640, pad + cols * cellW);
 const height = headerH + rows * cellH + pad + 22;
-const text = (x, y, s, { size = 12, color = '#222', weight = 'normal', anchor = 'start' } = {}) =>
-  `<text x="${x}" y="${y}" font-family="${FONT_FAMILY}" font-size="${size}" font-weight="${weight}" fill="${color}" text-anchor="${anchor}">${escapeXml(s)}</text>`;
 const svg = [];
 const counts = {};
 for (const p of wrong) counts[`${p.truth} → ${p.pred}`] = (counts[`${p.truth} → ${p.pred}`] ?? 0) + 1;
