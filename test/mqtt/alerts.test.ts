@@ -142,3 +142,43 @@ describe('mask-edge alerts as a process', () => {
     await sink.close();
   });
 });
+
+describe('mask-edge alerts reconnects', () => {
+  it('keeps printing after the broker restarts (re-subscribes by itself)', async (ctx) => {
+    const own = await startMosquitto();
+    if (!own) return ctx.skip();
+    const lines: string[] = [];
+    const signals = new EventEmitter();
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => {
+      ready = r;
+    });
+    const done = run(
+      { broker: own.url, device: 'reconnect-dev' },
+      {
+        out: (l) => lines.push(l),
+        logger: quiet,
+        signals: signals as unknown as NodeJS.Process,
+        colour: false,
+        onReady: () => ready(),
+      },
+    );
+    await isReady;
+    const sink = await openMqttEventSink(sinkConfig(own.url, {}, 'reconnect-dev'), quiet);
+    await sink.publishEvent(sampleDraft(1));
+    await waitFor(() => lines.length === 1);
+    await own.stop();
+    await sink.publishEvent(sampleDraft(2)); // waits in the outbox
+    await own.start();
+    // After the restart both clients reconnect; the outbox re-sends once the broker acknowledges again.
+    for (let i = 3; lines.length < 2 && i < 200; i++) {
+      await sink.publishEvent(sampleDraft(i));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    signals.emit('SIGINT', 'SIGINT');
+    await done;
+    await sink.close();
+    await own.stop();
+  });
+});
