@@ -3,11 +3,12 @@
 // ffmpeg decode -> face detector (ONNX) -> all faces of a frame classified in one batched ONNX call -> tracker
 // -> event sink. The source reads the file as fast as ffmpeg decodes it (realtime off) and the agent drops the
 // frames that arrive while it is busy, so "e2e fps" is the pipeline's capacity on this machine.
-// Rows: the detector at several input sizes, run on every frame or every Nth frame (detection.everyFrames), plus a "no detector" row (boxes from the first frame replayed) that
+// Rows: the detector at several input sizes, run on every frame or every Nth frame (detection.everyFrames), the
+// same with settled people re-classified on 1 frame in --reclassify only (tracking.reclassifyEvery), plus a "no detector" row (boxes from the first frame replayed) that
 // shows the ceiling of everything but detection (decode, crop, classify, track, publish).
 //
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
-//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--threads N]
+//       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--reclassify 5] [--threads N]
 //       [--sink mqtt|recording] [--json]
 // Events go through the real MQTT sink (on-disk outbox, QoS 1) to mosquitto on a loopback port (the embedded
 // aedes broker when mosquitto is not installed); `--sink recording` keeps them in memory instead.
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     classifier: { type: 'string' },
     'detector-sizes': { type: 'string', default: '512,320,256' },
     every: { type: 'string', default: '1,3' },
+    reclassify: { type: 'string', default: '5' },
     threads: { type: 'string' },
     sink: { type: 'string', default: 'mqtt' },
     json: { type: 'boolean', default: false },
@@ -120,7 +122,7 @@ async function startBroker() {
   }
 }
 
-function configFor(everyFrames, run) {
+function configFor(everyFrames, reclassifyEvery, run) {
   return agentConfigSchema.parse({
     device: { id: 'bench' },
     mqtt: { url: broker?.url ?? 'mqtt://127.0.0.1:1' },
@@ -130,6 +132,7 @@ function configFor(everyFrames, run) {
       { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
     ],
     detection: { everyFrames },
+    tracking: { reclassifyEvery },
     stats: { intervalSeconds: 3600 },
   });
 }
@@ -171,8 +174,8 @@ const sessionOptions = { providers: ['cpu'], logger, ...(threads ? { threads } :
 const classifier = await MaskClassifier.open(await classifierPath(), sessionOptions);
 const sizes = args['detector-sizes'].split(',').map(Number);
 
-async function measure(name, detector, everyFrames = 1) {
-  const config = configFor(everyFrames, runs++);
+async function measure(name, detector, everyFrames = 1, reclassifyEvery = 1) {
+  const config = configFor(everyFrames, reclassifyEvery, runs++);
   const sink = await openSink(config);
   const runtime = new AgentRuntime(config, { detector, classifier, sink, logger });
   await runtime.start();
@@ -210,6 +213,7 @@ async function measure(name, detector, everyFrames = 1) {
     decodedFps: +((b.s.frames - a.s.frames) / secs).toFixed(1),
     droppedPct: +((100 * (b.c.dropped - a.c.dropped)) / Math.max(1, b.s.frames - a.s.frames)).toFixed(0),
     facesPerFrame: +((b.c.faces - a.c.faces) / Math.max(1, processed)).toFixed(2),
+    classifiedPerFrame: +((b.c.classified - a.c.classified) / Math.max(1, processed)).toFixed(2),
     detectMsP50: cam.stageMs.detect.p50,
     classifyMsP50: cam.stageMs.classify.p50,
     latencyMs: stats.latencyMs,
@@ -234,6 +238,21 @@ for (const size of sizes) {
     const what = every === 1 ? 'every frame' : `1 in ${every} frames`;
     rows.push(await measure(`detector ${detector.inputSize}px on ${what} + classifier`, detector, every));
   }
+  const reclassify = Number(args.reclassify);
+  if (reclassify > 1) {
+    const every = Math.max(...everyList);
+    say(
+      `measuring detector ${size}px, every ${every} frame(s), settled people re-classified 1 in ${reclassify} ...`,
+    );
+    rows.push(
+      await measure(
+        `detector ${detector.inputSize}px on 1 in ${every} frames + classifier on changes and 1 in ${reclassify} frames`,
+        detector,
+        every,
+        reclassify,
+      ),
+    );
+  }
 }
 say('measuring replayed boxes (no detection) ...');
 rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));
@@ -244,12 +263,12 @@ if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)
 else {
   process.stdout.write(`${header}\n\n`);
   process.stdout.write(
-    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | events published | load |\n',
+    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | classified/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | events published | load |\n',
   );
-  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(
-      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.events} | ${r.load1} |\n`,
+      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.classifiedPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.events} | ${r.load1} |\n`,
     );
   }
 }
