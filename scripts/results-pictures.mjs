@@ -93,6 +93,12 @@ const classifier = await MaskClassifier.open(resolve(args.model), { providers: [
 let result;
 try {
   result = await evaluateClassifier(classifier, samples, {});
+  const diff = Math.abs(result.metrics.accuracy - real.accuracy);
+  if (result.metrics.samples !== real.samples || diff > 1e-9) {
+    throw new Error(
+      `gallery eval (${result.metrics.samples} faces, accuracy ${result.metrics.accuracy}) differs from held-out-real.json (${real.samples}, ${real.accuracy}): re-run measure with the same model/run`,
+    );
+  }
   if (Number(args.photos) > 0) await pipelineFailures(classifier);
 } finally {
   await classifier.close();
@@ -167,12 +173,6 @@ async function pipelineFailures(cls) {
     await detector.close();
     await rm(tmp, { recursive: true, force: true });
   }
-}
-const diff = Math.abs(result.metrics.accuracy - real.accuracy);
-if (result.metrics.samples !== real.samples || diff > 1e-9) {
-  throw new Error(
-    `gallery eval (${result.metrics.samples} faces, accuracy ${result.metrics.accuracy}) differs from held-out-real.json (${real.samples}, ${real.accuracy}): re-run measure with the same model/run`,
-  );
 }
 const byId = new Map(samples.map((s) => [s.id, s]));
 const order = (l) => LABELS.indexOf(l);

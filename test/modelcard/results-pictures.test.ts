@@ -36,9 +36,9 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
     dir = await mkdtemp(join(tmpdir(), 'results-pictures-'));
     results = join(dir, 'results');
     splitFile = join(dir, 'split.json');
-    // A small "held-out" set: every face of 25 photos.
+    // A small "held-out" set: every face of 15 photos.
     const { samples } = await readDataset([kaggle!]);
-    const photos = [...new Set(samples.map((s) => s.path))].slice(0, 25);
+    const photos = [...new Set(samples.map((s) => s.path))].slice(0, 15);
     const test = samples.filter((s) => photos.includes(s.path)).map((s) => s.id);
     await writeFile(splitFile, JSON.stringify({ train: [], val: [], test }));
     const { stdout } = await run(
@@ -66,7 +66,7 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const pictures = () =>
+  const pictures = (photos = '0') =>
     run(
       process.execPath,
       [
@@ -79,6 +79,8 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
         splitFile,
         '--results',
         results,
+        '--photos',
+        photos,
       ],
       { cwd: ROOT },
     );
@@ -98,6 +100,35 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
     const gallery = await sharp(join(results, 'failures.png')).metadata();
     const rows = Math.max(1, Math.ceil(Math.min(wrong, 60) / 10));
     expect(gallery.height).toBe(78 + rows * (112 + 46 + 8) + 8 + 22);
+  });
+
+  it('the pipeline pictures count the misses eval --pipeline counts', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'mask-edge.js'),
+        'eval',
+        '--pipeline',
+        '--min-face',
+        '24',
+        '--model',
+        MODEL,
+        '--data',
+        kaggle!,
+        '--split-file',
+        splitFile,
+        '--split',
+        'test',
+        '--json',
+      ],
+      { cwd: ROOT, maxBuffer: 1 << 24 },
+    );
+    const pipe = JSON.parse(stdout) as { faces: number; detected: number };
+    await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
+    const { stderr } = await pictures('3');
+    expect(stderr).toContain(`pipeline: ${pipe.faces - pipe.detected} of ${pipe.faces} faces missed`);
+    const meta = await sharp(join(results, 'pipeline-failures.png')).metadata();
+    expect(meta.format).toBe('png');
   });
 
   it('refuses to draw when the saved eval JSON does not match the model', async () => {
