@@ -20,6 +20,7 @@ export async function startEmbeddedBroker(
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     aedes.handle(socket);
   });
