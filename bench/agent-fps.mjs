@@ -114,6 +114,7 @@ async function startBroker() {
     const conf = join(work, 'mosquitto.conf');
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
     const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    process.on('exit', () => child.kill('SIGKILL')); // also when the bench fails half-way
     await sleep(500);
     return { url: `mqtt://127.0.0.1:${port}`, kind: 'mosquitto', close: async () => child.kill('SIGTERM') };
   } catch {
