@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../../src/core/logger.js';
 import { openMqttEventSink } from '../../src/edge/mqtt/open-event-sink.js';
 import {
+  MOSQUITTO_BIN,
   MOSQUITTO_MISSING,
   MOSQUITTO_SUB_BIN,
   type Mosquitto,
@@ -129,5 +130,27 @@ describe('MQTT sink outbox full (mosquitto)', () => {
     } finally {
       await own.stop();
     }
+  });
+});
+
+describe.skipIf(!MOSQUITTO_BIN)('MQTT sink snapshots (mosquitto)', () => {
+  it.each([true, false])('snapshots enabled=%s: JPEGs are published only when enabled', async (enabled) => {
+    const device = `snap-${enabled}`;
+    const sub = await collect(broker!.url, [
+      `mask-edge/${device}/door/snapshot`,
+      `mask-edge/${device}/door/events`,
+    ]);
+    const sink = await openMqttEventSink(
+      { ...sinkConfig(broker!.url, {}, device), snapshots: { enabled } },
+      quiet,
+    );
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    await sink.publishSnapshot('door', jpeg, { kind: 'face', trackId: 1 });
+    await sink.publishEvent(sampleDraft(1));
+    await sub.waitFor(() => sub.events.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sub.messages.filter((m) => m.topic.endsWith('/snapshot')).length).toBe(enabled ? 1 : 0);
+    await sink.close();
+    await sub.close();
   });
 });

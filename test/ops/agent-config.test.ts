@@ -105,6 +105,20 @@ describe('agent config', () => {
     expect((error as Error).message).toContain('mqtt.url');
   });
 
+  it('refuses a password inside the broker URL (it would be logged) and accepts one in its own field', () => {
+    const cameras = [{ id: 'a', source: '/tmp/photos' }];
+    expect(() => parseAgentConfig({ mqtt: { url: 'mqtts://edge:hunter2@broker:8883' }, cameras })).toThrow(
+      expect.objectContaining({
+        detail: expect.objectContaining({ issues: [expect.objectContaining({ path: 'mqtt.url' })] }),
+      }),
+    );
+    const ok = parseAgentConfig({
+      mqtt: { url: 'mqtts://broker:8883', username: 'edge', password: 'hunter2' },
+      cameras,
+    });
+    expect(ok.mqtt.password).toBe('hunter2');
+  });
+
   it('a file that is not YAML or does not exist gives a coded error with the path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const bad = join(dir, 'bad.yaml');

@@ -13,19 +13,28 @@ const topicPrefix = z
   .string()
   .regex(/^[^#+/\s]+(\/[^#+/\s]+)*$/, 'no wildcards (+ #), spaces, or leading/trailing/double slashes');
 
-export const brokerUrlSchema = z.string().refine(
-  (value) => {
+export const brokerUrlSchema = z
+  .string()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (
+          (MQTT_SCHEMES as readonly string[]).includes(url.protocol.replace(/:$/, '')) && url.hostname !== ''
+        );
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${MQTT_SCHEMES.join(', ')} and a host, e.g. mqtt://127.0.0.1:1883`,
+  )
+  .refine((value) => {
     try {
-      const url = new URL(value);
-      return (
-        (MQTT_SCHEMES as readonly string[]).includes(url.protocol.replace(/:$/, '')) && url.hostname !== ''
-      );
+      return new URL(value).password === '';
     } catch {
-      return false;
+      return true;
     }
-  },
-  `must be a URL with scheme ${MQTT_SCHEMES.join(', ')} and a host, e.g. mqtt://127.0.0.1:1883`,
-);
+  }, 'no password in the URL (it would end up in logs): use mqtt.password, MASK_EDGE_MQTT_PASSWORD or the mqtt-password credential');
 
 export const tlsSchema = z
   .object({
