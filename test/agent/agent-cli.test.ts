@@ -23,11 +23,14 @@ interface Ran {
 describe('mask-edge agent (real process)', () => {
   let dir: string;
   let cli: string;
+  let compiled: string | undefined;
   let models: { detector: string; classifier: string };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'agent-cli-'));
-    cli = compileCli(join(import.meta.dirname, 'agent-cli-child.ts'));
+    const built = compileCli(join(import.meta.dirname, 'agent-cli-child.ts'));
+    cli = built.script;
+    compiled = built.dir;
     models = { detector: await faceDetectorModel(dir), classifier: writeMeanColourClassifier(dir) };
     await mkdir(join(dir, 'photos'));
     // one photo is enough for a looping folder camera
@@ -35,7 +38,10 @@ describe('mask-edge agent (real process)', () => {
     const { FACE_API_DEMO } = await import('./agent-test-kit.js');
     await copyFile(join(FACE_API_DEMO, 'sample2.jpg'), join(dir, 'photos', 'a.jpg'));
   }, 300_000);
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    if (compiled) await rm(compiled, { recursive: true, force: true });
+  });
 
   const start = (args: string[], env: Record<string, string> = {}): ChildProcess =>
     spawn(process.execPath, [cli, 'agent', ...args], {

@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../src/core/package-paths.js';
  * tsconfig into a temp folder, so a test can run the real CLI as a child process and signal it. Type errors
  * elsewhere in the tree don't block the test (JavaScript is still emitted); a missing output does.
  */
-export function compileCli(entry: string): string {
+export function compileCli(entry: string): { script: string; dir: string } {
   const out = mkdtempSync(join(tmpdir(), 'mask-edge-cli-'));
   // the compiled tree finds its package root (version, models/) by its package.json
   copyFileSync(join(PACKAGE_ROOT, 'package.json'), join(out, 'package.json'));
@@ -28,5 +28,5 @@ export function compileCli(entry: string): string {
   const result = spawnSync(process.execPath, [tsc, '-p', project], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
   const js = join(out, relative(PACKAGE_ROOT, entry).replace(/\.ts$/, '.js'));
   if (!existsSync(js)) throw new Error(`tsc produced no ${js}:\n${result.stdout}${result.stderr}`);
-  return js;
+  return { script: js, dir: out };
 }
