@@ -2,6 +2,9 @@
  * The contract every publisher implementation honours, run against each broker we support:
  * MQTT 5 and 3.1.1 against mosquitto, 3.1.1 against the embedded aedes broker (used by the demo).
  */
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../../src/core/logger.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/edge/demo/embedded-broker.js';
@@ -13,21 +16,60 @@ import { collect } from './mqtt-test-clients.js';
 const quiet = new Logger({ level: 'error', json: true, sink: { write: () => undefined } });
 let mosquitto: Mosquitto | undefined;
 let aedes: EmbeddedBroker;
+let aedesWs: EmbeddedBroker;
+
+/** aedes behind a WebSocket server (the `ws` package MQTT.js itself depends on): exercises ws:// URLs. */
+async function startWebSocketAedes(): Promise<EmbeddedBroker> {
+  const { WebSocketServer, createWebSocketStream } = createRequire(import.meta.url)('ws') as {
+    WebSocketServer: new (
+      o: object,
+    ) => {
+      on(e: 'connection', f: (ws: unknown) => void): void;
+      clients: Set<{ terminate(): void }>;
+      close(): void;
+    };
+    createWebSocketStream: (ws: unknown) => import('node:stream').Duplex;
+  };
+  const broker = await Aedes.createBroker();
+  const server = createServer();
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => broker.handle(createWebSocketStream(ws) as never));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => broker.close(() => r()));
+    },
+  };
+}
 
 beforeAll(async () => {
   mosquitto = await startMosquitto();
   if (!mosquitto) console.warn(MOSQUITTO_MISSING);
   aedes = await startEmbeddedBroker();
+  aedesWs = await startWebSocketAedes();
 });
 afterAll(async () => {
   await mosquitto?.stop();
   await aedes.close();
+  await aedesWs.close();
 });
 
 const targets = [
   { name: 'mosquitto, MQTT 5', url: () => mosquitto?.url, protocolVersion: 5 as const },
   { name: 'mosquitto, MQTT 3.1.1', url: () => mosquitto?.url, protocolVersion: '3.1.1' as const },
   { name: 'aedes (embedded), MQTT 3.1.1', url: () => aedes.url, protocolVersion: '3.1.1' as const },
+  {
+    name: 'aedes over WebSocket (ws://), MQTT 3.1.1',
+    url: () => aedesWs.url,
+    protocolVersion: '3.1.1' as const,
+  },
 ];
 
 describe.each(targets)('publisher contract: $name', ({ url, protocolVersion }) => {
