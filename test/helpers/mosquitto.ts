@@ -19,6 +19,8 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** TLS listener with these PEM files instead of plain TCP. */
   tls?: { ca: string; cert: string; key: string };
+  /** Require these user names and passwords (mosquitto_passwd); anonymous clients are refused. */
+  users?: Record<string, string>;
 }
 
 export interface Mosquitto {
@@ -54,7 +56,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const conf = join(dir, 'mosquitto.conf');
   const lines = [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    `allow_anonymous ${options.users ? 'false' : 'true'}`,
     `persistence ${options.persistence ? 'true' : 'false'}`,
     `persistence_location ${dir}/`,
     'autosave_interval 1',
@@ -68,6 +70,15 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   ];
   if (options.tls) {
     lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+  }
+  if (options.users) {
+    const passwd = join(dir, 'passwd');
+    for (const [user, password] of Object.entries(options.users)) {
+      const create = existsSync(passwd) ? [] : ['-c'];
+      execFileSync('mosquitto_passwd', [...create, '-b', passwd, user, password], { stdio: 'pipe' });
+    }
+    chmodSync(passwd, 0o644);
+    lines.push(`password_file ${passwd}`);
   }
   writeFileSync(conf, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;

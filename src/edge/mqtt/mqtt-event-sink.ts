@@ -55,6 +55,7 @@ export class MqttEventSink implements EventSink {
   private readonly sources = new Map<string, SourceStatus>();
   private readonly startedAt = Date.now();
   private idleWaiters: (() => void)[] = [];
+  private lastRefusalLogged = 0;
 
   constructor(private readonly o: MqttEventSinkOptions) {
     this.device = o.device;
@@ -220,7 +221,18 @@ export class MqttEventSink implements EventSink {
           if (this.closed) return;
           // Not acknowledged: send it again (from this seq on, keeping order) once we can.
           this.cursor = Math.min(this.cursor, seq);
-          this.log.debug('event not acknowledged, will retry', { seq, error: err });
+          // Usually a dropped connection (debug); a refusal (MQTT 5 PUBACK reason >= 0x80, e.g. not
+          // authorized) keeps the event in the outbox and is worth a warning, at most every 30 s.
+          const now = Date.now();
+          if (this.publisher.connected && now - this.lastRefusalLogged > 30_000) {
+            this.lastRefusalLogged = now;
+            this.log.warn('broker refused an event; it stays in the outbox and is retried', {
+              seq,
+              error: err,
+            });
+          } else {
+            this.log.debug('event not acknowledged, will retry', { seq, error: err });
+          }
           clearTimeout(this.retryTimer);
           this.retryTimer = setTimeout(() => this.pump(), RETRY_MS);
         },

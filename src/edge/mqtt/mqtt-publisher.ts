@@ -211,7 +211,7 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
   /** At most one error line per 30 s while reconnecting, so a dead broker does not flood the journal. */
   private logError(err: MaskEdgeError): void {
     const now = Date.now();
-    if (now - this.lastErrorLogged < 30_000 && !isFatalConnectError(err)) return;
+    if (now - this.lastErrorLogged < 30_000) return;
     this.lastErrorLogged = now;
     this.log.error(err.message, { code: err.code, ...err.detail });
   }
