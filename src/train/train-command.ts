@@ -31,6 +31,7 @@ const say = (msg: string) => process.stderr.write(`${msg}\n`);
 export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   const started = Date.now();
   let settings = trainSettings(withConfig(opts));
+  let previousSec = 0; // wall time of earlier sessions of a resumed run
   const out = resolve(settings.out);
   if (settings.resume) {
     const saved = JSON.parse(
@@ -39,9 +40,11 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
           detail: { path: out },
         });
       }),
-    ) as { options: TrainSettings };
+    ) as { options: TrainSettings; wallTimeSec?: number };
     settings = { ...saved.options, resume: true, json: settings.json };
+    previousSec = saved.wallTimeSec ?? 0;
   }
+  const elapsed = () => previousSec + (Date.now() - started) / 1000;
   await mkdir(out, { recursive: true });
 
   const backend = await startTrainingBackend(settings.backend);
@@ -178,6 +181,14 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   };
 
   const backendLabel = backend.name;
+  // Held-out real photos (VOC boxes) vs whole-image faces (MaskedFace-Net / ImageFolder), reported apart (issue 5).
+  const subsets = [
+    { key: 'testReal', indices: split.test.flatMap((x, i) => (x.format === 'voc' ? [i] : [])) },
+    {
+      key: 'testMaskedFaceNet',
+      indices: split.test.flatMap((x, i) => (x.format === 'maskedface-net' ? [i] : [])),
+    },
+  ].filter((s) => s.indices.length > 0 && s.indices.length < split.test.length);
   const models: ModelMetrics[] = [];
   try {
     // Teachers: trained and compared; the best on validation teaches.
@@ -191,7 +202,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       );
     }
     const bestTeacher = teachers.reduce((a, b) => (valScore(b, ctx) > valScore(a, ctx) ? b : a));
-    const teacherMetrics = teachers.map((t) => modelMetrics(t, 'teacher', ctx, backendLabel));
+    const teacherMetrics = teachers.map((t) => modelMetrics(t, 'teacher', ctx, backendLabel, {}, subsets));
     models.push(...teacherMetrics);
     say(`teachers (best on validation teaches: ${bestTeacher.name})\n${teacherTable(teacherMetrics)}`);
 
@@ -201,7 +212,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
         const r = await trainStudent('student-no-kd', ctx, shape, { params: DEFAULT_KD_PARAMS });
         return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
       });
-      models.push(modelMetrics(noKd, 'baseline', ctx, backendLabel));
+      models.push(modelMetrics(noKd, 'baseline', ctx, backendLabel, {}, subsets));
       const rf = await phase('random-forest', async () => {
         const t0 = Date.now();
         const crops = await ctx.cropsAt(settings.size);
@@ -225,7 +236,14 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
         };
         return { outcome, save: async () => {} };
       });
-      const { parameters: _p, ...rfMetrics } = modelMetrics(rf, 'baseline', ctx, 'ml-random-forest');
+      const { parameters: _p, ...rfMetrics } = modelMetrics(
+        rf,
+        'baseline',
+        ctx,
+        'ml-random-forest',
+        {},
+        subsets,
+      );
       models.push(rfMetrics as ModelMetrics);
     }
 
@@ -248,10 +266,14 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       });
       students.push(s);
       models.push(
-        modelMetrics(s, 'student', ctx, backendLabel, {
-          teacher: source.name,
-          kd: settings.kd.slice(0, i + 1),
-        }),
+        modelMetrics(
+          s,
+          'student',
+          ctx,
+          backendLabel,
+          { teacher: source.name, kd: settings.kd.slice(0, i + 1) },
+          subsets,
+        ),
       );
       previous = s;
     }
@@ -273,7 +295,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       data: runJson.data,
       seed: settings.seed,
       backend: `${backend.name} — ${backend.device}`,
-      totalWallTimeSec: (Date.now() - started) / 1000,
+      totalWallTimeSec: elapsed(),
       best: { teacher: bestTeacher.name, ...(bestStudent ? { student: bestStudent.name } : {}) },
       models,
       notes,
@@ -297,6 +319,10 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     say(summary(models, metrics));
     if (settings.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
     return metrics;
+  } catch (err) {
+    // keep the wall time spent so far, so a resumed run reports the total
+    await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, wallTimeSec: elapsed() }, null, 1));
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -311,6 +337,17 @@ function goalNotes(models: ModelMetrics[], teacher: string, student?: string): s
   return [
     `student parameters ${s.parameters} = ${(ratio * 100).toFixed(1)}% of the teacher's ${t.parameters} (goal <= 15%)`,
     `student test accuracy ${(s.accuracy * 100).toFixed(2)}% vs teacher ${(t.accuracy * 100).toFixed(2)}%: ${gap > 0 ? `${gap.toFixed(2)} points below` : `${(-gap).toFixed(2)} points above`} (goal: within 2)`,
+    ...subsetNote('held-out real photos', 'testReal', s, t),
+    ...subsetNote('held-out MaskedFace-Net faces', 'testMaskedFaceNet', s, t),
+  ];
+}
+
+function subsetNote(what: string, key: string, s: ModelMetrics, t: ModelMetrics): string[] {
+  const n = s.extra?.[`${key}Samples`];
+  if (n === undefined) return [];
+  const pct = (m: ModelMetrics, k: string) => `${(Number(m.extra?.[`${key}${k}`] ?? 0) * 100).toFixed(2)}%`;
+  return [
+    `${what} (${n} faces): student accuracy ${pct(s, 'Accuracy')}, balanced ${pct(s, 'BalancedAccuracy')}; teacher ${pct(t, 'Accuracy')}, balanced ${pct(t, 'BalancedAccuracy')}`,
   ];
 }
 

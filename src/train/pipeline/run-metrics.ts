@@ -10,14 +10,44 @@ export function valScore(outcome: ModelOutcome, ctx: RunContext): number {
 }
 
 /** Metrics on the held-out test split (and validation) for one model, in REPORT's ModelMetrics shape. */
+/** Test-split subsets reported separately, e.g. held-out real photos vs synthetic MaskedFace-Net faces. */
+export interface TestSubset {
+  key: string;
+  indices: number[];
+}
+
+/** Accuracy/balanced accuracy/sample count per subset, flattened for ModelMetrics.extra. */
+export function subsetFigures(
+  outcome: ModelOutcome,
+  ctx: RunContext,
+  subsets: TestSubset[],
+): Record<string, number> {
+  const pred = argmax3(outcome.logits.test);
+  const out: Record<string, number> = {};
+  for (const { key, indices } of subsets) {
+    if (indices.length === 0) continue;
+    const m = computeClassMetrics(
+      indices.map((i) => ctx.labels.test[i]!),
+      indices.map((i) => pred[i]!),
+      LABELS,
+    );
+    out[`${key}Samples`] = indices.length;
+    out[`${key}Accuracy`] = Number(m.accuracy.toFixed(4));
+    out[`${key}BalancedAccuracy`] = Number(m.balancedAccuracy.toFixed(4));
+  }
+  return out;
+}
+
 export function modelMetrics(
   outcome: ModelOutcome,
   role: ModelRole,
   ctx: RunContext,
   backend: string,
   extra: Partial<ModelMetrics> = {},
+  subsets: TestSubset[] = [],
 ): ModelMetrics {
   const test = computeClassMetrics(ctx.labels.test, argmax3(outcome.logits.test), LABELS);
+  const figures = subsetFigures(outcome, ctx, subsets);
   const validation = computeClassMetrics(ctx.labels.val, argmax3(outcome.logits.val), LABELS);
   return {
     ...test,
@@ -33,6 +63,7 @@ export function modelMetrics(
     ...(outcome.bestEpoch !== undefined && outcome.bestEpoch > 0 ? { bestEpoch: outcome.bestEpoch } : {}),
     validation,
     history: outcome.history,
+    ...(Object.keys(figures).length > 0 ? { extra: figures } : {}),
     ...extra,
   };
 }
