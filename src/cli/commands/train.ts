@@ -48,7 +48,7 @@ export function registerTrain(program: Command): void {
     .option('--no-baselines', 'skip the no-teacher student and the random-forest baseline')
     .option(
       '--workers <n>',
-      'worker threads for data-parallel training (wasm backend)',
+      'worker threads for data-parallel training (reserved: training runs on one thread for now, see bench/RESULTS.md)',
       parseInteger('--workers', 1, 64),
     )
     .option('--seed <n>', 'seed for splits, initialisation and augmentation', parseInteger('--seed', 0))
