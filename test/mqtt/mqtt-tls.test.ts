@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { Logger } from '../../src/core/logger.js';
 import { resolveBrokerSecrets } from '../../src/edge/mqtt/mqtt-credentials.js';
 import { openMqttEventSink } from '../../src/edge/mqtt/open-event-sink.js';
@@ -12,6 +14,7 @@ import {
   makeTlsFiles,
   startMosquitto,
 } from '../helpers/mosquitto.js';
+import { compileChild } from '../helpers/ts-child.js';
 import { sampleDraft, sinkConfig } from './sink-config.js';
 
 const lines: string[] = [];
@@ -87,5 +90,39 @@ describe('MQTT over TLS (mosquitto with a test CA)', () => {
         { CREDENTIALS_DIRECTORY: dir, MASK_EDGE_MQTT_PASSWORD: 'env' },
       ).password,
     ).toBe('env');
+  });
+});
+
+describe('mask-edge agent with a wrong CA (real process)', () => {
+  it('cannot start: exit code 11 and an E_TLS line naming the broker', async (ctx) => {
+    if (!broker) return ctx.skip();
+    const { faceDetectorModel, writeMeanColourClassifier, FACE_API_DEMO } = await import(
+      '../agent/agent-test-kit.js'
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
+    const config = join(dir, 'agent.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        device: { id: 'tls-agent' },
+        mqtt: { url: broker.url, tls: { ca: tls.otherCa } },
+        outbox: { dir: join(dir, 'outbox') },
+        health: { enabled: false },
+        models: {
+          detector: await faceDetectorModel(dir),
+          classifier: writeMeanColourClassifier(dir),
+          providers: ['cpu'],
+        },
+        cameras: [{ id: 'door', source: { type: 'images', path: FACE_API_DEMO } }],
+      }),
+    );
+    const script = compileChild(join(import.meta.dirname, 'cli-child.ts'));
+    const result = spawnSync(process.execPath, [script, 'agent', '--config', config], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(result.status).toBe(11);
+    expect(result.stderr).toContain('error E_TLS');
+    expect(result.stderr).toContain(broker.url);
   });
 });
