@@ -163,7 +163,7 @@ async function pipelineFailures(cls) {
     const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`);
     const png = await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
       .composite([...comps, { input: overlay, left: 0, top: 0 }])
-      .png()
+      .png({ palette: true, quality: 90, effort: 8 })
       .toBuffer();
     await writeFile(join(resultsDir, 'pipeline-failures.png'), png);
     process.stderr.write(
@@ -274,7 +274,7 @@ const overlay = Buffer.from(
 );
 const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
   .composite([...composites, { input: overlay, left: 0, top: 0 }])
-  .png()
+  .png({ palette: true, quality: 90, effort: 8 })
   .toBuffer();
 await writeFile(join(resultsDir, 'failures.png'), png);
 process.stderr.write(

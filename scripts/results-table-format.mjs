@@ -81,6 +81,7 @@ export function formatResultsBlock(results) {
       ` Model card: [models/README.md](models/README.md).`,
   );
   if (manifest?.note) out.push('', manifest.note);
+  const tableStart = out.length;
   out.push('');
   out.push('| What | Data | Measured | Goal (issue 5) | Met |');
   out.push('| --- | --- | --- | --- | --- |');
@@ -127,6 +128,13 @@ export function formatResultsBlock(results) {
       .map(([l, v]) => `${l} ${pct(v)}`)
       .join(', ');
     out.push(`| mAP@0.5 (3 labels) | same | ${pct(pipeline.mAP50)} (${ap}) | — | |`);
+  }
+  const unmet = out.slice(tableStart).filter((l) => l.endsWith('| **no** |')).length;
+  if (unmet > 0) {
+    out.push('');
+    out.push(
+      `**${unmet} goal${unmet > 1 ? 's are' : ' is'} not reached** (rows marked **no**, with the measured figure); what was tried and what is next: [models/README.md](models/README.md#goals-vs-measured).`,
+    );
   }
   if (run?.models?.length) {
     const n = run.student?.samples ?? run.models[0]?.samples;
@@ -211,6 +219,7 @@ export function forModelCard(block) {
   return block
     .replaceAll('](docs/', '](../docs/')
     .replaceAll(' Model card: [models/README.md](models/README.md).', '')
+    .replace(/\[models\/README\.md\]\(models\/README\.md#([^)]+)\)/g, '[below](#$1)')
     .replaceAll('[models/README.md](models/README.md)', 'this card');
 }
 

@@ -88,8 +88,11 @@ describe('results-table render', () => {
       const p = real.perLabel[label]!;
       expect(row(b, label)).toBe(`| ${label} | ${pct(p.precision)} | ${pct(p.recall)} | ${p.support} |`);
     }
-    // The smoke student misses every classifier goal: the table says so.
+    // The smoke student misses every classifier goal: the table says so, and how many.
     expect(row(b, '3-label accuracy').endsWith('| **no** |')).toBe(true);
+    const unmet = b.split('\n').filter((l) => l.startsWith('|') && l.endsWith('| **no** |')).length;
+    expect(unmet).toBeGreaterThan(0);
+    expect(b).toContain(`**${unmet} goals are not reached**`);
 
     const fp32 = await fixture<Metrics>('held-out-real-fp32.json');
     expect(row(b, 'int8 vs fp32')).toContain(`${pct(real.accuracy)} vs ${pct(fp32.accuracy)}`);
@@ -159,6 +162,8 @@ describe('results-table render', () => {
     const b = block(await readFile(readme, 'utf8'));
     expect(row(b, '3-label accuracy')).toContain('| 96.7% | ≥ 95% | yes |');
     expect(row(b, 'balanced accuracy')).toContain('| 91.2% | ≥ 90% | yes |');
+    const unmet = b.split('\n').filter((l) => l.startsWith('|') && l.endsWith('| **no** |')).length;
+    expect(b).toContain(`**${unmet} goal${unmet > 1 ? 's are' : ' is'} not reached**`);
   });
 
   it('puts the same block in the model card, with links relative to models/', async () => {
