@@ -217,6 +217,7 @@ export function formatResultsBlock(results) {
 /** The same block for models/README.md: links made relative to models/. */
 export function forModelCard(block) {
   return block
+    .replace('\n## Results of the bundled models\n', '\n### Results of the bundled models\n')
     .replaceAll('](docs/', '](../docs/')
     .replaceAll(' Model card: [models/README.md](models/README.md).', '')
     .replace(/\[models\/README\.md\]\(models\/README\.md#([^)]+)\)/g, '[below](#$1)')
