@@ -17,12 +17,18 @@ interface FaceApiModule {
   SsdMobilenetv1Options: new (o: { minConfidence?: number; maxResults?: number }) => unknown;
   TinyFaceDetectorOptions: new (o: { inputSize?: number; scoreThreshold?: number }) => unknown;
   detectAllFaces(input: unknown, options: unknown): Promise<FaceApiDetection[]>;
+  toNetInput(input: unknown): Promise<{ toBatchTensor(size: number, center: boolean): TfTensor }>;
+}
+interface TfTensor {
+  dispose(): void;
+  dataSync(): Float32Array;
+  shape: number[];
 }
 interface Tfjs {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
   getBackend(): string;
-  tensor3d(data: Uint8Array, shape: [number, number, number], dtype: 'int32'): { dispose(): void };
+  tensor3d(data: Uint8Array, shape: [number, number, number], dtype: 'int32'): TfTensor;
 }
 
 let loaded: Promise<{ faceapi: FaceApiModule; tf: Tfjs }> | undefined;
@@ -79,6 +85,23 @@ async function detectWith(image: RgbImage, options: unknown): Promise<ReferenceD
       const y1 = Math.min(image.height, d.box.y + d.box.height);
       return { score: d.score, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } };
     });
+  } finally {
+    tensor.dispose();
+  }
+}
+
+/**
+ * The float input face-api's SSD computes for a frame, NHWC [size, size, 3]: NetInput.toBatchTensor(size, false)
+ * (pad bottom/right to square, tf.image.resizeBilinear), then x / 127.5 - 1 as SsdMobilenetv1.forwardInput does.
+ */
+export async function faceApiSsdInput(image: RgbImage, size = 512): Promise<Float32Array> {
+  const { faceapi, tf } = await loadFaceApi();
+  const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+  try {
+    const batch = (await faceapi.toNetInput(tensor)).toBatchTensor(size, false);
+    const pixels = batch.dataSync();
+    batch.dispose();
+    return pixels.map((v) => v / 127.5 - 1);
   } finally {
     tensor.dispose();
   }

@@ -1,60 +1,146 @@
 /**
- * Turns a frame into the detector's input tensor: scaled to fit the square input (aspect kept), placed
- * top-left, the rest filled, normalised to NCHW float32 as the model's metadata says.
+ * Turns a frame into the detector's input tensor the way face-api feeds its own nets (NetInput.toBatchTensor
+ * with isCenterInputs = false): the frame is padded at the bottom/right to a square of side max(width, height)
+ * with the fill value, and that square is resized to size x size by bilinear interpolation with
+ * tf.image.resizeBilinear's conventions (alignCorners = false, halfPixelCenters = false: output pixel o samples
+ * source position o * side / size; the upper neighbour is clamped to the last row/column of the padded square),
+ * in float, never rounded to bytes. The interpolated values are normalised straight into the NCHW float32
+ * tensor as the model's metadata says. Pure JS over the RGB bytes: one pass, no intermediate image.
  */
-import sharp from 'sharp';
 import { MaskEdgeError } from '../../core/errors.js';
-import { normalise, type RgbImage } from '../../core/image-io.js';
+import type { RgbImage } from '../../core/image-io.js';
 import type { DetectorContract } from './detector-contract.js';
 
 export interface LetterboxedInput {
   /** NCHW float32, one image. */
   tensor: Float32Array;
-  /** Frame pixels per input pixel along x and y (undo the scaling with these). */
+  /** Frame pixels per input pixel along x and y (undo the scaling with these; equal: the square is scaled). */
   scaleX: number;
   scaleY: number;
 }
 
-/** The frame scaled to fit a size x size square, top-left, the rest filled with `fill` (uint8 RGB). */
-export async function letterboxImage(
-  frame: RgbImage,
-  size: number,
-  fill = 0,
-): Promise<{ image: RgbImage; scaleX: number; scaleY: number }> {
+/** Where output pixels sample along one axis: lower/upper source index (-1 = in the padding) and weight. */
+interface AxisSampling {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float32Array;
+}
+
+/**
+ * Sampling positions along one axis: `size` outputs over a padded axis of `side` pixels of which the first
+ * `extent` are the frame's. Float32 arithmetic for the position, as the tfjs kernels compute it.
+ */
+function axisSampling(size: number, side: number, extent: number, stride: number): AxisSampling {
+  const ratio = Math.fround(side / size);
+  const lo = new Int32Array(size);
+  const hi = new Int32Array(size);
+  const frac = new Float32Array(size);
+  for (let o = 0; o < size; o++) {
+    const source = Math.fround(o * ratio);
+    const floor = Math.floor(source);
+    const ceil = Math.min(side - 1, Math.ceil(source));
+    lo[o] = floor < extent ? floor * stride : -1;
+    hi[o] = ceil < extent ? ceil * stride : -1;
+    frac[o] = Math.fround(source - floor);
+  }
+  return { lo, hi, frac };
+}
+
+function checkFrame(frame: RgbImage): void {
   const { width, height } = frame;
   if (!(width > 0 && height > 0) || frame.data.length !== width * height * 3) {
     throw new MaskEdgeError('E_IMAGE', `detector input frame is not ${width}x${height} RGB`, {
       detail: { width, height, bytes: frame.data.length },
     });
   }
-  if (width === size && height === size) return { image: frame, scaleX: 1, scaleY: 1 };
-  const fit = size / Math.max(width, height);
-  const contentWidth = Math.max(1, Math.min(size, Math.round(width * fit)));
-  const contentHeight = Math.max(1, Math.min(size, Math.round(height * fit)));
-  const data = await sharp(frame.data, { raw: { width, height, channels: 3 } })
-    .resize(contentWidth, contentHeight, { fit: 'fill', kernel: 'linear' })
-    .extend({
-      right: size - contentWidth,
-      bottom: size - contentHeight,
-      background: { r: fill, g: fill, b: fill },
-    })
-    .raw()
-    .toBuffer();
-  return {
-    image: { width: size, height: size, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
-    scaleX: width / contentWidth,
-    scaleY: height / contentHeight,
-  };
 }
 
-export async function letterbox(frame: RgbImage, contract: DetectorContract): Promise<LetterboxedInput> {
-  const { image, scaleX, scaleY } = await letterboxImage(frame, contract.inputSize, contract.fill);
-  const tensor = normalise(image, {
-    layout: 'NCHW',
-    mean: contract.mean,
-    std: contract.std,
-    scale: contract.scale,
-    colorOrder: contract.colorOrder,
-  });
-  return { tensor, scaleX, scaleY };
+/**
+ * Pads `frame` bottom/right to a square (with `fill`), resizes it bilinearly to size x size and writes channel c
+ * of each output pixel, as interpolated value (0..255 floats) * gain[c] + offset[c], into plane c of `out`
+ * (NCHW). `order` names the frame channel each plane takes (RGB: [0, 1, 2], BGR: [2, 1, 0]).
+ * Returns frame pixels per output pixel.
+ */
+function resizePadded(
+  frame: RgbImage,
+  size: number,
+  fill: number,
+  out: Float32Array,
+  gain: readonly number[],
+  offset: readonly number[],
+  order: readonly number[],
+): number {
+  checkFrame(frame);
+  const { width, height, data } = frame;
+  const side = Math.max(width, height);
+  const xs = axisSampling(size, side, width, 3);
+  const ys = axisSampling(size, side, height, width * 3);
+  const plane = size * size;
+  for (let c = 0; c < 3; c++) {
+    const src = order[c] as number;
+    const k = gain[c] as number;
+    const o = offset[c] as number;
+    const base = c * plane;
+    for (let oy = 0; oy < size; oy++) {
+      const top = ys.lo[oy] as number;
+      const bottom = ys.hi[oy] as number;
+      const fy = ys.frac[oy] as number;
+      const row = base + oy * size;
+      if (top < 0 && bottom < 0) {
+        out.fill(fill * k + o, row, row + size);
+        continue;
+      }
+      for (let ox = 0; ox < size; ox++) {
+        const left = xs.lo[ox] as number;
+        const right = xs.hi[ox] as number;
+        const fx = xs.frac[ox] as number;
+        let tl = fill;
+        let tr = fill;
+        let bl = fill;
+        let br = fill;
+        if (top >= 0) {
+          if (left >= 0) tl = data[top + left + src] as number;
+          if (right >= 0) tr = data[top + right + src] as number;
+        }
+        if (bottom >= 0) {
+          if (left >= 0) bl = data[bottom + left + src] as number;
+          if (right >= 0) br = data[bottom + right + src] as number;
+        }
+        const t = tl + (tr - tl) * fx;
+        out[row + ox] = (t + (bl + (br - bl) * fx - t) * fy) * k + o;
+      }
+    }
+  }
+  return side / size;
+}
+
+/** The frame as the detector sees it, rounded to bytes (for pictures and for feeding other detectors). */
+export async function letterboxImage(
+  frame: RgbImage,
+  size: number,
+  fill = 0,
+): Promise<{ image: RgbImage; scaleX: number; scaleY: number }> {
+  const plane = size * size;
+  const planes = new Float32Array(plane * 3);
+  const scale = resizePadded(frame, size, fill, planes, [1, 1, 1], [0, 0, 0], [0, 1, 2]);
+  const out = new Uint8Array(plane * 3);
+  for (let i = 0; i < plane; i++) {
+    out[i * 3] = Math.round(planes[i] as number);
+    out[i * 3 + 1] = Math.round(planes[plane + i] as number);
+    out[i * 3 + 2] = Math.round(planes[2 * plane + i] as number);
+  }
+  return { image: { width: size, height: size, data: out }, scaleX: scale, scaleY: scale };
+}
+
+/** The detector's input tensor for a frame: padded, resized and normalised in one pass. */
+export function letterbox(frame: RgbImage, contract: DetectorContract): LetterboxedInput {
+  const size = contract.inputSize;
+  const tensor = new Float32Array(size * size * 3);
+  // (v * k - mean) / std per tensor channel, as v * gain + offset.
+  const k = contract.scale ? 1 / 255 : 1;
+  const gain = contract.std.map((s) => k / s);
+  const offset = contract.mean.map((m, c) => -m / (contract.std[c] as number));
+  const order = contract.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const scale = resizePadded(frame, size, contract.fill, tensor, gain, offset, order);
+  return { tensor, scaleX: scale, scaleY: scale };
 }

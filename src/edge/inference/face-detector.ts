@@ -67,7 +67,7 @@ export class FaceDetector {
     frame: RgbImage,
   ): Promise<{ encodings: Float32Array; scores: Float32Array; scaleX: number; scaleY: number }> {
     const size = this.contract.inputSize;
-    const input = await letterbox(frame, this.contract);
+    const input = letterbox(frame, this.contract);
     const tensor = new this.runtime.Tensor('float32', input.tensor, [1, 3, size, size]);
     const out = await this.session.run({ [this.contract.inputName]: tensor });
     const encodings = out[this.contract.boxesOutput]?.data as Float32Array | undefined;
