@@ -207,8 +207,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     say(`teachers (best on validation teaches: ${bestTeacher.name})\n${teacherTable(teacherMetrics)}`);
 
     const shape = { width: settings.width, blocks: settings.blocks };
+    let noKd: ModelOutcome | undefined;
     if (settings.baselines) {
-      const noKd = await phase('student-no-kd', async () => {
+      noKd = await phase('student-no-kd', async () => {
         const r = await trainStudent('student-no-kd', ctx, shape, { params: DEFAULT_KD_PARAMS });
         return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
       });
@@ -277,15 +278,18 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       );
       previous = s;
     }
-    const bestStudent =
-      students.length > 0
-        ? students.reduce((a, b) => (valScore(b, ctx) > valScore(a, ctx) ? b : a))
-        : undefined;
+    // The shipped student: the best on validation among every student CNN, distilled or not (same architecture).
+    const bestStudent = pickStudent([...students, ...(noKd ? [noKd] : [])], (o) => valScore(o, ctx));
+    const bestDistilled = pickStudent(students, (o) => valScore(o, ctx));
+    if (bestStudent && bestStudent !== bestDistilled)
+      say(`${bestStudent.name} beats the distilled students on validation: it is the one kept`);
 
     // Run directory per CONTRACTS §3.
     await cp(store.modelDir(bestTeacher.name), join(out, 'teacher'), { recursive: true });
     if (bestStudent) await cp(store.modelDir(bestStudent.name), join(out, 'student'), { recursive: true });
     const notes = goalNotes(models, bestTeacher.name, bestStudent?.name);
+    if (bestDistilled && bestDistilled !== bestStudent)
+      notes.push(...goalNotes(models, bestTeacher.name, bestDistilled.name).map((n) => `distilled ${n}`));
     for (const f of backend.failures) notes.push(`backend ${f.name} unavailable: ${f.error}`);
     const metrics: MetricsFile = {
       version: 1,
@@ -296,7 +300,11 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       seed: settings.seed,
       backend: `${backend.name} — ${backend.device}`,
       totalWallTimeSec: elapsed(),
-      best: { teacher: bestTeacher.name, ...(bestStudent ? { student: bestStudent.name } : {}) },
+      best: {
+        teacher: bestTeacher.name,
+        ...(bestStudent ? { student: bestStudent.name } : {}),
+        ...(bestDistilled ? { distilledStudent: bestDistilled.name } : {}),
+      },
       models,
       notes,
     };
@@ -328,6 +336,20 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   }
 }
 
+/** The first highest-scoring candidate (ties keep the earlier one: distilled students come before the baseline). */
+export function pickStudent<T>(candidates: T[], score: (c: T) => number): T | undefined {
+  let best: T | undefined;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const c of candidates) {
+    const v = score(c);
+    if (v > bestScore) {
+      best = c;
+      bestScore = v;
+    }
+  }
+  return best;
+}
+
 function goalNotes(models: ModelMetrics[], teacher: string, student?: string): string[] {
   const t = models.find((m) => m.name === teacher);
   const s = models.find((m) => m.name === student);
@@ -335,7 +357,7 @@ function goalNotes(models: ModelMetrics[], teacher: string, student?: string): s
   const ratio = (s.parameters ?? 0) / Math.max(1, t.parameters ?? 1);
   const gap = (t.accuracy - s.accuracy) * 100;
   return [
-    `student parameters ${s.parameters} = ${(ratio * 100).toFixed(1)}% of the teacher's ${t.parameters} (goal <= 15%)`,
+    `student ${s.name}: parameters ${s.parameters} = ${(ratio * 100).toFixed(1)}% of the teacher's ${t.parameters} (goal <= 15%)`,
     `student test accuracy ${(s.accuracy * 100).toFixed(2)}% vs teacher ${(t.accuracy * 100).toFixed(2)}%: ${gap > 0 ? `${gap.toFixed(2)} points below` : `${(-gap).toFixed(2)} points above`} (goal: within 2)`,
     ...subsetNote('held-out real photos', 'testReal', s, t),
     ...subsetNote('held-out MaskedFace-Net faces', 'testMaskedFaceNet', s, t),

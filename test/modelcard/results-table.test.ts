@@ -166,6 +166,20 @@ describe('results-table render', () => {
     expect(b).toContain(`**${unmet} goal${unmet > 1 ? 's are' : ' is'} not reached**`);
   });
 
+  it('compares the distilled student with the teacher when a no-teacher student is the kept one', async () => {
+    const rm0 = await fixture<{ teacher: Metrics; student: Metrics & { name: string } }>('run-metrics.json');
+    const kept = { ...rm0.student, name: 'student-no-kd', role: 'baseline', accuracy: 0.5 };
+    const distilled = { ...rm0.student, name: 'student-vanilla', accuracy: 0.88 };
+    await writeFile(join(results, 'run-metrics.json'), JSON.stringify({ ...rm0, student: kept, distilled }));
+    await render();
+    const line = row(
+      block(await readFile(readme, 'utf8')),
+      'distilled student (student-vanilla, not the kept one) vs its teacher',
+    );
+    expect(line).toContain(`${pct(0.88)} vs ${pct(rm0.teacher.accuracy)}`);
+    expect(line).not.toContain(pct(0.5));
+  });
+
   it('puts the same block in the model card, with links relative to models/', async () => {
     const CARD = '# Model card\n\n<!-- results:begin -->\n<!-- results:end -->\n\n## Licences\n';
     await writeFile(card, CARD);

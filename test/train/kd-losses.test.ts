@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { SeededRandom } from '../../src/core/seeded-random.js';
 import { startTrainingBackend } from '../../src/train/backends/index.js';
-import { DEFAULT_KD_PARAMS, kdRounds, weightedCrossEntropy } from '../../src/train/kd/index.js';
+import { DEFAULT_KD_PARAMS, kdRounds, softTargetKl, weightedCrossEntropy } from '../../src/train/kd/index.js';
 import { messLabels } from '../../src/train/kd/messy-collab.js';
 import { perturbLogits } from '../../src/train/kd/noisy-teacher.js';
 
@@ -41,6 +41,32 @@ describe('distillation losses', () => {
       tf.tensor1d([0, 1], 'int32'),
     );
     expect(value(plain)).toBeCloseTo((1.0986123 + 1.3862944) / 2, 5);
+  });
+
+  it("soft term weighted by the true label's class weight: sum(w_y kl) / sum(w_y)", () => {
+    // sample 0: teacher [ln2,0,0] vs uniform student -> KL; sample 1: identical logits -> 0. Label weights 1 and 3.
+    const students = t2([
+      [0, 0, 0],
+      [1, 2, 3],
+    ]);
+    const teachers = t2([
+      [LN2, 0, 0],
+      [1, 2, 3],
+    ]);
+    const labels = tf.tensor1d([0, 1], 'int32');
+    expect(value(softTargetKl(students, teachers, 1))).toBeCloseTo(KL / 2, 6);
+    expect(value(softTargetKl(students, teachers, 1, labels, [1, 3, 1]))).toBeCloseTo(KL / 4, 6);
+    // the rare-label sample carries the KL: weight 3 of 4
+    const rare = tf.tensor1d([1, 0], 'int32');
+    expect(value(softTargetKl(students, teachers, 1, rare, [1, 3, 1]))).toBeCloseTo((3 * KL) / 4, 6);
+    // vanilla uses it when class weights are given
+    const [vanilla] = kdRounds(['vanilla']);
+    const loss = vanilla!.loss(
+      { studentLogits: students, teacherLogits: teachers, labels: [1, 0] },
+      { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 1, classWeights: [1, 3, 1] },
+      new SeededRandom(1),
+    );
+    expect(value(loss)).toBeCloseTo((3 * KL) / 4, 6);
   });
 
   it('vanilla: alpha T^2 KL + (1-alpha) CE', () => {

@@ -8,7 +8,7 @@ import { LABELS } from '../../src/core/labels.js';
 import { SeededRandom } from '../../src/core/seeded-random.js';
 import { loadModel, saveModel } from '../../src/train/io/file-io-handler.js';
 import { buildCnn, countParameters } from '../../src/train/models/cnn.js';
-import { run } from '../../src/train/train-command.js';
+import { pickStudent, run } from '../../src/train/train-command.js';
 
 let root: string;
 
@@ -106,11 +106,24 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
       teacher: metrics.best?.teacher,
       kd: ['vanilla'],
     });
+    expect(metrics.best).toMatchObject({ student: 'student-vanilla', distilledStudent: 'student-vanilla' });
     expect(metrics.models[2]!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(split.test.length);
 
     const again = await run({ out, data: [join(root, 'data')], resume: true });
     expect(again.models.map((m) => m.accuracy)).toEqual(metrics.models.map((m) => m.accuracy));
   }, 300_000);
+});
+
+describe('shipped student selection', () => {
+  it('keeps the best validation score among all students, distilled or not; ties keep the earlier', () => {
+    const score = (c: { score: number }) => c.score;
+    const vanilla = { name: 'student-vanilla', score: 0.93 };
+    const noKd = { name: 'student-no-kd', score: 0.94 };
+    expect(pickStudent([vanilla, noKd], score)).toBe(noKd);
+    expect(pickStudent([{ ...vanilla, score: 0.95 }, noKd], score)?.name).toBe('student-vanilla');
+    expect(pickStudent([vanilla, { ...noKd, score: 0.93 }], score)).toBe(vanilla);
+    expect(pickStudent([], score)).toBeUndefined();
+  });
 });
 
 describe('train options', () => {

@@ -45,7 +45,10 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <wd>', 'decoupled weight decay (AdamW)', parseNumber('--weight-decay', 0))
     .option('--width <n>', 'student width: channels of the first conv block', parseInteger('--width', 4))
     .option('--blocks <n>', 'student conv blocks', parseInteger('--blocks', 1, 8))
-    .option('--no-baselines', 'skip the no-teacher student and the random-forest baseline')
+    .option(
+      '--no-baselines',
+      'skip the no-teacher student (otherwise also a candidate for the kept student) and the random-forest baseline',
+    )
     .option(
       '--workers <n>',
       'worker threads for data-parallel training (reserved: training runs on one thread for now, see bench/RESULTS.md)',
@@ -60,7 +63,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--class-weights <mode>',
-      'loss weights against label imbalance: balanced, sqrt or none (default balanced)',
+      'loss weights against label imbalance, on the hard and the distillation term: balanced, sqrt or none (default balanced)',
     )
     .option('--cache-dir <dir>', 'face crop cache folder (default ~/.cache/mask-edge/crops)')
     .option('--json', 'print the final metrics as one JSON object on stdout')

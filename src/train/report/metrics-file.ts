@@ -67,7 +67,8 @@ export interface MetricsFile {
   backend?: string;
   totalWallTimeSec?: number;
   /** Names of the chosen teacher and student. */
-  best?: { teacher?: string; student?: string };
+  /** student = the kept (exported) student; distilledStudent = the best distilled one, reported against its teacher. */
+  best?: { teacher?: string; student?: string; distilledStudent?: string };
   models: ModelMetrics[];
   /** Free-form remarks shown at the top of the report (e.g. backend failures, goals missed). */
   notes?: string[];
@@ -123,7 +124,13 @@ export const metricsFileSchema = z.looseObject({
   seed: z.number().int().optional(),
   backend: z.string().optional(),
   totalWallTimeSec: finite.optional(),
-  best: z.object({ teacher: z.string().optional(), student: z.string().optional() }).optional(),
+  best: z
+    .object({
+      teacher: z.string().optional(),
+      student: z.string().optional(),
+      distilledStudent: z.string().optional(),
+    })
+    .optional(),
   models: z.array(modelSchema),
   notes: z.array(z.string()).optional(),
 });
