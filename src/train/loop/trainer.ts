@@ -3,6 +3,8 @@ import { computeClassMetrics } from '../../core/metrics.js';
 import { SeededRandom } from '../../core/seeded-random.js';
 import { weightedCrossEntropy } from '../kd/losses.js';
 import { AdamW } from '../optim/adamw.js';
+import { DataParallelStep } from '../parallel/data-parallel-step.js';
+import type { StepLoss } from '../parallel/shard-loss.js';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { trainingForward, updateMovingStats } from './training-forward.js';
 
@@ -29,6 +31,8 @@ export interface TrainTask {
     flipped: boolean[],
     rng: SeededRandom,
   ): tf.Scalar;
+  /** The same loss as plain data (parallel/shard-loss.ts); needed for data-parallel workers (`workers` > 1). */
+  stepLoss?(labels: number[], indices: number[], flipped: boolean[], rng: SeededRandom): StepLoss;
 }
 
 export interface TrainOptions {
@@ -43,6 +47,10 @@ export interface TrainOptions {
   /** Folder for the resumable checkpoint of this task. */
   checkpointDir?: string;
   resume?: boolean;
+  /** Data-parallel gradient workers (parallel/); used when > 1 and the task has `stepLoss`. */
+  workers?: number;
+  /** Worker entry override (tests run TypeScript sources; the default is the compiled gradient-worker.js). */
+  workerEntry?: string | URL;
   /** Polled between steps (SIGINT); when true, a checkpoint is saved and `interrupted` returned. */
   shouldStop?: () => boolean;
   onStep?(info: { epoch: number; step: number; steps: number; loss: number; acc: number }): void;
@@ -137,6 +145,11 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
       best = loaded.best;
     }
   }
+  const workers = options.workers ?? 1;
+  const parallel =
+    workers > 1 && task.stepLoss
+      ? await DataParallelStep.start(task.model, variables, workers, options.workerEntry)
+      : undefined;
   const started = Date.now() - state.elapsedSec * 1000;
   let epochStart = Date.now();
   const save = async () => {
@@ -164,6 +177,14 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
       const labels = indices.map((i) => task.labels[i]!);
       const { x, flipped } = task.batch(indices, rng);
       let correct = 0;
+      if (parallel) {
+        const r = await parallel.step(x, task.stepLoss!(labels, indices, flipped, rng));
+        optimizer.applyGradients(r.grads);
+        updateMovingStats(r.stash);
+        tf.dispose([x, r.grads]);
+        count(r.loss, r.correct, indices.length);
+        continue;
+      }
       const stash: Parameters<typeof trainingForward>[2] = [];
       const { value, grads } = tf.variableGrads(() => {
         const logits = trainingForward(task.model, x, stash) as tf.Tensor2D;
@@ -175,11 +196,7 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
       updateMovingStats(stash);
       const loss = (await value.data())[0]!;
       tf.dispose([x, value, grads]);
-      state.epochLoss += loss * indices.length;
-      state.epochCorrect += correct;
-      state.epochSeen += indices.length;
-      state.images += indices.length;
-      options.onStep?.({ epoch: state.epoch, step: state.step, steps, loss, acc: correct / indices.length });
+      count(loss, correct, indices.length);
     }
     const valLogits = await predictLogits(task.model, task.valLabels.length, task.valInput);
     const m = computeClassMetrics(task.valLabels, argmax3(valLogits));
@@ -215,7 +232,16 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
   optimizer.dispose();
   return finish(false);
 
+  function count(loss: number, correct: number, rows: number): void {
+    state.epochLoss += loss * rows;
+    state.epochCorrect += correct;
+    state.epochSeen += rows;
+    state.images += rows;
+    options.onStep?.({ epoch: state.epoch, step: state.step, steps, loss, acc: correct / rows });
+  }
+
   function finish(interrupted: boolean): TrainResult {
+    void parallel?.close();
     const wallTimeSec = (Date.now() - started) / 1000;
     return {
       history: state.history,

@@ -12,6 +12,18 @@ interface BnStash {
   variance: tf.Tensor;
 }
 
+/**
+ * Synchronised BatchNorm for data-parallel replicas (parallel/): per-channel sums are added over every replica,
+ * so each replica normalises with the whole batch's statistics and its gradient is its exact share of the
+ * whole batch's gradient. Without it, BatchNorm uses each replica's own shard.
+ */
+export interface BatchNormSync {
+  /** Sum of a per-channel tensor over every replica (blocking). */
+  allReduce(local: tf.Tensor1D): tf.Tensor1D;
+  /** Rows of the whole batch, over all replicas. */
+  totalRows: number;
+}
+
 /** Per-channel sum over all other axes. */
 function channelSum(x: tf.Tensor): tf.Tensor1D {
   return tf.sum(x, x.rank === 4 ? [0, 1, 2] : [0]);
@@ -24,14 +36,17 @@ function batchNormTrain(
   epsilon: number,
   stash: BnStash[],
   layer: tf.layers.Layer,
+  sync?: BatchNormSync,
 ): tf.Tensor {
-  const count = x.size / x.shape[x.rank - 1]!;
+  const channels = x.shape[x.rank - 1]!;
+  const count = sync ? (x.size / channels / x.shape[0]!) * sync.totalRows : x.size / channels;
+  const total = (t: tf.Tensor1D) => (sync ? sync.allReduce(t) : t);
   const f = tf.customGrad((...args: unknown[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as (tensors: tf.Tensor[]) => void;
-    const mean = tf.div(channelSum(xi), count);
+    const mean = tf.div(total(channelSum(xi)), count);
     const centered = tf.sub(xi, mean);
-    const variance = tf.div(channelSum(tf.square(centered)), count);
+    const variance = tf.div(total(channelSum(tf.square(centered))), count);
     const rstd = tf.rsqrt(tf.add(variance, epsilon));
     const xhat = tf.mul(centered, rstd);
     stash.push({ layer, mean: tf.keep(mean.clone()), variance: tf.keep(variance.clone()) });
@@ -42,7 +57,11 @@ function batchNormTrain(
         const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const dbeta = channelSum(dy);
         const dgamma = channelSum(tf.mul(dy, sxhat));
-        const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(sxhat, tf.div(dgamma, count)));
+        // dx needs the whole batch's sums; gamma and beta get this replica's share (the caller adds them up).
+        const both = sync ? sync.allReduce(tf.concat([dbeta, dgamma])) : undefined;
+        const dbetaAll = both ? tf.slice(both, 0, channels) : dbeta;
+        const dgammaAll = both ? tf.slice(both, channels, channels) : dgamma;
+        const inner = tf.sub(tf.sub(dy, tf.div(dbetaAll, count)), tf.mul(sxhat, tf.div(dgammaAll, count)));
         return [tf.mul(inner, tf.mul(srstd, sg)), dgamma, dbeta];
       },
     };
@@ -55,7 +74,12 @@ function weight(layer: tf.layers.Layer, suffix: string): tf.Tensor | undefined {
 }
 
 /** Forward in training mode; call `updateMovingStats` after the step with the returned stash. */
-export function trainingForward(model: tf.LayersModel, x: tf.Tensor, stash: BnStash[]): tf.Tensor {
+export function trainingForward(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  stash: BnStash[],
+  sync?: BatchNormSync,
+): tf.Tensor {
   let out = x;
   for (const layer of model.layers) {
     const config = layer.getConfig() as Record<string, unknown>;
@@ -81,6 +105,7 @@ export function trainingForward(model: tf.LayersModel, x: tf.Tensor, stash: BnSt
           config.epsilon as number,
           stash,
           layer,
+          sync,
         );
         break;
       case 'LeakyReLU':
