@@ -17,6 +17,7 @@ import { startTrainingBackend } from './backends/index.js';
 import { trainRandomForestBaseline } from './baselines/random-forest-baseline.js';
 import { saveModel } from './io/file-io-handler.js';
 import { DEFAULT_KD_PARAMS, kdRounds } from './kd/index.js';
+import { resolveWorkerCount } from './parallel/worker-count.js';
 import type { ModelOutcome, RunContext } from './pipeline/context.js';
 import { PhaseStore } from './pipeline/phase-store.js';
 import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js';
@@ -50,6 +51,12 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   const backend = await startTrainingBackend(settings.backend);
   for (const f of backend.failures) say(`backend ${f.name} unavailable: ${f.error}`);
   say(`backend: ${backend.name} — ${backend.device}`);
+  const workers = resolveWorkerCount({
+    requested: settings.workers,
+    backend: backend.name,
+    batchSize: settings.batchSize,
+  });
+  say(`student gradient workers: ${workers.workers} (${workers.reason})`);
 
   // Data: read, split (grouped by photo, seeded), crops decoded once per size and cached.
   const { samples, problems } = await readDataset(settings.data.map((d) => resolve(d)));
@@ -140,6 +147,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       seed: settings.seed,
       classWeights,
       patience: settings.patience,
+      workers: workers.workers,
       shouldStop: () => stop,
     },
     teacherEpochs: settings.teacherEpochs,

@@ -22,7 +22,8 @@ export interface TrainSettings {
   width: number;
   blocks: number;
   baselines: boolean;
-  workers: number;
+  /** Data-parallel gradient workers for the student, or 'auto' (parallel/worker-count.ts). */
+  workers: number | 'auto';
   seed: number;
   patience: number;
   classWeights: 'balanced' | 'sqrt' | 'none';
@@ -44,7 +45,7 @@ export const TRAIN_DEFAULTS = {
   weightDecay: 0.01,
   width: 16,
   blocks: 4,
-  workers: 1,
+  workers: 'auto' as number | 'auto',
   seed: 1,
   patience: 0,
   classWeights: 'balanced' as const,
@@ -127,6 +128,10 @@ export const trainConfigSchema = z
     width: z.number().int().min(4).describe('student channels in the first block').optional(),
     blocks: z.number().int().min(1).max(8).describe('student conv blocks').optional(),
     baselines: z.boolean().describe('train the no-teacher student and the random forest').optional(),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(64)])
+      .describe('data-parallel gradient workers for the student (auto: see docs/train.md)')
+      .optional(),
     seed: z.number().int().min(0).describe('seed for splits, init and augmentation').optional(),
     patience: z.number().int().min(0).describe('early-stop patience in epochs (0 = off)').optional(),
     classWeights: z.enum(['balanced', 'sqrt', 'none']).describe('loss weights against imbalance').optional(),

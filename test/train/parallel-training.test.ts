@@ -199,6 +199,10 @@ describe('data-parallel training over worker threads (wasm)', () => {
     expect(resolveWorkerCount({ ...base, cores: 16, load: 0 }).workers).toBe(2);
     expect(resolveWorkerCount({ ...base, requested: 3, load: 9 }).workers).toBe(3);
     expect(resolveWorkerCount({ ...base, requested: 3, backend: 'tfjs-node' }).workers).toBe(1);
+    expect(() => resolveWorkerCount({ ...base, requested: 2, entryBuilt: false })).toThrow(
+      expect.objectContaining({ code: 'E_BACKEND' }),
+    );
+    expect(resolveWorkerCount({ ...base, requested: 1, entryBuilt: false }).workers).toBe(1);
   });
 });
 

@@ -50,9 +50,9 @@ export function registerTrain(program: Command): void {
       'skip the no-teacher student (otherwise also a candidate for the kept student) and the random-forest baseline',
     )
     .option(
-      '--workers <n>',
-      'worker threads for data-parallel training (reserved: training runs on one thread for now, see bench/RESULTS.md)',
-      parseInteger('--workers', 1, 64),
+      '--workers <n|auto>',
+      'gradient worker threads for data-parallel student training on wasm/cpu, or auto: 2 when the batch is >= 32 and the machine has 2+ cores with one free (load average), else 1 (default auto)',
+      (value: string) => (value === 'auto' ? value : parseInteger('--workers', 1, 64)(value)),
     )
     .option('--seed <n>', 'seed for splits, initialisation and augmentation', parseInteger('--seed', 0))
     .option('--resume', 'continue the interrupted run in --out from its last checkpoint')

@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { MaskEdgeError } from '../../core/errors.js';
 import { defaultWorkerEntry } from './worker-pool.js';
 
 /**
@@ -11,7 +12,8 @@ import { defaultWorkerEntry } from './worker-pool.js';
  *    second worker on a saturated machine only takes CPU from other processes (bench/RESULTS.md,
  *    "Data-parallel training over worker threads"),
  *  - the compiled worker entry exists (runs from TypeScript sources have none).
- * More than 2 was not measured, so auto never picks more. An explicit N is obeyed on wasm/cpu.
+ * More than 2 was not measured, so auto never picks more. An explicit N is obeyed on wasm/cpu (E_BACKEND at
+ * once when the worker entry is not built).
  */
 export interface WorkerCountInput {
   requested: number | 'auto';
@@ -30,6 +32,12 @@ export function resolveWorkerCount(input: WorkerCountInput): { workers: number; 
     return { workers: 1, reason: `backend ${input.backend} is multi-threaded itself` };
   }
   if (input.requested !== 'auto') {
+    if (input.requested > 1 && !entryBuilt) {
+      // Fail at the start of the run, not after the teachers have trained.
+      throw new MaskEdgeError('E_BACKEND', 'gradient worker entry not built (run the compiled dist/)', {
+        detail: { workers: input.requested },
+      });
+    }
     return { workers: input.requested, reason: `--workers ${input.requested}` };
   }
   if (!entryBuilt) return { workers: 1, reason: 'worker entry not built (TypeScript sources)' };

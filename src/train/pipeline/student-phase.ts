@@ -5,6 +5,7 @@ import type { KdMethod, KdParams } from '../kd/index.js';
 import { weightedCrossEntropy } from '../kd/losses.js';
 import { train } from '../loop/trainer.js';
 import { buildCnn, countParameters } from '../models/cnn.js';
+import { kdStepLoss } from '../parallel/shard-loss.js';
 import { imageModelLogits } from '../teachers/teacher-zoo.js';
 import type { ModelOutcome, RunContext } from './context.js';
 import { imageTask } from './tasks.js';
@@ -41,10 +42,24 @@ export async function trainStudent(
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
   const task = imageTask(phase, model, split('train'), split('val'));
   const { method, teacherLogits } = round;
+  const teacherRows = (indices: number[]) => {
+    if (!teacherLogits) return undefined;
+    const rows = new Float32Array(indices.length * 3);
+    for (const [i, idx] of indices.entries()) rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3);
+    return rows;
+  };
+  // The same loss as data, for data-parallel gradient workers (--workers).
+  task.stepLoss = (labels, indices, _flipped, rng) =>
+    kdStepLoss(
+      method,
+      { ...round.params, classWeights: ctx.classWeights },
+      labels,
+      teacherRows(indices),
+      rng,
+    );
   if (method && teacherLogits) {
     task.loss = (logits, labels, indices, _flipped, rng) => {
-      const rows = new Float32Array(indices.length * 3);
-      for (const [i, idx] of indices.entries()) rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3);
+      const rows = teacherRows(indices)!;
       return method.loss(
         { studentLogits: logits, teacherLogits: tf.tensor2d(rows, [indices.length, 3]), labels },
         { ...round.params, classWeights: ctx.classWeights },
