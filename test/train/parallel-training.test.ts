@@ -172,6 +172,28 @@ describe('data-parallel training over worker threads (wasm)', () => {
     await expect(parallel.step(x, loss)).rejects.toMatchObject({ code: 'E_BACKEND' });
   });
 
+  it('a real worker killed mid-step (its peer waiting in the BatchNorm all-reduce) fails the step and the pool closes', async () => {
+    const model = buildCnn({ inputSize: 32, width: 8, blocks: 3, seed: 1 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const parallel = await DataParallelStep.start(model, variables, 2, entry);
+    const x = tf.randomNormal([64, 32, 32, 3]);
+    const loss = kdStepLoss(
+      undefined,
+      DEFAULT_KD_PARAMS,
+      Array.from({ length: 64 }, (_, i) => i % 3),
+      undefined,
+      new SeededRandom(0),
+    );
+    await parallel.step(x, loss); // both workers are up and have run a step
+    const pending = parallel.step(x, loss);
+    // Kill worker 0 while the step runs: worker 1 blocks at the next all-reduce until the pool aborts it.
+    const workers = (parallel as unknown as { pool: { workers: { terminate(): Promise<number> }[] } }).pool
+      .workers;
+    await workers[0]!.terminate();
+    await expect(pending).rejects.toMatchObject({ code: 'E_BACKEND', detail: { worker: 0 } });
+    await parallel.close(); // resolves: the peer blocked in the all-reduce is released, nothing hangs
+  });
+
   it('a worker entry that cannot start is a coded error naming it', async () => {
     const model = buildCnn({ inputSize: 8, width: 2, blocks: 1, seed: 1 });
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
