@@ -57,12 +57,24 @@ function toInputs(crops: RgbImage[]): tf.Tensor3D[] {
 export const FACE_API_BACKBONES = {
   'face-recognition': {
     netName: 'faceRecognitionNet',
-    description: 'face-api face-recognition ResNet-34, frozen, last 3x3x256 feature map (before pooling)',
+    description: 'face-api face-recognition ResNet-34, frozen, last 2x2x256 feature map (before pooling)',
     inputSize: 150,
     forward: (net: FaceApiNet, input: unknown) =>
       resnetFaceSpatialFeatures(
         net.params as ResNetParams,
         (input as { toBatchTensor(size: number, center: boolean): tf.Tensor4D }).toBatchTensor(150, true),
+      ),
+  },
+  'face-recognition-mid': {
+    netName: 'faceRecognitionNet',
+    description:
+      'face-api face-recognition ResNet-34, frozen, its 4x4x256 map one stage before the last (finer spatial layout)',
+    inputSize: 150,
+    forward: (net: FaceApiNet, input: unknown) =>
+      resnetFaceSpatialFeatures(
+        net.params as ResNetParams,
+        (input as { toBatchTensor(size: number, center: boolean): tf.Tensor4D }).toBatchTensor(150, true),
+        'mid',
       ),
   },
   'face-embedding': {

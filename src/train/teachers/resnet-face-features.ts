@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Spatial features from face-api's face-recognition ResNet-34 (weights via face-api's loader): the network run up
- * to its last residual stage, keeping the 3x3x256 map that face-api averages away before its 128-d embedding.
+ * to its last residual stage, keeping the 2x2x256 map (at 150 px input) that face-api averages away before its 128-d embedding.
  * Where a mask sits (nose, mouth, chin) is spatial information, so a head over this map separates
  * `correct` from `incorrect` far better than one over the pooled embedding.
  * Architecture (dlib's metric-learning ResNet as face-api ports it): conv layers are conv + bias, then a
@@ -61,8 +61,15 @@ function residualDown(x: tf.Tensor4D, p: ResidualParams): tf.Tensor4D {
 
 const MEAN_RGB = [122.782, 117.001, 104.298];
 
-/** x: [N,150,150,3] RGB 0..255 -> [N, 3*3*256] spatial features. */
-export function resnetFaceSpatialFeatures(params: ResNetParams, x: tf.Tensor4D): tf.Tensor2D {
+/**
+ * x: [N,150,150,3] RGB 0..255 -> spatial features: `last` = the final 2x2x256 map; `mid` = the 4x4x256 map of the
+ * stage before it (finer layout of nose/mouth/chin, less identity-specific).
+ */
+export function resnetFaceSpatialFeatures(
+  params: ResNetParams,
+  x: tf.Tensor4D,
+  stage: 'last' | 'mid' = 'last',
+): tf.Tensor2D {
   return tf.tidy(() => {
     const r = (k: string) => params[k] as ResidualParams;
     let out = tf.div(tf.sub(x, tf.tensor1d(MEAN_RGB)), 255) as tf.Tensor4D;
@@ -75,7 +82,7 @@ export function resnetFaceSpatialFeatures(params: ResNetParams, x: tf.Tensor4D):
     for (const k of ['conv128_1', 'conv128_2']) out = residual(out, r(k));
     out = residualDown(out, r('conv256_down'));
     for (const k of ['conv256_1', 'conv256_2']) out = residual(out, r(k));
-    out = residualDown(out, r('conv256_down_out'));
+    if (stage === 'last') out = residualDown(out, r('conv256_down_out'));
     return tf.reshape(out, [out.shape[0], -1]) as tf.Tensor2D;
   });
 }

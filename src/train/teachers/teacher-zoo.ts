@@ -19,7 +19,13 @@ import {
 } from '../pipeline/tasks.js';
 import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
 
-export const TEACHER_NAMES = ['face-recognition', 'face-embedding', 'landmark-tiny', 'scratch'] as const;
+export const TEACHER_NAMES = [
+  'face-recognition',
+  'face-recognition-mid',
+  'face-embedding',
+  'landmark-tiny',
+  'scratch',
+] as const;
 
 export interface TeacherOutcome extends ModelOutcome {
   /** Writes the teacher to a run folder (tfjs model.json + weights.bin, and teacher.json describing it). */
