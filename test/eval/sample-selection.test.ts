@@ -35,11 +35,12 @@ describe('selectSamples', () => {
     mkdirSync(run, { recursive: true });
     writeFileSync(
       join(run, 'split.json'),
-      JSON.stringify({ train: ['a', 'b'], val: [], test: ['d', 'gone'] }),
+      JSON.stringify({ train: ['a', 'b', 'gone-train'], val: [], test: ['d', 'gone'] }),
     );
     const held = await selectSamples(samples, { splitFile: run });
     expect(held.samples.map((s) => s.id)).toEqual(['d']);
-    expect(held.note).toMatch(/1 listed ids not found/);
+    // Only the requested split's missing ids are counted.
+    expect(held.note).toMatch(/1 'test' ids not found/);
     const train = await selectSamples(samples, { splitFile: join(run, 'split.json'), split: 'train' });
     expect(train.samples.map((s) => s.id)).toEqual(['a', 'b']);
   });

@@ -182,3 +182,29 @@ describe('mask-edge alerts reconnects', () => {
     await own.stop();
   });
 });
+
+describe('mask-edge alerts with no broker', () => {
+  it('stops at once on Ctrl-C while the first connection is still being tried', async () => {
+    const { createServer } = await import('node:net');
+    // A closed loopback port: take a free one, then release it.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const signals = new EventEmitter();
+    const started = Date.now();
+    const done = run({ broker: `mqtt://127.0.0.1:${port}` } as AlertsOptions, {
+      out: () => undefined,
+      logger: quiet,
+      signals: signals as unknown as NodeJS.Process,
+      colour: false,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    signals.emit('SIGINT', 'SIGINT');
+    await expect(done).resolves.toBeUndefined();
+    // The connect timeout is 15 s; stopping must not wait for it.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

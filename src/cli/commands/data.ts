@@ -25,9 +25,9 @@ export function registerData(program: Command): void {
     )
     .option(
       '--seed <n>',
-      'seed of the 70/15/15 split shown for folders without preset splits',
+      'seed of the 70/15/15 split shown for folders without preset splits (same default as train)',
       parseInteger('--seed', 0),
-      42,
+      1,
     )
     .option(
       '--no-decode',
@@ -63,7 +63,7 @@ export function registerData(program: Command): void {
       parseNumber('--margin', 0, 2),
       0.15,
     )
-    .option('--seed <n>', 'split seed', parseInteger('--seed', 0), 42)
+    .option('--seed <n>', 'split seed (same default as train)', parseInteger('--seed', 0), 1)
     .addOption(noseMouthOption())
     .action(
       async (opts: {

@@ -101,7 +101,13 @@ export async function run(opts: AlertsOptions, io: AlertsIo = {}): Promise<void>
   signals.once('SIGINT', onSignal);
   signals.once('SIGTERM', onSignal);
   try {
-    await subscriber.start();
+    // Ctrl-C while the first connection is still being tried stops at once, with exit 0.
+    const starting = subscriber.start().then(() => true);
+    const startedFirst = await Promise.race([starting, stopped.then(() => false)]);
+    if (!startedFirst) {
+      starting.catch(() => undefined);
+      return;
+    }
     logger.info('waiting for alerts', { topic: subscriber.topic });
     io.onReady?.(subscriber);
     await stopped;

@@ -57,14 +57,16 @@ export async function selectSamples(samples: FaceSample[], options: SelectOption
   if (options.splitFile) {
     const which = options.split ?? 'test';
     const { path, ids } = await readSplitFile(options.splitFile);
-    const { splits, missing } = applySplitIds(samples, ids);
+    const { splits } = applySplitIds(samples, ids);
     const chosen = splits[which];
+    const found = new Set(chosen.map((s) => s.id));
+    const missing = (ids[which] ?? []).filter((id) => !found.has(id));
     if (chosen.length === 0) {
       throw new MaskEdgeError('E_DATA', `none of the '${which}' ids in ${path} are in the --data folders`, {
         detail: { path, split: which, listed: ids[which]?.length ?? 0, missing: missing.length },
       });
     }
-    const gone = missing.length > 0 ? ` (${missing.length} listed ids not found in --data)` : '';
+    const gone = missing.length > 0 ? ` (${missing.length} '${which}' ids not found in --data)` : '';
     return { samples: chosen, note: `${which} split of ${path}: ${chosen.length} faces${gone}` };
   }
   if (options.split) {

@@ -22,7 +22,7 @@ const SHOWN_PER_KIND = 5;
  * plus everything the readers report (unknown labels, images without annotations, ...).
  */
 export async function run(options: DataInspectOptions): Promise<DatasetSummary> {
-  const { dirs, minFace = 24, seed = 42, json = false, decode = true } = options;
+  const { dirs, minFace = 24, seed = 1, json = false, decode = true } = options;
   const out = options.out ?? process.stdout;
   const { samples, problems } = await readDataset(dirs, {
     minFace,

@@ -47,7 +47,7 @@ export interface PrepareManifest {
  * sample id, problems). Refuses an --out folder that is not empty.
  */
 export async function run(options: DataPrepareOptions): Promise<PrepareManifest> {
-  const { data, size = 128, seed = 42, margin = 0.15, photosPerBatch = 64 } = options;
+  const { data, size = 128, seed = 1, margin = 0.15, photosPerBatch = 64 } = options;
   const out = resolve(options.out);
   await assertEmptyOrAbsent(out);
   const { samples, problems } = await readDataset(data, {
