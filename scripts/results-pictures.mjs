@@ -61,7 +61,8 @@ const readJson = async (name) => {
 
 // Confusion matrices straight from the saved eval JSON.
 const real = await readJson('held-out-real.json');
-if (!real) throw new Error(`no ${join(args.results, 'held-out-real.json')}: run scripts/results-table.mjs measure`);
+if (!real)
+  throw new Error(`no ${join(args.results, 'held-out-real.json')}: run scripts/results-table.mjs measure`);
 const version = real.model?.version ? ` ${real.model.version}` : '';
 const precision = real.model?.precision ?? '';
 await writeFile(
@@ -119,11 +120,17 @@ async function pipelineFailures(cls) {
     const scored = [];
     let done = 0;
     for (const [path, faces] of byPhoto) {
-      const m = await evaluatePipeline(detector, cls, faces, { minFace: Number(args['min-face']), annotateDir: tmp });
-      const wrongLabels = m.endToEnd ? m.endToEnd.samples - m.endToEnd.confusion.reduce((a, row, i) => a + row[i], 0) : 0;
+      const m = await evaluatePipeline(detector, cls, faces, {
+        minFace: Number(args['min-face']),
+        annotateDir: tmp,
+      });
+      const wrongLabels = m.endToEnd
+        ? m.endToEnd.samples - m.endToEnd.confusion.reduce((a, row, i) => a + row[i], 0)
+        : 0;
       const missed = m.faces - m.detected;
       scored.push({ path, faces: m.faces, missed, wrongLabels, falsePositives: m.falsePositives });
-      if (++done % 20 === 0) process.stderr.write(`results-pictures: pipeline ${done}/${byPhoto.size} photos\n`);
+      if (++done % 20 === 0)
+        process.stderr.write(`results-pictures: pipeline ${done}/${byPhoto.size} photos\n`);
     }
     const worst = scored
       .filter((p) => p.missed + p.wrongLabels > 0)
@@ -143,24 +150,49 @@ async function pipelineFailures(cls) {
     const H = top + rowsN * (h + cap + 8) + 8;
     const comps = [];
     const parts = [
-      text(8, 22, `Pipeline failures on held-out photos (faces ≥ ${args['min-face']} px): the ${worst.length} worst of ${scored.length}`, { size: 16, weight: 'bold' }),
-      text(8, 38, `In all ${scored.length} photos: ${totals.missed} of ${totals.faces} faces missed, ${totals.wrong} detected faces mislabelled.`, { size: 11, color: '#444' }),
-      text(8, 52, 'Dashed blue = missed face (its truth label); boxes = detections, coloured by predicted label.', { size: 11, color: '#444' }),
+      text(
+        8,
+        22,
+        `Pipeline failures on held-out photos (faces ≥ ${args['min-face']} px): the ${worst.length} worst of ${scored.length}`,
+        { size: 16, weight: 'bold' },
+      ),
+      text(
+        8,
+        38,
+        `In all ${scored.length} photos: ${totals.missed} of ${totals.faces} faces missed, ${totals.wrong} detected faces mislabelled.`,
+        { size: 11, color: '#444' },
+      ),
+      text(
+        8,
+        52,
+        'Dashed blue = missed face (its truth label); boxes = detections, coloured by predicted label.',
+        { size: 11, color: '#444' },
+      ),
     ];
     for (const [i, p] of worst.entries()) {
       const x = 8 + (i % cols) * (w + 8);
       const y = top + Math.floor(i / cols) * (h + cap + 8);
-      const stem = p.path.split('/').pop().replace(/\.[^.]+$/, '');
+      const stem = p.path
+        .split('/')
+        .pop()
+        .replace(/\.[^.]+$/, '');
       const img = await sharp(join(tmp, `${stem}.jpg`))
         .resize(w, h, { fit: 'contain', background: '#ffffff' })
         .png()
         .toBuffer();
       comps.push({ input: img, left: x, top: y });
       parts.push(
-        text(x, y + h + 16, `${stem}: ${p.missed} of ${p.faces} faces missed, ${p.wrongLabels} mislabelled, ${p.falsePositives} extra detections`, { size: 11 }),
+        text(
+          x,
+          y + h + 16,
+          `${stem}: ${p.missed} of ${p.faces} faces missed, ${p.wrongLabels} mislabelled, ${p.falsePositives} extra detections`,
+          { size: 11 },
+        ),
       );
     }
-    const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`);
+    const overlay = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`,
+    );
     const png = await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
       .composite([...comps, { input: overlay, left: 0, top: 0 }])
       .png({ palette: true, quality: 90, effort: 8 })
@@ -212,10 +244,15 @@ const svg = [];
 const counts = {};
 for (const p of wrong) counts[`${p.truth} → ${p.pred}`] = (counts[`${p.truth} → ${p.pred}`] ?? 0) + 1;
 svg.push(
-  text(pad, 22, `Misclassified held-out real faces: ${wrong.length} of ${result.metrics.samples}${wrong.length > shown.length ? ` (${shown.length} shown, every kind of error represented)` : ''}`, {
-    size: 16,
-    weight: 'bold',
-  }),
+  text(
+    pad,
+    22,
+    `Misclassified held-out real faces: ${wrong.length} of ${result.metrics.samples}${wrong.length > shown.length ? ` (${shown.length} shown, every kind of error represented)` : ''}`,
+    {
+      size: 16,
+      weight: 'bold',
+    },
+  ),
 );
 svg.push(
   text(
@@ -253,7 +290,9 @@ shown.forEach((p, i) => {
   svg.push(
     `<rect x="${x - 1.5}" y="${y - 1.5}" width="${tile + 3}" height="${tile + 3}" fill="none" stroke="${LABEL_COLOURS[p.pred]}" stroke-width="3"/>`,
   );
-  svg.push(text(x, y + tile + 14, `${p.truth} →`, { size: 11, color: LABEL_COLOURS[p.truth], weight: 'bold' }));
+  svg.push(
+    text(x, y + tile + 14, `${p.truth} →`, { size: 11, color: LABEL_COLOURS[p.truth], weight: 'bold' }),
+  );
   svg.push(
     text(x, y + tile + 28, `${p.pred} ${p.score.toFixed(2)}`, {
       size: 11,
@@ -264,10 +303,15 @@ shown.forEach((p, i) => {
   if (face) svg.push(text(x, y + tile + 41, `${face} px face`, { size: 10, color: '#666' }));
 });
 svg.push(
-  text(pad, height - 10, `frame colour = prediction; photos: ${args.kaggle} (CC0), run ${args.run} test split`, {
-    size: 10,
-    color: '#666',
-  }),
+  text(
+    pad,
+    height - 10,
+    `frame colour = prediction; photos: ${args.kaggle} (CC0), run ${args.run} test split`,
+    {
+      size: 10,
+      color: '#666',
+    },
+  ),
 );
 const overlay = Buffer.from(
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join('')}</svg>`,
