@@ -147,6 +147,41 @@ describe('data-parallel training over worker threads (wasm)', () => {
     expect(Math.max(...result.history.map((h) => h.valAccuracy))).toBeGreaterThan(0.6);
   });
 
+  it('with a fixed worker count, an interrupted + resumed 2-worker run ends with the uninterrupted weights', async () => {
+    const trainSet = syntheticSet(48, 12, 4);
+    const valSet = syntheticSet(12, 12, 6);
+    const options = {
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 0.01,
+      weightDecay: 0.01,
+      seed: 7,
+      workers: 2,
+      workerEntry: entry,
+    };
+    const withStepLoss = (model: tf.LayersModel, name: string) => {
+      const task = imageTask(name, model, trainSet, valSet);
+      task.stepLoss = (labels) =>
+        kdStepLoss(undefined, DEFAULT_KD_PARAMS, labels, undefined, new SeededRandom(0));
+      return task;
+    };
+    const straight = buildCnn({ inputSize: 12, width: 4, blocks: 2, seed: 2 });
+    await train(withStepLoss(straight, 'a'), options);
+    const ckpt = join(crashDir, 'resume');
+    let steps = 0;
+    const part = await train(withStepLoss(buildCnn({ inputSize: 12, width: 4, blocks: 2, seed: 2 }), 'b'), {
+      ...options,
+      checkpointDir: ckpt,
+      shouldStop: () => steps++ >= 8,
+    });
+    expect(part.interrupted).toBe(true);
+    const second = buildCnn({ inputSize: 12, width: 4, blocks: 2, seed: 99 });
+    await train(withStepLoss(second, 'c'), { ...options, checkpointDir: ckpt, resume: true });
+    const a = straight.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = second.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(b).toEqual(a);
+  });
+
   it('a worker that crashes mid-step rejects the step with E_BACKEND instead of hanging', async () => {
     const crashing = join(crashDir, 'crash-worker.mjs');
     writeFileSync(
