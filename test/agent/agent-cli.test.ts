@@ -97,6 +97,10 @@ describe('mask-edge agent (real process)', () => {
     const ran = await finish(start(['--config', await runnable('check.yaml'), '--check-config']));
     expect(ran.code).toBe(0);
     expect(ran.stdout).toMatch(/config OK: .*\(1 camera\(s\): door=images\)/);
+    // The short form names the file on --check-config itself.
+    const short = await finish(start(['--check-config', await runnable('check-short.yaml')]));
+    expect(short.code).toBe(0);
+    expect(short.stdout).toMatch(/config OK: .*check-short\.yaml/);
   });
 
   const canNotify = hasBinary('systemd-notify') && hasBinary('python3');
