@@ -37,4 +37,12 @@ describe('face-recognition ResNet feature stages (real face-api weights)', () =>
     expect(diff).toBeGreaterThan(1);
     expect(tf.memory().numTensors).toBeLessThan(1000);
   }, 120_000);
+
+  it('feature extraction frees everything but the returned features (no leak per batch)', async () => {
+    const last = await loadFaceApiBackbone('face-recognition');
+    const face = await demoCrop();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) last.features([face, face]).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
 });

@@ -51,7 +51,7 @@ function countParams(net: FaceApiNet): number {
 }
 
 function toInputs(crops: RgbImage[]): tf.Tensor3D[] {
-  return crops.map((c) => tf.tensor3d(c.data, [c.height, c.width, 3], 'int32').toFloat() as tf.Tensor3D);
+  return crops.map((c) => tf.tensor3d(Float32Array.from(c.data), [c.height, c.width, 3], 'float32'));
 }
 
 export const FACE_API_BACKBONES = {
@@ -114,8 +114,9 @@ export async function loadFaceApiBackbone(name: FaceApiBackboneName): Promise<Fr
   const features = (crops: RgbImage[]): tf.Tensor2D => {
     const inputs = toInputs(crops);
     try {
-      const netInput = new api.NetInput(inputs, true);
-      return spec.forward(net, netInput);
+      // tidy: face-api's batch tensor and every intermediate are freed; without it each batch leaked its input
+      // (32x150x150x3 floats) and a second teacher ran the wasm heap out of memory.
+      return tf.tidy(() => spec.forward(net, new api.NetInput(inputs, true)));
     } finally {
       for (const t of inputs) t.dispose();
     }
