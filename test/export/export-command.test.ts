@@ -45,7 +45,9 @@ describe('mask-edge export', () => {
   it('writes verified fp32 and int8 models with the metadata contract, card and report', async () => {
     const out = join(root, 'out');
     const lines: string[] = [];
-    const report = await run({ model: runDir, out, int8: true, print: (l) => lines.push(l) });
+    // The test split here is 45 synthetic faces, so one face is 2.2 points: allow a couple of flips (the student's
+    // initialisation is random); the 1-point guard itself is tested with --max-drop below.
+    const report = await run({ model: runDir, out, int8: true, maxDrop: 5, print: (l) => lines.push(l) });
     const fp32 = join(out, 'mask-classifier.onnx');
     const int8 = join(out, 'mask-classifier.int8.onnx');
     expect(existsSync(fp32) && existsSync(int8)).toBe(true);
@@ -122,6 +124,7 @@ describe('mask-edge export', () => {
       int8: true,
       calib: [dataDir],
       calibCount: 20,
+      maxDrop: 5,
       print: () => {},
     });
     expect(report.int8?.calibration.images).toBe(20);

@@ -113,8 +113,12 @@ describe('bad model files', () => {
     const empty = join(dir, 'empty.onnx');
     writeFileSync(empty, '');
     for (const path of [truncated, text, empty]) {
-      for (const p of [openOnnxSession(path, { providers: ['cpu'] }), readOnnxMetadata(path)]) {
-        const err = await codeOf(p);
+      // Started one at a time, so no rejection is left unobserved while the other is awaited.
+      for (const open of [
+        () => openOnnxSession(path, { providers: ['cpu'] }),
+        () => readOnnxMetadata(path),
+      ]) {
+        const err = await codeOf(open());
         expect(err.code).toBe('E_MODEL');
         expect(err.message).toContain(path);
       }
