@@ -9,6 +9,7 @@ import { MaskEdgeError } from '../../core/errors.js';
 import { decodeImage } from '../../core/image-io.js';
 import type { ImagesSourceConfig } from '../config/source-config.js';
 import type { DriverContext, DriverSession, SourceDriver } from './frame-source.js';
+import { startPacedLoop } from './paced-loop.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 
@@ -43,23 +44,19 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
     async open(ctx: DriverContext): Promise<DriverSession> {
       let files = await listImages(config.path);
       let next = 0;
-      let closed = false;
-      let timer: NodeJS.Timeout | undefined;
       ctx.detail({ photos: files.length });
 
-      const tick = async (): Promise<void> => {
-        if (closed) return;
-        const startedAt = Date.now();
+      const step = async (): Promise<boolean> => {
         if (next >= files.length) {
           if (!config.loop) {
             ctx.ended(`all ${files.length} photos read`);
-            return;
+            return false;
           }
           try {
             files = await listImages(config.path);
           } catch (err) {
             ctx.failed(err);
-            return;
+            return false;
           }
           next = 0;
           ctx.detail({ photos: files.length });
@@ -67,7 +64,7 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
         const file = files[next++]!;
         try {
           const image = await decodeImage(file);
-          if (!closed) ctx.frame(image);
+          if (!loop.stopped) ctx.frame(image);
         } catch (err) {
           if ((err as MaskEdgeError).code === 'E_NOT_FOUND') {
             // The photo vanished: the folder may be gone; listing tells.
@@ -76,23 +73,18 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
               next = 0;
             } catch (listErr) {
               ctx.failed(listErr);
-              return;
+              return false;
             }
           } else {
             ctx.badFrame(err);
           }
         }
-        if (!closed) timer = setTimeout(safeTick, Math.max(0, intervalMs - (Date.now() - startedAt)));
+        return true;
       };
-      // Anything unexpected in a tick is a lost source (reconnect), never an unhandled rejection.
-      const safeTick = () => {
-        tick().catch((err) => ctx.failed(err));
-      };
-      timer = setTimeout(safeTick, 0);
+      const loop = startPacedLoop(intervalMs, step, (err) => ctx.failed(err));
       return {
         async close() {
-          closed = true;
-          if (timer) clearTimeout(timer);
+          loop.stop();
         },
       };
     },

@@ -11,6 +11,7 @@ import { decodeImage } from '../../core/image-io.js';
 import { requireFromPackage } from '../../core/package-paths.js';
 import type { WebcamSourceConfig } from '../config/source-config.js';
 import type { DriverContext, DriverSession, SourceDriver } from './frame-source.js';
+import { startPacedLoop } from './paced-loop.js';
 
 /** The node-webcam options for a config (what decides fswebcam's command line). */
 export function nodeWebcamOptions(config: WebcamSourceConfig): Record<string, unknown> {
@@ -60,8 +61,6 @@ export function createWebcamDriver(config: WebcamSourceConfig): SourceDriver {
       const camera = createFsWebcam(config);
       const dir = await mkdtemp(join(tmpdir(), 'mask-edge-webcam-'));
       const location = join(dir, 'capture.jpg');
-      let closed = false;
-      let timer: NodeJS.Timeout | undefined;
       const capture = () =>
         new Promise<void>((resolve, reject) => {
           camera.capture(location, (err) => {
@@ -75,16 +74,14 @@ export function createWebcamDriver(config: WebcamSourceConfig): SourceDriver {
             } else resolve();
           });
         });
-      const tick = async () => {
-        if (closed) return;
-        const startedAt = Date.now();
+      const step = async (): Promise<boolean> => {
         try {
           await capture();
         } catch (err) {
-          if (!closed) ctx.failed(err);
-          return;
+          if (!loop.stopped) ctx.failed(err);
+          return false;
         }
-        if (closed) return;
+        if (loop.stopped) return false;
         try {
           const bytes = await readFile(location);
           ctx.frame(await decodeImage(bytes, `${config.device} capture`));
@@ -92,17 +89,12 @@ export function createWebcamDriver(config: WebcamSourceConfig): SourceDriver {
           ctx.badFrame(err);
         }
         await rm(location, { force: true });
-        if (!closed) timer = setTimeout(safeTick, Math.max(0, intervalMs - (Date.now() - startedAt)));
+        return true;
       };
-      // Anything unexpected in a tick is a lost source (reconnect), never an unhandled rejection.
-      const safeTick = () => {
-        tick().catch((err) => ctx.failed(err));
-      };
-      timer = setTimeout(safeTick, 0);
+      const loop = startPacedLoop(intervalMs, step, (err) => ctx.failed(err));
       return {
         async close() {
-          closed = true;
-          if (timer) clearTimeout(timer);
+          loop.stop();
           await rm(dir, { recursive: true, force: true });
         },
       };
