@@ -19,8 +19,10 @@ import { saveModel } from './io/file-io-handler.js';
 import { DEFAULT_KD_PARAMS, kdRounds } from './kd/index.js';
 import { resolveWorkerCount } from './parallel/worker-count.js';
 import type { ModelOutcome, RunContext } from './pipeline/context.js';
+import { trainStudentEnsemble } from './pipeline/ensemble-phase.js';
 import { PhaseStore } from './pipeline/phase-store.js';
 import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js';
+import { goalNotes, summary } from './pipeline/run-summary.js';
 import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
 import { trainTeacher } from './teachers/teacher-zoo.js';
@@ -286,8 +288,20 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       );
       previous = s;
     }
-    // The shipped student: the best on validation among every student CNN, distilled or not (same architecture).
-    const bestStudent = pickStudent([...students, ...(noKd ? [noKd] : [])], (o) => valScore(o, ctx));
+    // The student ensemble (mean logits of every student CNN) is one more candidate for the kept student.
+    const singles = [...students, ...(noKd ? [noKd] : [])];
+    let ensemble: ModelOutcome | undefined;
+    if (settings.ensemble && singles.length >= 2) {
+      ensemble = await phase('student-ensemble', async () => {
+        const members = singles.map((o) => ({ outcome: o, dir: store.modelDir(o.name) }));
+        const r = await trainStudentEnsemble('student-ensemble', members, ctx);
+        return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
+      });
+      models.push(modelMetrics(ensemble, 'student', ctx, backendLabel, {}, subsets));
+    }
+    // The shipped student: the best on validation among every student CNN, distilled or not (same architecture),
+    // and their ensemble.
+    const bestStudent = pickStudent([...singles, ...(ensemble ? [ensemble] : [])], (o) => valScore(o, ctx));
     const bestDistilled = pickStudent(students, (o) => valScore(o, ctx));
     if (bestStudent && bestStudent !== bestDistilled)
       say(`${bestStudent.name} beats the distilled students on validation: it is the one kept`);
@@ -356,40 +370,4 @@ export function pickStudent<T>(candidates: T[], score: (c: T) => number): T | un
     }
   }
   return best;
-}
-
-function goalNotes(models: ModelMetrics[], teacher: string, student?: string): string[] {
-  const t = models.find((m) => m.name === teacher);
-  const s = models.find((m) => m.name === student);
-  if (!t || !s) return [];
-  const ratio = (s.parameters ?? 0) / Math.max(1, t.parameters ?? 1);
-  const gap = (t.accuracy - s.accuracy) * 100;
-  return [
-    `student ${s.name}: parameters ${s.parameters} = ${(ratio * 100).toFixed(1)}% of the teacher's ${t.parameters} (goal <= 15%)`,
-    `student test accuracy ${(s.accuracy * 100).toFixed(2)}% vs teacher ${(t.accuracy * 100).toFixed(2)}%: ${gap > 0 ? `${gap.toFixed(2)} points below` : `${(-gap).toFixed(2)} points above`} (goal: within 2)`,
-    ...subsetNote('held-out real photos', 'testReal', s, t),
-    ...subsetNote('held-out MaskedFace-Net faces', 'testMaskedFaceNet', s, t),
-  ];
-}
-
-function subsetNote(what: string, key: string, s: ModelMetrics, t: ModelMetrics): string[] {
-  const n = s.extra?.[`${key}Samples`];
-  if (n === undefined) return [];
-  const pct = (m: ModelMetrics, k: string) => `${(Number(m.extra?.[`${key}${k}`] ?? 0) * 100).toFixed(2)}%`;
-  return [
-    `${what} (${n} faces): student accuracy ${pct(s, 'Accuracy')}, balanced ${pct(s, 'BalancedAccuracy')}; teacher ${pct(t, 'Accuracy')}, balanced ${pct(t, 'BalancedAccuracy')}`,
-  ];
-}
-
-function summary(models: ModelMetrics[], metrics: MetricsFile): string {
-  const rows = models.map(
-    (m) =>
-      `  ${m.name.padEnd(28)} acc ${m.accuracy.toFixed(4)}  bal ${m.balancedAccuracy.toFixed(4)}  params ${m.parameters ?? '-'}  ${m.wallTimeSec.toFixed(0)}s`,
-  );
-  return [
-    `test split (${metrics.splitCounts?.test} faces):`,
-    ...rows,
-    ...(metrics.notes ?? []),
-    `total ${metrics.totalWallTimeSec?.toFixed(0)}s`,
-  ].join('\n');
 }

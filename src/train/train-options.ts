@@ -22,6 +22,8 @@ export interface TrainSettings {
   width: number;
   blocks: number;
   baselines: boolean;
+  /** Also try the mean-logit ensemble of the run's student CNNs as the kept student. */
+  ensemble: boolean;
   /** Data-parallel gradient workers for the student, or 'auto' (parallel/worker-count.ts). */
   workers: number | 'auto';
   seed: number;
@@ -86,6 +88,7 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
     width: pick('width', 'width'),
     blocks: pick('blocks', 'blocks'),
     baselines: opts.baselines !== false,
+    ensemble: opts.ensemble !== false,
     workers: pick('workers', 'workers'),
     seed: pick('seed', 'seed'),
     patience: pick('patience', 'patience'),
@@ -128,6 +131,10 @@ export const trainConfigSchema = z
     width: z.number().int().min(4).describe('student channels in the first block').optional(),
     blocks: z.number().int().min(1).max(8).describe('student conv blocks').optional(),
     baselines: z.boolean().describe('train the no-teacher student and the random forest').optional(),
+    ensemble: z
+      .boolean()
+      .describe("also try the mean-logit ensemble of the run's student CNNs as the kept student")
+      .optional(),
     workers: z
       .union([z.literal('auto'), z.number().int().min(1).max(64)])
       .describe('data-parallel gradient workers for the student (auto: see docs/train.md)')
@@ -144,7 +151,9 @@ export function withConfig(opts: Record<string, unknown>): Record<string, unknow
   if (typeof opts.config !== 'string') return opts;
   const config = loadConfigFile(trainConfigSchema, opts.config) as Record<string, unknown>;
   const flags = Object.fromEntries(
-    Object.entries(opts).filter(([k, v]) => v !== undefined && !(k === 'baselines' && v === true)),
+    Object.entries(opts).filter(
+      ([k, v]) => v !== undefined && !((k === 'baselines' || k === 'ensemble') && v === true),
+    ),
   );
   const data = [
     ...((config.data as string[] | undefined) ?? []),

@@ -112,6 +112,59 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
     const again = await run({ out, data: [join(root, 'data')], resume: true });
     expect(again.models.map((m) => m.accuracy)).toEqual(metrics.models.map((m) => m.accuracy));
   }, 300_000);
+
+  it('adds the student ensemble (one flat model averaging every student CNN) as a candidate; --no-ensemble skips it', async () => {
+    const base = {
+      data: [join(root, 'data')],
+      teacher: ['landmark-tiny'],
+      kd: ['vanilla', 'self-training'],
+      size: 24,
+      epochs: 1,
+      teacherEpochs: 1,
+      batchSize: 8,
+      width: 4,
+      blocks: 2,
+      baselines: false,
+      seed: 4,
+      cacheDir: join(root, 'cache'),
+    };
+    const out = join(root, 'run-ensemble');
+    const metrics = await run({ ...base, out });
+    expect(metrics.models.map((m) => m.name)).toEqual([
+      'teacher-landmark-tiny',
+      'student-vanilla',
+      'student-vanilla-self-training',
+      'student-ensemble',
+    ]);
+    const [, a, b, ens] = metrics.models;
+    expect(ens).toMatchObject({ role: 'student' });
+    expect(ens!.parameters).toBe(a!.parameters! + b!.parameters!);
+    const phaseDir = join(out, 'checkpoint', 'phases');
+    const merged = await loadModel(join(phaseDir, 'student-ensemble'));
+    expect(merged.layers.map((l) => l.getClassName())).toContain('Average');
+    // the saved model computes the members' mean logits
+    const members = await Promise.all(
+      ['student-vanilla', 'student-vanilla-self-training'].map((n) => loadModel(join(phaseDir, n))),
+    );
+    const { tensor4d } = await import('@tensorflow/tfjs');
+    const x = tensor4d(
+      Float32Array.from({ length: 2 * 24 * 24 * 3 }, (_, i) => Math.sin(i)),
+      [2, 24, 24, 3],
+    );
+    const mean = members
+      .map((m) => Array.from((m.predict(x) as { dataSync(): Float32Array }).dataSync()))
+      .reduce((s, v) => s.map((t, i) => t + v[i]! / 2), [0, 0, 0, 0, 0, 0]);
+    const got = Array.from((merged.predict(x) as { dataSync(): Float32Array }).dataSync());
+    expect(Math.max(...got.map((v, i) => Math.abs(v - mean[i]!)))).toBeLessThan(1e-5);
+    if (metrics.best?.student === 'student-ensemble') {
+      const kept = await loadModel(join(out, 'student'));
+      expect(kept.layers.map((l) => l.getClassName())).toContain('Average');
+    }
+    expect(metrics.best?.distilledStudent).not.toBe('student-ensemble');
+
+    const without = await run({ ...base, out: join(root, 'run-no-ensemble'), ensemble: false });
+    expect(without.models.map((m) => m.name)).not.toContain('student-ensemble');
+  }, 300_000);
 });
 
 describe('shipped student selection', () => {

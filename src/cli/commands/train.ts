@@ -50,6 +50,10 @@ export function registerTrain(program: Command): void {
       'skip the no-teacher student (otherwise also a candidate for the kept student) and the random-forest baseline',
     )
     .option(
+      '--no-ensemble',
+      "do not try the mean-logit ensemble of the run's student CNNs (one model exported, a classifier pass per member) as the kept student",
+    )
+    .option(
       '--workers <n|auto>',
       'gradient worker threads for data-parallel student training on wasm/cpu, or auto: 2 when the batch is >= 32 and the machine has 2+ cores with one free (load average), else 1 (default auto)',
       (value: string) => (value === 'auto' ? value : parseInteger('--workers', 1, 64)(value)),

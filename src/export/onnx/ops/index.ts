@@ -3,7 +3,7 @@ import { activationLayer, eluLayer, leakyReluLayer, reluLayer, softmaxLayer } fr
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
-import { add, concatenate } from './merging.js';
+import { add, average, concatenate } from './merging.js';
 import { batchNormalization } from './normalization.js';
 import { globalPooling2d, pooling2d } from './pooling.js';
 import { flatten, reshape } from './reshaping.js';
@@ -25,6 +25,7 @@ export const LAYER_CONVERTERS: readonly LayerConverter[] = [
   flatten,
   reshape,
   add,
+  average,
   concatenate,
   trainingOnly,
 ];

@@ -1,30 +1,42 @@
-/** Add and Concatenate over tensors of the same layout. */
+/** Add, Average and Concatenate over tensors of the same layout. */
 import { MaskEdgeError } from '../../../core/errors.js';
 import { materialize, onnxAxis } from './layout.js';
-import type { LayerConverter } from './types.js';
+import type { ConvertContext, LayerConverter, TensorRef } from './types.js';
 
 export const add: LayerConverter = {
   classNames: ['Add'],
+  convert: (ctx) => sum(ctx, 'Add'),
+};
+
+/** Average = the Add chain, then one Mul by 1/n (a scalar initializer; e.g. a student ensemble's mean logits). */
+export const average: LayerConverter = {
+  classNames: ['Average'],
   convert(ctx) {
-    const { g, layer } = ctx;
-    const inputs = ctx.inputs.map((r) => materialize(g, r));
-    const first = inputs[0]!;
-    for (const other of inputs) {
-      if (other.shape.join() !== first.shape.join()) {
-        throw new MaskEdgeError(
-          'E_UNSUPPORTED',
-          `layer '${layer.name}' (Add) of shapes [${first.shape}] and [${other.shape}]`,
-          {
-            detail: { layer: layer.name, type: 'Add', shapes: inputs.map((r) => r.shape) },
-          },
-        );
-      }
-    }
-    let sum = first.name;
-    for (const other of inputs.slice(1)) sum = g.op('Add', [sum, other.name], {}, layer.name);
-    return { name: sum, shape: first.shape };
+    const total = sum(ctx, 'Average');
+    const scale = ctx.g.addInitializer(`${ctx.layer.name}_scale`, 'float32', [], [1 / ctx.inputs.length]);
+    return { name: ctx.g.op('Mul', [total.name, scale], {}, ctx.layer.name), shape: total.shape };
   },
 };
+
+function sum(ctx: ConvertContext, type: string): TensorRef {
+  const { g, layer } = ctx;
+  const inputs = ctx.inputs.map((r) => materialize(g, r));
+  const first = inputs[0]!;
+  for (const other of inputs) {
+    if (other.shape.join() !== first.shape.join()) {
+      throw new MaskEdgeError(
+        'E_UNSUPPORTED',
+        `layer '${layer.name}' (${type}) of shapes [${first.shape}] and [${other.shape}]`,
+        {
+          detail: { layer: layer.name, type, shapes: inputs.map((r) => r.shape) },
+        },
+      );
+    }
+  }
+  let total = first.name;
+  for (const other of inputs.slice(1)) total = g.op('Add', [total, other.name], {}, layer.name);
+  return { name: total, shape: first.shape };
+}
 
 export const concatenate: LayerConverter = {
   classNames: ['Concatenate'],
