@@ -44,7 +44,13 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
         });
       }),
     ) as { options: TrainSettings; wallTimeSec?: number };
-    settings = { ...saved.options, resume: true, json: settings.json };
+    // options a run saved before a field existed take its default (e.g. ensemble)
+    settings = {
+      ...saved.options,
+      ensemble: (saved.options as Partial<TrainSettings>).ensemble ?? true,
+      resume: true,
+      json: settings.json,
+    };
     previousSec = saved.wallTimeSec ?? 0;
   }
   const elapsed = () => previousSec + (Date.now() - started) / 1000;
