@@ -278,6 +278,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
           teacherLogits: source.logits.train,
           teacherName: source.name,
           params,
+          // round 1 shares init and augmentation with student-no-kd (a controlled KD comparison); later rounds get
+          // their own seed, so chained students differ and their ensemble gains from it
+          seed: settings.seed + i,
         });
         return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
       });

@@ -22,6 +22,8 @@ export interface StudentRound {
   teacherLogits?: Float32Array;
   teacherName?: string;
   params: KdParams;
+  /** Init and augmentation seed (default: the run's --seed). Later chained rounds get their own (diversity). */
+  seed?: number;
 }
 
 /** Trains one student (a fresh, seeded init of the custom CNN) without a teacher or with one KD method. */
@@ -32,11 +34,12 @@ export async function trainStudent(
   round: StudentRound,
 ): Promise<{ outcome: ModelOutcome; model: tf.LayersModel }> {
   const crops = await ctx.cropsAt(ctx.studentSize);
+  const seed = round.seed ?? ctx.seed;
   const model = buildCnn({
     inputSize: ctx.studentSize,
     width: shape.width,
     blocks: shape.blocks,
-    seed: ctx.seed,
+    seed,
     name: 'student',
   });
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
@@ -72,6 +75,7 @@ export async function trainStudent(
   }
   const result = await train(task, {
     ...ctx.train,
+    seed,
     epochs: ctx.studentEpochs,
     checkpointDir: ctx.checkpointDir(phase),
     resume: ctx.resume,
