@@ -40,6 +40,27 @@ export function maskedPairAccuracy(m) {
   return { total, right, accuracy: total ? right / total : Number.NaN };
 }
 
+/**
+ * The alert decision from a 3-label confusion matrix: `correct` means no alert, `incorrect` and `no_mask` both
+ * alert (what `mask-edge alerts` acts on). Counts faces whose alert/no-alert outcome is right, plus both error kinds.
+ */
+export function alertDecision(m) {
+  const iC = m.labels.indexOf('correct');
+  let total = 0;
+  let right = 0;
+  let falseAlerts = 0;
+  let missedAlerts = 0;
+  m.confusion.forEach((row, t) => {
+    row.forEach((n, p) => {
+      total += n;
+      if ((t === iC) === (p === iC)) right += n;
+      else if (t === iC) falseAlerts += n;
+      else missedAlerts += n;
+    });
+  });
+  return { total, right, falseAlerts, missedAlerts, accuracy: total ? right / total : Number.NaN };
+}
+
 /** Detection recall of masked (correct + incorrect) and unmasked faces from eval --pipeline's recallByLabel. */
 export function maskedRecall(p) {
   const sum = (labels) => {
@@ -97,6 +118,10 @@ export function formatResultsBlock(results) {
       `| int8 vs fp32 accuracy | ${realData} | ${pct(real.accuracy)} vs ${pct(realFp32.accuracy)} (${points(real.accuracy, realFp32.accuracy)}) | drop ≤ 1 point (issue 3) | ${met(100 * (realFp32.accuracy - real.accuracy) <= 1 + 1e-9)} |`,
     );
   }
+  const ad = alertDecision(real);
+  out.push(
+    `| alert decision (correct = no alert; incorrect or no_mask = alert) | ${realData} | ${pct(ad.accuracy)} (${ad.falseAlerts} false alerts, ${ad.missedAlerts} missed) | — | |`,
+  );
   const distilled = run?.distilled ?? run?.student;
   if (run?.teacher && distilled) {
     const gap = 100 * (run.teacher.accuracy - distilled.accuracy);
@@ -112,6 +137,10 @@ export function formatResultsBlock(results) {
     const pair = maskedPairAccuracy(mfn);
     out.push(
       `| correct vs incorrect | held-out MaskedFace-Net faces (${pair.total}) | ${pct(pair.accuracy)} (${pair.right}/${pair.total}) | ≥ ${pct(GOALS.mfnAccuracy, 0)} | ${met(pair.accuracy >= GOALS.mfnAccuracy)} |`,
+    );
+    const mad = alertDecision(mfn);
+    out.push(
+      `| correct vs incorrect as the alert decision (no_mask also alerts) | same | ${pct(mad.accuracy)} (${mad.right}/${mad.total}; ${mad.falseAlerts} false alerts, ${mad.missedAlerts} missed) | — | |`,
     );
   }
   if (pipeline) {
