@@ -40,7 +40,7 @@ export const TRAIN_DEFAULTS = {
   temperature: DEFAULT_KD_PARAMS.temperature,
   alpha: 0.5,
   size: 48,
-  epochs: 14,
+  epochs: 30,
   teacherEpochs: 40,
   batchSize: 64,
   lr: 3e-3,
@@ -50,7 +50,7 @@ export const TRAIN_DEFAULTS = {
   workers: 'auto' as number | 'auto',
   seed: 1,
   patience: 0,
-  classWeights: 'balanced' as const,
+  classWeights: 'sqrt' as const,
 };
 
 export function trainSettings(opts: Record<string, unknown>): TrainSettings {

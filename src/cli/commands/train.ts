@@ -67,7 +67,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--class-weights <mode>',
-      'loss weights against label imbalance, on the hard and the distillation term: balanced, sqrt or none (default balanced)',
+      'loss weights against label imbalance, on the hard and the distillation term: balanced (n / (3 n_label)), sqrt (its square root) or none (default sqrt)',
     )
     .option('--cache-dir <dir>', 'face crop cache folder (default ~/.cache/mask-edge/crops)')
     .option('--json', 'print the final metrics as one JSON object on stdout')
