@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Pictures for the README results and the model card (issue 5), from the built package (npm run build first):
 //   docs/results/failures.png            every misclassified held-out real face (up to --max), truth -> prediction
+//   docs/results/failures-mfn.png        the same for the held-out MaskedFace-Net faces, when held-out-mfn.json is saved
 //   docs/results/confusion-int8-real.png the confusion matrix of docs/results/held-out-real.json (eval --json)
 //   docs/results/confusion-mfn.png       the same for docs/results/held-out-mfn.json, when saved
 //   docs/results/pipeline-failures.png   the held-out photos where detector + classifier did worst (faces >= 24 px
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     run: { type: 'string', default: 'runs/default' },
     model: { type: 'string', default: 'models/mask-classifier.int8.onnx' },
     kaggle: { type: 'string', default: '../shared/data/kaggle-face-mask' },
+    mfn: { type: 'string', default: '../shared/data/maskedface-net' },
     results: { type: 'string', default: 'docs/results' },
     max: { type: 'string', default: '60' },
     cols: { type: 'string', default: '10' },
@@ -88,18 +90,25 @@ if (mfn) {
 }
 
 // Failure gallery: classify the held-out real faces again and keep the wrong ones.
-const { samples: all } = await readDataset([args.kaggle]);
-const { samples } = await selectSamples(all, { split: 'test', splitFile: args.run });
 const classifier = await MaskClassifier.open(resolve(args.model), { providers: ['cpu'] });
 let result;
-try {
-  result = await evaluateClassifier(classifier, samples, {});
-  const diff = Math.abs(result.metrics.accuracy - real.accuracy);
-  if (result.metrics.samples !== real.samples || diff > 1e-9) {
+let mfnResult;
+/** Classifies the run's test faces of `data` again; stops when the figures differ from the saved eval JSON. */
+async function evaluateAgainst(cls, data, saved, file) {
+  const { samples: found } = await readDataset(data);
+  const { samples: test } = await selectSamples(found, { split: 'test', splitFile: args.run });
+  const r = await evaluateClassifier(cls, test, {});
+  const diff = Math.abs(r.metrics.accuracy - saved.accuracy);
+  if (r.metrics.samples !== saved.samples || diff > 1e-9) {
     throw new Error(
-      `gallery eval (${result.metrics.samples} faces, accuracy ${result.metrics.accuracy}) differs from held-out-real.json (${real.samples}, ${real.accuracy}): re-run measure with the same model/run`,
+      `gallery eval (${r.metrics.samples} faces, accuracy ${r.metrics.accuracy}) differs from ${file} (${saved.samples}, ${saved.accuracy}): re-run measure with the same model/run`,
     );
   }
+  return { ...r, samples: test };
+}
+try {
+  result = await evaluateAgainst(classifier, [args.kaggle], real, 'held-out-real.json');
+  if (mfn) mfnResult = await evaluateAgainst(classifier, [args.mfn], mfn, 'held-out-mfn.json');
   if (Number(args.photos) > 0) await pipelineFailures(classifier);
 } finally {
   await classifier.close();
@@ -113,7 +122,7 @@ async function pipelineFailures(cls) {
   const tmp = await mkdtemp(join(tmpdir(), 'results-pictures-'));
   try {
     const byPhoto = new Map();
-    for (const s of samples) {
+    for (const s of result.samples) {
       if (!byPhoto.has(s.path)) byPhoto.set(s.path, []);
       byPhoto.get(s.path).push(s);
     }
@@ -206,121 +215,136 @@ async function pipelineFailures(cls) {
     await rm(tmp, { recursive: true, force: true });
   }
 }
-const byId = new Map(samples.map((s) => [s.id, s]));
-const order = (l) => LABELS.indexOf(l);
-const wrong = result.predictions
-  .filter((p) => p.truth !== p.pred)
-  .sort((a, b) => order(a.truth) - order(b.truth) || order(a.pred) - order(b.pred) || b.score - a.score);
-// Every kind of error gets a share of the tiles: take the most confident of each truth -> prediction pair in turn.
-const pairs = new Map();
-for (const p of wrong) {
-  const key = `${p.truth}>${p.pred}`;
-  if (!pairs.has(key)) pairs.set(key, []);
-  pairs.get(key).push(p);
-}
-const picked = new Set();
-for (let round = 0; picked.size < Math.min(Number(args.max), wrong.length); round++) {
-  for (const list of pairs.values()) {
-    if (list[round] && picked.size < Number(args.max)) picked.add(list[round]);
+/** A tiled picture of the misclassified faces of one eval (every kind of error represented), written to `file`. */
+async function gallery({ faces, result, what, source, file }) {
+  const byId = new Map(faces.map((s) => [s.id, s]));
+  const order = (l) => LABELS.indexOf(l);
+  const wrong = result.predictions
+    .filter((p) => p.truth !== p.pred)
+    .sort((a, b) => order(a.truth) - order(b.truth) || order(a.pred) - order(b.pred) || b.score - a.score);
+  // Every kind of error gets a share of the tiles: take the most confident of each truth -> prediction pair in turn.
+  const pairs = new Map();
+  for (const p of wrong) {
+    const key = `${p.truth}>${p.pred}`;
+    if (!pairs.has(key)) pairs.set(key, []);
+    pairs.get(key).push(p);
   }
-}
-const shown = wrong.filter((p) => picked.has(p));
-const tile = Number(args.tile);
-const { crops } = await loadCrops(
-  shown.map((p) => byId.get(p.id)),
-  { size: tile, margin: classifier.margin },
-);
+  const picked = new Set();
+  for (let round = 0; picked.size < Math.min(Number(args.max), wrong.length); round++) {
+    for (const list of pairs.values()) {
+      if (list[round] && picked.size < Number(args.max)) picked.add(list[round]);
+    }
+  }
+  const shown = wrong.filter((p) => picked.has(p));
+  const tile = Number(args.tile);
+  const { crops } = await loadCrops(
+    shown.map((p) => byId.get(p.id)),
+    { size: tile, margin: classifier.margin },
+  );
 
-const cols = Math.max(1, Math.min(Number(args.cols), shown.length || 1));
-const rows = Math.max(1, Math.ceil(shown.length / cols));
-const pad = 8;
-const captionH = 46;
-const headerH = 78;
-const cellW = tile + pad;
-const cellH = tile + captionH + pad;
-const width = Math.max(640, pad + cols * cellW);
-const height = headerH + rows * cellH + pad + 22;
-const svg = [];
-const counts = {};
-for (const p of wrong) counts[`${p.truth} → ${p.pred}`] = (counts[`${p.truth} → ${p.pred}`] ?? 0) + 1;
-svg.push(
-  text(
-    pad,
-    22,
-    `Misclassified held-out real faces: ${wrong.length} of ${result.metrics.samples}${wrong.length > shown.length ? ` (${shown.length} shown, every kind of error represented)` : ''}`,
-    {
-      size: 16,
-      weight: 'bold',
-    },
-  ),
-);
-svg.push(
-  text(
-    pad,
-    44,
-    `${precision} student${version}. Each tile: truth →, prediction and its probability, face size in the photo.`,
-    { size: 11, color: '#444' },
-  ),
-);
-svg.push(
-  text(
-    pad,
-    62,
-    `Errors: ${Object.entries(counts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(' · ')}`,
-    { size: 11, color: '#444' },
-  ),
-);
-const composites = [];
-shown.forEach((p, i) => {
-  const x = pad + (i % cols) * cellW;
-  const y = headerH + Math.floor(i / cols) * cellH;
-  const crop = crops.get(p.id);
-  if (crop) {
-    composites.push({
-      input: Buffer.from(crop.data),
-      raw: { width: crop.width, height: crop.height, channels: 3 },
-      left: x,
-      top: y,
-    });
-  }
-  const s = byId.get(p.id);
-  const face = s?.box ? Math.round(Math.min(s.box.width, s.box.height)) : undefined;
+  const cols = Math.max(1, Math.min(Number(args.cols), shown.length || 1));
+  const rows = Math.max(1, Math.ceil(shown.length / cols));
+  const pad = 8;
+  const captionH = 46;
+  const headerH = 78;
+  const cellW = tile + pad;
+  const cellH = tile + captionH + pad;
+  const width = Math.max(640, pad + cols * cellW);
+  const height = headerH + rows * cellH + pad + 22;
+  const svg = [];
+  const counts = {};
+  for (const p of wrong) counts[`${p.truth} → ${p.pred}`] = (counts[`${p.truth} → ${p.pred}`] ?? 0) + 1;
   svg.push(
-    `<rect x="${x - 1.5}" y="${y - 1.5}" width="${tile + 3}" height="${tile + 3}" fill="none" stroke="${LABEL_COLOURS[p.pred]}" stroke-width="3"/>`,
+    text(
+      pad,
+      22,
+      `Misclassified ${what}: ${wrong.length} of ${result.metrics.samples}${wrong.length > shown.length ? ` (${shown.length} shown, every kind of error represented)` : ''}`,
+      {
+        size: 16,
+        weight: 'bold',
+      },
+    ),
   );
   svg.push(
-    text(x, y + tile + 14, `${p.truth} →`, { size: 11, color: LABEL_COLOURS[p.truth], weight: 'bold' }),
+    text(
+      pad,
+      44,
+      `${precision} student${version}. Each tile: truth →, prediction and its probability, face size in the photo.`,
+      { size: 11, color: '#444' },
+    ),
   );
   svg.push(
-    text(x, y + tile + 28, `${p.pred} ${p.score.toFixed(2)}`, {
-      size: 11,
-      color: LABEL_COLOURS[p.pred],
-      weight: 'bold',
-    }),
+    text(
+      pad,
+      62,
+      `Errors: ${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ')}`,
+      { size: 11, color: '#444' },
+    ),
   );
-  if (face) svg.push(text(x, y + tile + 41, `${face} px face`, { size: 10, color: '#666' }));
-});
-svg.push(
-  text(
-    pad,
-    height - 10,
-    `frame colour = prediction; photos: ${args.kaggle} (CC0), run ${args.run} test split`,
-    {
+  const composites = [];
+  shown.forEach((p, i) => {
+    const x = pad + (i % cols) * cellW;
+    const y = headerH + Math.floor(i / cols) * cellH;
+    const crop = crops.get(p.id);
+    if (crop) {
+      composites.push({
+        input: Buffer.from(crop.data),
+        raw: { width: crop.width, height: crop.height, channels: 3 },
+        left: x,
+        top: y,
+      });
+    }
+    const s = byId.get(p.id);
+    const face = s?.box ? Math.round(Math.min(s.box.width, s.box.height)) : undefined;
+    svg.push(
+      `<rect x="${x - 1.5}" y="${y - 1.5}" width="${tile + 3}" height="${tile + 3}" fill="none" stroke="${LABEL_COLOURS[p.pred]}" stroke-width="3"/>`,
+    );
+    svg.push(
+      text(x, y + tile + 14, `${p.truth} →`, { size: 11, color: LABEL_COLOURS[p.truth], weight: 'bold' }),
+    );
+    svg.push(
+      text(x, y + tile + 28, `${p.pred} ${p.score.toFixed(2)}`, {
+        size: 11,
+        color: LABEL_COLOURS[p.pred],
+        weight: 'bold',
+      }),
+    );
+    if (face) svg.push(text(x, y + tile + 41, `${face} px face`, { size: 10, color: '#666' }));
+  });
+  svg.push(
+    text(pad, height - 10, `frame colour = prediction; ${source}, run ${args.run} test split`, {
       size: 10,
       color: '#666',
-    },
-  ),
-);
-const overlay = Buffer.from(
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join('')}</svg>`,
-);
-const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
-  .composite([...composites, { input: overlay, left: 0, top: 0 }])
-  .png({ palette: true, quality: 90, effort: 8 })
-  .toBuffer();
-await writeFile(join(resultsDir, 'failures.png'), png);
+    }),
+  );
+  const overlay = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join('')}</svg>`,
+  );
+  const png = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite([...composites, { input: overlay, left: 0, top: 0 }])
+    .png({ palette: true, quality: 90, effort: 8 })
+    .toBuffer();
+  await writeFile(join(resultsDir, file), png);
+  return { wrong: wrong.length, shown: shown.length };
+}
+const realGallery = await gallery({
+  faces: result.samples,
+  result,
+  what: 'held-out real faces',
+  source: `photos: ${args.kaggle} (CC0)`,
+  file: 'failures.png',
+});
+const mfnGallery = mfnResult
+  ? await gallery({
+      faces: mfnResult.samples,
+      result: mfnResult,
+      what: 'held-out MaskedFace-Net faces',
+      source: `faces: ${args.mfn} (CC BY-NC-SA 4.0)`,
+      file: 'failures-mfn.png',
+    })
+  : undefined;
 process.stderr.write(
-  `results-pictures: ${wrong.length} misclassified of ${result.metrics.samples} (${shown.length} shown) -> ${join(args.results, 'failures.png')}, confusion-int8-real.png${mfn ? ', confusion-mfn.png' : ''}\n`,
+  `results-pictures: ${realGallery.wrong} misclassified of ${result.metrics.samples} (${realGallery.shown} shown) -> ${join(args.results, 'failures.png')}, confusion-int8-real.png${mfn ? `, confusion-mfn.png, failures-mfn.png (${mfnGallery?.wrong} misclassified)` : ''}\n`,
 );

@@ -17,6 +17,8 @@ const MODEL = process.env.MASK_EDGE_TEST_CLASSIFIER ?? join(ROOT, 'models', 'mas
 const BUILT = existsSync(join(ROOT, 'dist', 'core', 'charts', 'index.js'));
 const shared = sharedDataDir();
 const kaggle = shared ? join(shared, 'kaggle-face-mask') : undefined;
+const mfnDir = shared ? join(shared, 'maskedface-net') : undefined;
+const hasMfn = mfnDir !== undefined && existsSync(mfnDir);
 const missing = !BUILT
   ? 'dist/ not built (npm run build)'
   : !existsSync(MODEL)
@@ -40,6 +42,17 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
     const { samples } = await readDataset([kaggle!]);
     const photos = [...new Set(samples.map((s) => s.path))].slice(0, 15);
     const test = samples.filter((s) => photos.includes(s.path)).map((s) => s.id);
+    if (hasMfn) {
+      // and 30 MaskedFace-Net faces (15 per folder) for the MaskedFace-Net gallery
+      const { samples: mfnFaces } = await readDataset([mfnDir!]);
+      for (const label of ['correct', 'incorrect'])
+        test.push(
+          ...mfnFaces
+            .filter((s) => s.label === label)
+            .slice(0, 15)
+            .map((s) => s.id),
+        );
+    }
     await writeFile(splitFile, JSON.stringify({ train: [], val: [], test }));
     const { stdout } = await run(
       process.execPath,
@@ -75,6 +88,7 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
         MODEL,
         '--kaggle',
         kaggle!,
+        ...(hasMfn ? ['--mfn', mfnDir!] : []),
         '--run',
         splitFile,
         '--results',
@@ -130,6 +144,44 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
     const meta = await sharp(join(results, 'pipeline-failures.png')).metadata();
     expect(meta.format).toBe('png');
   });
+
+  it.skipIf(!hasMfn)(
+    'draws the misclassified MaskedFace-Net faces when held-out-mfn.json is saved',
+    async () => {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'mask-edge.js'),
+          'eval',
+          '--model',
+          MODEL,
+          '--data',
+          mfnDir!,
+          '--split-file',
+          splitFile,
+          '--split',
+          'test',
+          '--json',
+        ],
+        { cwd: ROOT, maxBuffer: 1 << 24 },
+      );
+      const mfn = JSON.parse(stdout) as { samples: number; confusion: number[][] };
+      expect(mfn.samples).toBe(30);
+      await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
+      await writeFile(join(results, 'held-out-mfn.json'), JSON.stringify(mfn));
+      try {
+        const { stderr } = await pictures();
+        const wrong = mfn.confusion
+          .flatMap((row, r) => row.filter((_, c) => c !== r))
+          .reduce((a, b) => a + b, 0);
+        expect(stderr).toContain(`failures-mfn.png (${wrong} misclassified)`);
+        for (const name of ['failures-mfn.png', 'confusion-mfn.png'])
+          expect((await sharp(join(results, name)).metadata()).format).toBe('png');
+      } finally {
+        await rm(join(results, 'held-out-mfn.json'), { force: true });
+      }
+    },
+  );
 
   it('refuses to draw when the saved eval JSON does not match the model', async () => {
     await writeFile(
