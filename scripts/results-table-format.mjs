@@ -40,6 +40,8 @@ export function maskedPairAccuracy(m) {
   return { total, right, accuracy: total ? right / total : Number.NaN };
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /**
  * The alert decision from a 3-label confusion matrix: `correct` means no alert, `incorrect` and `no_mask` both
  * alert (what `mask-edge alerts` acts on). Counts faces whose alert/no-alert outcome is right, plus both error kinds.
@@ -120,7 +122,7 @@ export function formatResultsBlock(results) {
   }
   const ad = alertDecision(real);
   out.push(
-    `| alert decision (correct = no alert; incorrect or no_mask = alert) | ${realData} | ${pct(ad.accuracy)} (${ad.falseAlerts} false alerts, ${ad.missedAlerts} missed) | — | |`,
+    `| alert decision (correct = no alert; incorrect or no_mask = alert) | ${realData} | ${pct(ad.accuracy)} (${plural(ad.falseAlerts, 'false alert')}, ${ad.missedAlerts} missed) | — | |`,
   );
   const distilled = run?.distilled ?? run?.student;
   if (run?.teacher && distilled) {
@@ -140,7 +142,7 @@ export function formatResultsBlock(results) {
     );
     const mad = alertDecision(mfn);
     out.push(
-      `| correct vs incorrect as the alert decision (no_mask also alerts) | same | ${pct(mad.accuracy)} (${mad.right}/${mad.total}; ${mad.falseAlerts} false alerts, ${mad.missedAlerts} missed) | — | |`,
+      `| correct vs incorrect as the alert decision (no_mask also alerts) | same | ${pct(mad.accuracy)} (${mad.right}/${mad.total}; ${plural(mad.falseAlerts, 'false alert')}, ${mad.missedAlerts} missed) | — | |`,
     );
   }
   if (pipeline) {

@@ -106,14 +106,14 @@ describe('results-table render', () => {
     const alertRight = mfn.confusion[0]![0]! + mfn.confusion[1]![1]! + mfn.confusion[1]![2]!;
     const mfnFalseAlerts = mfn.confusion[0]![1]! + mfn.confusion[0]![2]!;
     expect(row(b, 'correct vs incorrect as the alert decision (no_mask also alerts)')).toContain(
-      `${pct(alertRight / total)} (${alertRight}/${total}; ${mfnFalseAlerts} false alerts, ${mfn.confusion[1]![0]!} missed)`,
+      `${pct(alertRight / total)} (${alertRight}/${total}; ${mfnFalseAlerts} false alert${mfnFalseAlerts === 1 ? '' : 's'}, ${mfn.confusion[1]![0]!} missed)`,
     );
     const c = real.confusion;
     const realMissed = c[1]![0]! + c[2]![0]!;
     const realFalse = c[0]![1]! + c[0]![2]!;
     const realRight = c.flat().reduce((a, v) => a + v, 0) - realMissed - realFalse;
     expect(row(b, 'alert decision (correct = no alert; incorrect or no_mask = alert)')).toContain(
-      `${pct(realRight / real.samples)} (${realFalse} false alerts, ${realMissed} missed)`,
+      `${pct(realRight / real.samples)} (${realFalse} false alert${realFalse === 1 ? '' : 's'}, ${realMissed} missed)`,
     );
 
     const pipe = await fixture<{
