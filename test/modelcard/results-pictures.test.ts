@@ -54,15 +54,26 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
         );
     }
     await writeFile(splitFile, JSON.stringify({ train: [], val: [], test }));
+    saved = await evalJson(kaggle!);
+    await mkdir(results, { recursive: true });
+    await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** `mask-edge eval ... --split-file SPLIT --split test --json` on `data`, parsed. */
+  const evalJson = async (data: string, extra: string[] = []) => {
     const { stdout } = await run(
       process.execPath,
       [
         join(ROOT, 'bin', 'mask-edge.js'),
         'eval',
+        ...extra,
         '--model',
         MODEL,
         '--data',
-        kaggle!,
+        data,
         '--split-file',
         splitFile,
         '--split',
@@ -71,13 +82,8 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
       ],
       { cwd: ROOT, maxBuffer: 1 << 24 },
     );
-    saved = JSON.parse(stdout);
-    await mkdir(results, { recursive: true });
-    await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
-  });
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+    return JSON.parse(stdout);
+  };
 
   const pictures = (photos = '0') =>
     run(
@@ -117,27 +123,10 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
   });
 
   it('the pipeline pictures count the misses eval --pipeline counts', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 'mask-edge.js'),
-        'eval',
-        '--pipeline',
-        '--min-face',
-        '24',
-        '--model',
-        MODEL,
-        '--data',
-        kaggle!,
-        '--split-file',
-        splitFile,
-        '--split',
-        'test',
-        '--json',
-      ],
-      { cwd: ROOT, maxBuffer: 1 << 24 },
-    );
-    const pipe = JSON.parse(stdout) as { faces: number; detected: number };
+    const pipe = (await evalJson(kaggle!, ['--pipeline', '--min-face', '24'])) as {
+      faces: number;
+      detected: number;
+    };
     await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
     const { stderr } = await pictures('3');
     expect(stderr).toContain(`pipeline: ${pipe.faces - pipe.detected} of ${pipe.faces} faces missed`);
@@ -148,24 +137,7 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
   it.skipIf(!hasMfn)(
     'draws the misclassified MaskedFace-Net faces when held-out-mfn.json is saved',
     async () => {
-      const { stdout } = await run(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'mask-edge.js'),
-          'eval',
-          '--model',
-          MODEL,
-          '--data',
-          mfnDir!,
-          '--split-file',
-          splitFile,
-          '--split',
-          'test',
-          '--json',
-        ],
-        { cwd: ROOT, maxBuffer: 1 << 24 },
-      );
-      const mfn = JSON.parse(stdout) as { samples: number; confusion: number[][] };
+      const mfn = (await evalJson(mfnDir!)) as { samples: number; confusion: number[][] };
       expect(mfn.samples).toBe(30);
       await writeFile(join(results, 'held-out-real.json'), JSON.stringify(saved));
       await writeFile(join(results, 'held-out-mfn.json'), JSON.stringify(mfn));
