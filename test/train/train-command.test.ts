@@ -32,6 +32,23 @@ async function makeDataset(dir: string): Promise<void> {
   }
 }
 
+/** Options of a seconds-long run on the tiny dataset (one landmark-tiny teacher, one vanilla round, no baselines). */
+function tinyRun() {
+  return {
+    data: [join(root, 'data')],
+    teacher: ['landmark-tiny'],
+    kd: ['vanilla'],
+    size: 24,
+    epochs: 1,
+    teacherEpochs: 1,
+    batchSize: 8,
+    width: 4,
+    blocks: 2,
+    baselines: false,
+    cacheDir: join(root, 'cache'),
+  };
+}
+
 describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mask-edge-train-cmd-'));
@@ -46,20 +63,10 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
     const userDir = join(root, 'user-teacher');
     await saveModel(buildCnn({ inputSize: 32, width: 4, blocks: 2, seed: 8, name: 'mine' }), userDir);
     const opts = {
+      ...tinyRun(),
       teacherWeights: join(userDir, 'model.json'),
-      data: [join(root, 'data')],
       out,
-      teacher: ['landmark-tiny'],
-      kd: ['vanilla'],
-      size: 24,
-      epochs: 1,
-      teacherEpochs: 1,
-      batchSize: 8,
-      width: 4,
-      blocks: 2,
-      baselines: false,
       seed: 2,
-      cacheDir: join(root, 'cache'),
     };
     const metrics = await run(opts);
     for (const f of [
@@ -114,20 +121,7 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
   }, 300_000);
 
   it('adds the student ensemble (one flat model averaging every student CNN) as a candidate; --no-ensemble skips it', async () => {
-    const base = {
-      data: [join(root, 'data')],
-      teacher: ['landmark-tiny'],
-      kd: ['vanilla', 'self-training'],
-      size: 24,
-      epochs: 1,
-      teacherEpochs: 1,
-      batchSize: 8,
-      width: 4,
-      blocks: 2,
-      baselines: false,
-      seed: 4,
-      cacheDir: join(root, 'cache'),
-    };
+    const base = { ...tinyRun(), kd: ['vanilla', 'self-training'], seed: 4 };
     const out = join(root, 'run-ensemble');
     const metrics = await run({ ...base, out });
     expect(metrics.models.map((m) => m.name)).toEqual([
