@@ -16,8 +16,10 @@
 //   node scripts/build-face-detector.mjs [--out F.onnx] [--input-size 512] [--min-score 0.3] [--iou 0.5]
 //       [--max-faces 100] [--data DIR ... (default: ../shared/data/{kaggle-face-mask,maskedface-net})]
 //       [--seed 1] [--split-file runs/default/split.json]
-//       [--box-adjust fit | dx,dy,sw,sh | none]   (numbers: skip fitting, e.g. without the shared data)
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//       [--box-adjust fit | recorded | dx,dy,sw,sh | none]
+//   recorded: the numbers of the last fit, models/face-detector.box-adjust.json (what `npm ci` builds with, through
+//   `prepare`: the 22 MB model is generated, not committed); a fit to the default output path rewrites that file.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,11 +54,17 @@ function fail(message) {
   process.exit(2);
 }
 
+const RECORDED = join(root, 'models', 'face-detector.box-adjust.json');
+
 function parseAdjust(raw) {
   if (raw === 'none') return undefined;
+  if (raw === 'recorded') {
+    const { dx, dy, sw, sh } = JSON.parse(readFileSync(RECORDED, 'utf8'));
+    return { dx, dy, sw, sh };
+  }
   const v = raw.split(',').map(Number);
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) {
-    fail(`--box-adjust expects fit, dx,dy,sw,sh or none, got ${raw}`);
+    fail(`--box-adjust expects fit, recorded, dx,dy,sw,sh or none, got ${raw}`);
   }
   return { dx: v[0], dy: v[1], sw: v[2], sh: v[3] };
 }
@@ -129,6 +137,11 @@ async function fitAdjust() {
         ['dx', 'dy', 'sw', 'sh'].map((k) => [k, Number(fitted[k].toFixed(3))]),
       );
       console.log(`box adjustment from ${fitted.pairs} detected faces: ${JSON.stringify(adjust)}`);
+      if (args.out === join(root, 'models', 'face-detector.onnx')) {
+        const fittedOn = `train split of ${dirs.map((d) => d.split('/').pop()).join(' + ')}, seed ${seed}: ${fitted.pairs} detected faces in ${photos.length} photos`;
+        writeFileSync(RECORDED, `${JSON.stringify({ ...adjust, fittedOn }, null, 1)}\n`);
+        console.log(`recorded in ${RECORDED}`);
+      }
       return adjust;
     } finally {
       await detector.close();
