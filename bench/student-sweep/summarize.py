@@ -1,6 +1,7 @@
 # Tables from sweep.py outputs: mean over seeds per config (validation, held-out real, MaskedFace-Net test;
 # accuracy / balanced accuracy in %), and, where the lines hold softmax outputs, seed ensembles (mean probability).
-# Usage: python3 summarize.py results/sweep2.jsonl.gz [--ensembles 2,4]
+# Usage: python3 summarize.py results/sweep2.jsonl.gz [--ensembles 2,4] [--failures mfn|real]
+# --failures: the held-out faces missed most often, and in how many of the runs (lines with softmax outputs).
 import gzip, json, sys, collections
 import numpy as np
 
@@ -14,12 +15,29 @@ def lines(path):
         return [json.loads(l) for l in f if l.strip()]
 
 
-def truth():
+def picked():
     index = json.load(open(f'{HERE}/index.json'))
-    pick = {'val': lambda x: x['split'] == 'val',
-            'real': lambda x: x['split'] == 'test' and x['format'] == 'voc',
-            'mfn': lambda x: x['split'] == 'test' and x['format'] != 'voc'}
-    return {k: np.array([LABELS[x['label']] for x in index if f(x)]) for k, f in pick.items()}
+    return {k: [x for x in index if f(x)] for k, f in PICK.items()}
+
+
+PICK = {'val': lambda x: x['split'] == 'val',
+        'real': lambda x: x['split'] == 'test' and x['format'] == 'voc',
+        'mfn': lambda x: x['split'] == 'test' and x['format'] != 'voc'}
+
+
+def truth():
+    return {k: np.array([LABELS[x['label']] for x in xs]) for k, xs in picked().items()}
+
+
+def failures(rows, which, top=10):
+    faces = picked()[which]
+    t = truth()[which]
+    runs = [np.array(r['probs'][which]).reshape(-1, 3).argmax(1) for r in rows if 'probs' in r]
+    missed = collections.Counter(i for pred in runs for i in np.nonzero(pred != t)[0])
+    print(f'| {which} face | label | missed in (of {len(runs)} runs) |')
+    print('| --- | --- | --- |')
+    for i, n in missed.most_common(top):
+        print(f"| `{faces[i]['id'].split(':', 1)[-1]}` | {faces[i]['label']} | {n} |")
 
 
 def metrics(p, t):
@@ -32,6 +50,8 @@ def main():
     path = sys.argv[1]
     sizes = [int(s) for s in sys.argv[sys.argv.index('--ensembles') + 1].split(',')] if '--ensembles' in sys.argv else []
     rows = [r for r in lines(path) if 'cfg' in r and 'teacherOf' not in r and 'error' not in r]
+    if '--failures' in sys.argv:
+        return failures(rows, sys.argv[sys.argv.index('--failures') + 1])
     groups = collections.defaultdict(list)
     for r in rows:
         groups[json.dumps({k: v for k, v in r['cfg'].items() if k != 'seed'}, sort_keys=True)].append(r)

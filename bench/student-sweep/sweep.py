@@ -3,7 +3,9 @@
 # seeds on a GPU before spending CPU hours on tfjs-wasm runs. Input: export-crops.mjs's mosaics + index.json beside
 # this file. Usage: python3 sweep.py PLAN.json WORKER NWORKERS OUT.jsonl  (run NWORKERS processes in parallel).
 # A plan is a JSON list of configs: size, width, blocks, convs, epochs, cw (balanced|sqrt|none|power), ls, lr, aug,
-# seed, teacher {arch: cnn|resnet18, ...} + alpha/T for distillation. Each output line: validation, held-out real
+# seed, teacher {arch: cnn|resnet18, ...} + alpha/T for distillation; sweep 4 added: sampler (class-balanced
+# sampling power), real_incorrect_w (extra weight on real-photo incorrect faces), mixup (Beta alpha), crop (centre
+# fraction of the 64 px crop, i.e. a tighter margin), teacher_ens (distil from the mean logits of N seeded students). Each output line: validation, held-out real
 # (Kaggle test split) and MaskedFace-Net test (accuracy, balanced accuracy), with and without flip averaging, and
 # softmax outputs for ensembling (summarize.py).
 import json, math, os, sys, time, itertools, random
@@ -23,22 +25,26 @@ N = len(index)
 _cache = {}
 
 
-def crops(size):
-    if size in _cache:
-        return _cache[size]
+def crops(size, crop=1.0):
+    if (size, crop) in _cache:
+        return _cache[(size, crop)]
     src = 64 if size <= 64 else 96
     img = np.asarray(Image.open(os.path.join(HERE, f'crops{src}.jpg')).convert('RGB'))
     cols = img.shape[1] // src
     arr = np.stack([img[(i // cols) * src:(i // cols + 1) * src, (i % cols) * src:(i % cols + 1) * src] for i in range(N)])
     t = torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(255)
-    if size != src:
+    if crop < 1:
+        m = round(src * (1 - crop) / 2)
+        t = t[:, :, m:src - m, m:src - m]
+    if size != t.shape[-1]:
         t = F.interpolate(t, size=(size, size), mode='bilinear', align_corners=False, antialias=True)
     t = ((t - MEAN) / STD).to(DEV)
-    _cache[size] = t
+    _cache[(size, crop)] = t
     return t
 
 
 labels = torch.tensor([LABELS[x['label']] for x in index], device=DEV)
+is_real = torch.tensor([x['format'] == 'voc' for x in index], device=DEV)
 idx = {s: torch.tensor([i for i, x in enumerate(index) if x['split'] == s], device=DEV) for s in ('train', 'val', 'test')}
 test_real = torch.tensor([i for i, x in enumerate(index) if x['split'] == 'test' and x['format'] == 'voc'], device=DEV)
 test_mfn = torch.tensor([i for i, x in enumerate(index) if x['split'] == 'test' and x['format'] != 'voc'], device=DEV)
@@ -133,7 +139,7 @@ def run(cfg):
     g = torch.Generator(device=DEV)
     g.manual_seed(seed)
     size = cfg.get('size', 48)
-    X = crops(size)
+    X = crops(size, cfg.get('crop', 1.0))
     arch = cfg.get('arch', 'cnn')
     if arch == 'cnn':
         model = Cnn(cfg.get('width', 16), cfg.get('blocks', 4), cfg.get('convs', 1))
@@ -152,6 +158,9 @@ def run(cfg):
         w = w.sqrt()
     elif cwmode == 'none':
         w = torch.ones(3, device=DEV)
+    wex = w[ytr] * (1 + (cfg.get('real_incorrect_w', 1.0) - 1) * (is_real[tr] & (ytr == 1)).float())
+    samp = cfg.get('sampler')  # draw each epoch's examples with probability ~ n_label^-samp (with replacement)
+    pex = counts[ytr] ** -samp if samp else None
     epochs = cfg.get('epochs', 14)
     bs = cfg.get('bs', 64)
     lr = cfg.get('lr', 3e-3)
@@ -167,13 +176,22 @@ def run(cfg):
     aug = cfg.get('aug', {})
     for ep in range(epochs):
         model.train()
-        perm = tr[torch.randperm(len(tr), device=DEV, generator=g)]
+        order = torch.multinomial(pex, len(tr), replacement=True, generator=g) if samp else torch.randperm(len(tr), device=DEV, generator=g)
         for s in range(steps_per):
-            b = perm[s * bs:(s + 1) * bs]
+            o = order[s * bs:(s + 1) * bs]
+            b = tr[o]
             xb = augment(X[b], g, **aug)
-            yb = labels[b]
+            yb, wb = labels[b], wex[o]
+            if mix:
+                lam = float(np.random.default_rng(seed * 100003 + ep * 1009 + s).beta(mix, mix))
+                pm = torch.randperm(len(b), device=DEV, generator=g)
+                xb = lam * xb + (1 - lam) * xb[pm]
             logits = model(xb)
-            loss = F.cross_entropy(logits, yb, weight=w, label_smoothing=ls)
+            ce = lambda y: F.cross_entropy(logits, y, reduction='none', label_smoothing=ls)
+            if mix:
+                loss = ((lam * ce(yb) + (1 - lam) * ce(yb[pm])) * (lam * wb + (1 - lam) * wb[pm])).sum() / (lam * wb + (1 - lam) * wb[pm]).sum()
+            else:
+                loss = (ce(yb) * wb).sum() / wb.sum()
             if teacher is not None:
                 with torch.no_grad():
                     tl = teacher(xb)
@@ -204,9 +222,19 @@ def main():
     plan = json.load(open(sys.argv[1]))
     worker, nworkers, out = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     for i, cfg in enumerate(plan):
-        if i % nworkers != worker:
+        if cfg.pop('worker', i % nworkers) != worker:
             continue
         teacher = None
+        if 'teacher_ens' in cfg:
+            base = {k: v for k, v in cfg.items() if k not in ('teacher_ens', 'alpha', 'T')}
+            members = []
+            for k in range(cfg['teacher_ens']):
+                res_t, m = run({**base, 'seed': cfg.get('seed', 1) * 100 + k})
+                m.eval()
+                members.append(m)
+                with open(out, 'a') as f:
+                    f.write(json.dumps({'teacherOf': i, **res_t}) + '\n')
+            teacher = lambda x, ms=members: torch.stack([m(x) for m in ms]).mean(0)
         if 'teacher' in cfg:
             try:
                 res_t, teacher = run({**cfg['teacher'], 'seed': cfg.get('seed', 1)})
@@ -225,7 +253,8 @@ def main():
         c.pop('teacher', None)
         if teacher is not None:
             c['teacher_model'] = teacher
-            c['kdFrom'] = cfg['teacher']
+            if 'teacher' in cfg:
+                c['kdFrom'] = cfg['teacher']
         try:
             res, _ = run(c)
             res['i'] = i
