@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// The same training recipe on other splits: how far the bundled model's held-out figures are one draw (issue 5).
+// Generated from `mask-edge eval --json` outputs, like the README results table, never typed by hand.
+//
+//   node scripts/split-variance.mjs measure [options]   eval each run's exported INT8 student on its own held-out
+//                                                        split, save the JSON under docs/results/splits/, render
+//   node scripts/split-variance.mjs render  [options]   rewrite the block between <!-- splits:begin --> and
+//                                                        <!-- splits:end --> in models/README.md from the saved JSON
+//
+// For each RUN (trained with the same command and another --seed, so another split by photo):
+//   eval --model RUN/export/mask-classifier.int8.onnx --data KAGGLE --split-file RUN --split test --json
+//   eval --model RUN/export/mask-classifier.int8.onnx --data MFN --split-file RUN --split test --json
+// Options: --runs runs/default,runs/seed2,runs/seed3 --kaggle DIR --mfn DIR --results DIR (docs/results/splits)
+//   --card F (models/README.md)
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { alertDecision, GOALS, maskedPairAccuracy, pct } from './results-table-format.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BEGIN = '<!-- splits:begin -->';
+const END = '<!-- splits:end -->';
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string', default: 'runs/default,runs/seed2,runs/seed3' },
+    kaggle: { type: 'string', default: '../shared/data/kaggle-face-mask' },
+    mfn: { type: 'string', default: '../shared/data/maskedface-net' },
+    results: { type: 'string', default: 'docs/results/splits' },
+    card: { type: 'string', default: 'models/README.md' },
+  },
+});
+
+function fail(message) {
+  process.stderr.write(`split-variance: ${message}\n`);
+  process.exit(1);
+}
+
+async function readJson(path) {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${e.code === 'ENOENT' ? 'missing' : e.message}`);
+  }
+}
+
+function maskEdge(argv) {
+  return new Promise((ok, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'mask-edge.js'), ...argv], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? ok(JSON.parse(out)) : reject(new Error(`mask-edge ${argv.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+async function measure() {
+  await mkdir(args.results, { recursive: true });
+  const runs = [];
+  for (const run of args.runs.split(',')) {
+    const model = join(run, 'export', 'mask-classifier.int8.onnx');
+    if (!existsSync(resolve(model))) {
+      fail(`${model} missing: run npx mask-edge export --model ${run} --out ${run}/export --int8`);
+    }
+    const runJson = await readJson(join(run, 'run.json'));
+    const entry = {
+      run,
+      seed: runJson.seed,
+      kept: runJson.bestStudent,
+      trainSec: runJson.wallTimeSec,
+      evals: {},
+    };
+    for (const [key, data] of [
+      ['real', args.kaggle],
+      ['mfn', args.mfn],
+    ]) {
+      const argv = [
+        'eval',
+        '--model',
+        model,
+        '--data',
+        data,
+        '--split-file',
+        run,
+        '--split',
+        'test',
+        '--json',
+      ];
+      const file = `${basename(run)}-${key}.json`;
+      process.stderr.write(`npx mask-edge ${argv.join(' ')}\n`);
+      await writeFile(join(args.results, file), `${JSON.stringify(await maskEdge(argv), null, 2)}\n`);
+      entry.evals[key] = { file, command: `npx mask-edge ${argv.join(' ')}` };
+    }
+    runs.push(entry);
+  }
+  const manifest = { generatedAt: new Date().toISOString(), runs };
+  await writeFile(join(args.results, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** The markdown block (markers included) from the manifest and the saved eval outputs. */
+function formatSplits(manifest, evals) {
+  const rows = manifest.runs.map((r) => {
+    const real = evals[r.evals.real.file];
+    const mfn = evals[r.evals.mfn.file];
+    const inc = real.labels.indexOf('incorrect');
+    const incRow = real.confusion[inc];
+    const incFaces = incRow.reduce((a, b) => a + b, 0);
+    return {
+      r,
+      real,
+      pair: maskedPairAccuracy(mfn),
+      alert: alertDecision(real),
+      inc: { found: incRow[inc], faces: incFaces },
+    };
+  });
+  const lines = [
+    BEGIN,
+    '<!-- generated by `node scripts/split-variance.mjs` from docs/results/splits/*.json (saved `mask-edge eval --json` outputs); do not edit by hand -->',
+    '',
+    '| Run | Split seed | Kept student (validation) | Held-out real faces | Accuracy | Balanced accuracy | `incorrect` found | Alert decision | MaskedFace-Net correct vs incorrect |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { r, real, pair, alert, inc } of rows) {
+    lines.push(
+      `| \`${r.run}\` | ${r.seed} | ${r.kept} | ${real.samples} | ${pct(real.accuracy)} | ${pct(real.balancedAccuracy)} | ${inc.found}/${inc.faces} | ${pct(alert.accuracy)} | ${pct(pair.accuracy)} (${pair.right}/${pair.total}) |`,
+    );
+  }
+  const m = (f) => pct(mean(rows.map(f)));
+  lines.push(
+    `| mean of ${rows.length} | | | | ${m((x) => x.real.accuracy)} | ${m((x) => x.real.balancedAccuracy)} | ${m((x) => x.inc.found / x.inc.faces)} | ${m((x) => x.alert.accuracy)} | ${m((x) => x.pair.accuracy)} |`,
+  );
+  const reached = (f, goal) => rows.filter((x) => f(x) >= goal).length;
+  lines.push(
+    '',
+    `Goals reached (issue 5): accuracy ≥ ${pct(GOALS.accuracy, 0)} on ${reached((x) => x.real.accuracy, GOALS.accuracy)} of ${rows.length} splits, ` +
+      `balanced accuracy ≥ ${pct(GOALS.balancedAccuracy, 0)} on ${reached((x) => x.real.balancedAccuracy, GOALS.balancedAccuracy)}, ` +
+      `MaskedFace-Net ≥ ${pct(GOALS.mfnAccuracy, 0)} on ${reached((x) => x.pair.accuracy, GOALS.mfnAccuracy)}. INT8 exports; commands:`,
+    '',
+    '```sh',
+    ...manifest.runs.flatMap((r) => [r.evals.real.command, r.evals.mfn.command]),
+    '```',
+    END,
+  );
+  return lines.join('\n');
+}
+
+async function render() {
+  const manifest = await readJson(join(args.results, 'manifest.json'));
+  const evals = {};
+  for (const r of manifest.runs) {
+    for (const e of Object.values(r.evals)) evals[e.file] = await readJson(join(args.results, e.file));
+  }
+  const text = await readFile(args.card, 'utf8');
+  const b = text.indexOf(BEGIN);
+  const e = text.indexOf(END);
+  if (b < 0 || e < b) fail(`${args.card} has no ${BEGIN} ... ${END} block`);
+  await writeFile(args.card, text.slice(0, b) + formatSplits(manifest, evals) + text.slice(e + END.length));
+  process.stderr.write(`${args.card}: splits block from ${manifest.runs.length} runs\n`);
+}
+
+const mode = positionals[0];
+if (mode !== 'measure' && mode !== 'render') fail('usage: split-variance.mjs measure|render [options]');
+try {
+  if (mode === 'measure') await measure();
+  await render();
+} catch (e) {
+  fail(e.message);
+}
