@@ -17,12 +17,12 @@
 // Options: --run DIR (runs/default) --model F (models/mask-classifier.int8.onnx) --fp32 F (models/mask-classifier.onnx)
 //   --detector F (bundled) --kaggle DIR --mfn DIR (../shared/data/...) --results DIR (docs/results)
 //   --readme F (README.md) --card F (models/README.md) --min-face PX (24) --only real,mfn,... (measure a subset, keep the other saved files)
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { maskEdgeJson } from './mask-edge-json.mjs';
 import { forModelCard, formatResultsBlock, replaceResultsBlock } from './results-table-format.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,23 +115,6 @@ function evalCommands() {
   return list.map((c) => ({ ...c, file: KEYS[c.key], command: `npx mask-edge ${c.argv.join(' ')}` }));
 }
 
-function runEval(argv) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'mask-edge.js'), ...argv], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`mask-edge ${argv.join(' ')} exited with ${code}`));
-      else resolvePromise(JSON.parse(out));
-    });
-  });
-}
-
 /** Teacher and student of a run (RUN/metrics.json 'best'), without the per-epoch history. */
 async function runSummary(runDir) {
   const metrics = await readJson(join(runDir, 'metrics.json'));
@@ -189,7 +172,7 @@ async function measure() {
     }
     process.stderr.write(`results-table: ${c.command}\n`);
     const t0 = Date.now();
-    const result = await runEval(c.argv);
+    const result = await maskEdgeJson(c.argv);
     await writeFile(join(dir, c.file), `${JSON.stringify(result, null, 1)}\n`);
     entries.push({
       key: c.key,

@@ -12,15 +12,13 @@
 //   eval --model RUN/export/mask-classifier.int8.onnx --data MFN --split-file RUN --split test --json
 // Options: --runs runs/default,runs/seed2,runs/seed3 --kaggle DIR --mfn DIR --results DIR (docs/results/splits)
 //   --card F (models/README.md)
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { maskEdgeJson } from './mask-edge-json.mjs';
 import { alertDecision, GOALS, maskedPairAccuracy, pct } from './results-table-format.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BEGIN = '<!-- splits:begin -->';
 const END = '<!-- splits:end -->';
 const { values: args, positionals } = parseArgs({
@@ -45,22 +43,6 @@ async function readJson(path) {
   } catch (e) {
     throw new Error(`${path}: ${e.code === 'ENOENT' ? 'missing' : e.message}`);
   }
-}
-
-function maskEdge(argv) {
-  return new Promise((ok, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'mask-edge.js'), ...argv], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? ok(JSON.parse(out)) : reject(new Error(`mask-edge ${argv.join(' ')} exited with ${code}`)),
-    );
-  });
 }
 
 async function measure() {
@@ -97,7 +79,7 @@ async function measure() {
       ];
       const file = `${basename(run)}-${key}.json`;
       process.stderr.write(`npx mask-edge ${argv.join(' ')}\n`);
-      await writeFile(join(args.results, file), `${JSON.stringify(await maskEdge(argv), null, 2)}\n`);
+      await writeFile(join(args.results, file), `${JSON.stringify(await maskEdgeJson(argv), null, 2)}\n`);
       entry.evals[key] = { file, command: `npx mask-edge ${argv.join(' ')}` };
     }
     runs.push(entry);
