@@ -10,7 +10,7 @@
 // For each RUN (trained with the same command and another --seed, so another split by photo):
 //   eval --model RUN/export/mask-classifier.int8.onnx --data KAGGLE --split-file RUN --split test --json
 //   eval --model RUN/export/mask-classifier.int8.onnx --data MFN --split-file RUN --split test --json
-// Options: --runs runs/default,runs/seed2,runs/seed3 --kaggle DIR --mfn DIR --results DIR (docs/results/splits)
+// Options: --runs runs/default,runs/seed2,runs/seed3 --kaggle DIR --mfn DIR|none --results DIR (docs/results/splits)
 //   --card F (models/README.md)
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -65,6 +65,7 @@ async function measure() {
       ['real', args.kaggle],
       ['mfn', args.mfn],
     ]) {
+      if (data === 'none') continue;
       const argv = [
         'eval',
         '--model',
@@ -88,20 +89,24 @@ async function measure() {
   await writeFile(join(args.results, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Mean over the runs that have the figure (NaN where none has it: a set without MaskedFace-Net faces). */
+const mean = (xs) => {
+  const have = xs.filter((x) => !Number.isNaN(x));
+  return have.length ? have.reduce((a, b) => a + b, 0) / have.length : Number.NaN;
+};
 
 /** The markdown block (markers included) from the manifest and the saved eval outputs. */
 function formatSplits(manifest, evals) {
   const rows = manifest.runs.map((r) => {
     const real = evals[r.evals.real.file];
-    const mfn = evals[r.evals.mfn.file];
+    const mfn = r.evals.mfn && evals[r.evals.mfn.file];
     const inc = real.labels.indexOf('incorrect');
     const incRow = real.confusion[inc];
     const incFaces = incRow.reduce((a, b) => a + b, 0);
     return {
       r,
       real,
-      pair: maskedPairAccuracy(mfn),
+      pair: mfn ? maskedPairAccuracy(mfn) : { accuracy: Number.NaN },
       alert: alertDecision(real),
       inc: { found: incRow[inc], faces: incFaces },
     };
@@ -115,7 +120,7 @@ function formatSplits(manifest, evals) {
   ];
   for (const { r, real, pair, alert, inc } of rows) {
     lines.push(
-      `| \`${r.run}\` | ${r.seed} | ${r.kept} | ${real.samples} | ${pct(real.accuracy)} | ${pct(real.balancedAccuracy)} | ${inc.found}/${inc.faces} | ${pct(alert.accuracy)} | ${pct(pair.accuracy)} (${pair.right}/${pair.total}) |`,
+      `| \`${r.run}\` | ${r.seed} | ${r.kept} | ${real.samples} | ${pct(real.accuracy)} | ${pct(real.balancedAccuracy)} | ${inc.found}/${inc.faces} | ${pct(alert.accuracy)} | ${Number.isNaN(pair.accuracy) ? 'n/a' : `${pct(pair.accuracy)} (${pair.right}/${pair.total})`} |`,
     );
   }
   const m = (f) => pct(mean(rows.map(f)));
@@ -130,7 +135,7 @@ function formatSplits(manifest, evals) {
       `MaskedFace-Net ≥ ${pct(GOALS.mfnAccuracy, 0)} on ${reached((x) => x.pair.accuracy, GOALS.mfnAccuracy)}. INT8 exports; commands:`,
     '',
     '```sh',
-    ...manifest.runs.flatMap((r) => [r.evals.real.command, r.evals.mfn.command]),
+    ...manifest.runs.flatMap((r) => Object.values(r.evals).map((e) => e.command)),
     '```',
     END,
   );

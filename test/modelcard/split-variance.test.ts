@@ -102,6 +102,21 @@ describe('split-variance render', () => {
       expect(text).toContain(`\n${c}\n`);
   });
 
+  it('a run measured without MaskedFace-Net (--mfn none) shows n/a there, and the mean uses the others', async () => {
+    const partial = structuredClone(manifest) as { runs: { evals: Record<string, unknown> }[] };
+    delete partial.runs[1]!.evals.mfn;
+    await writeFile(join(results, 'manifest.json'), JSON.stringify(partial));
+    await run(process.execPath, [SCRIPT, 'render', '--results', results, '--card', card], { cwd: ROOT });
+    const text = await readFile(card, 'utf8');
+    const mfn = await fixture('held-out-mfn.json');
+    const right = mfn.confusion[0]![0]! + mfn.confusion[1]![1]!;
+    const total = [0, 1].reduce((s, r) => s + mfn.confusion[r]!.reduce((x, v) => x + v, 0), 0);
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('| `runs/b`'))!.endsWith('| n/a |')).toBe(true);
+    expect(lines.find((l) => l.startsWith('| mean'))!.endsWith(`| ${pct(right / total)} |`)).toBe(true);
+    expect(text).not.toContain('cmd-b-mfn');
+  });
+
   it('refuses a card without the markers, and leaves it as it was', async () => {
     await writeFile(card, '# no block\n');
     const err = await run(process.execPath, [SCRIPT, 'render', '--results', results, '--card', card], {
