@@ -223,6 +223,18 @@ export function formatResultsBlock(results) {
   out.push(
     `Confusion matrix (rows truth, columns prediction): ![confusion matrix, held-out real faces](docs/results/confusion-int8-real.png) · misclassified faces: [docs/results/failures.png](docs/results/failures.png)`,
   );
+  if (real.accuracyBySize) {
+    out.push('');
+    out.push(
+      'Classifier accuracy by face size on the same faces (annotated boxes; shorter side): `detection.minFaceSize` in the agent config skips faces narrower than that (default 0: none):',
+    );
+    out.push('');
+    out.push('| Size (px) | Faces | Right | Accuracy |');
+    out.push('| --- | --- | --- | --- |');
+    for (const [k, b] of Object.entries(real.accuracyBySize)) {
+      out.push(`| ${k} | ${b.faces} | ${b.right} | ${pct(b.accuracy)} |`);
+    }
+  }
   if (pipeline?.recallBySize) {
     out.push('');
     out.push('Detection recall by face size (shorter side of the annotated box):');

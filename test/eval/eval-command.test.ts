@@ -126,6 +126,68 @@ describe('mask-edge eval (classifier)', () => {
     expect(preset.samples).toBe(11);
   });
 
+  it('on photos with boxes (VOC) it also reports accuracy by face size, the same buckets as --pipeline', async () => {
+    // One grey photo, four coloured faces: 20 px red (correct, right), 40 px green (correct, wrong), 40 px blue
+    // (no_mask, right) and 120 px blue (no_mask, right). The crops take 15% grey context; the colour still wins.
+    const voc = join(dir, 'voc');
+    mkdirSync(join(voc, 'images'), { recursive: true });
+    mkdirSync(join(voc, 'annotations'), { recursive: true });
+    const faces = [
+      { x: 20, y: 20, side: 20, rgb: RED, name: 'with_mask' },
+      { x: 80, y: 20, side: 40, rgb: GREEN, name: 'with_mask' },
+      { x: 140, y: 20, side: 40, rgb: BLUE, name: 'without_mask' },
+      { x: 200, y: 60, side: 120, rgb: BLUE, name: 'without_mask' },
+    ];
+    const photo = await sharp({ create: { width: 360, height: 220, channels: 3, background: '#808080' } })
+      .composite(
+        await Promise.all(
+          faces.map(async (f) => ({
+            input: await sharp({
+              create: {
+                width: f.side,
+                height: f.side,
+                channels: 3,
+                background: { r: f.rgb[0], g: f.rgb[1], b: f.rgb[2] },
+              },
+            })
+              .png()
+              .toBuffer(),
+            left: f.x,
+            top: f.y,
+          })),
+        ),
+      )
+      .png()
+      .toBuffer();
+    writeFileSync(join(voc, 'images', 'p1.png'), photo);
+    const objects = faces
+      .map(
+        (f) =>
+          `<object><name>${f.name}</name><bndbox><xmin>${f.x}</xmin><ymin>${f.y}</ymin><xmax>${f.x + f.side}</xmax><ymax>${f.y + f.side}</ymax></bndbox></object>`,
+      )
+      .join('');
+    writeFileSync(
+      join(voc, 'annotations', 'p1.xml'),
+      `<annotation><filename>p1.png</filename><size><width>360</width><height>220</height><depth>3</depth></size>${objects}</annotation>`,
+    );
+    const out = JSON.parse(
+      (await runCli(['eval', '--model', model, '--data', voc, '--json', '--providers', 'cpu'])).stdout,
+    );
+    expect(out.samples).toBe(4);
+    expect(out.accuracyBySize).toEqual({
+      '16-24': { faces: 1, right: 1, accuracy: 1 },
+      '32-48': { faces: 2, right: 1, accuracy: 0.5 },
+      '>=96': { faces: 1, right: 1, accuracy: 1 },
+    });
+    const text = (await runCli(['eval', '--model', model, '--data', voc, '--providers', 'cpu'])).stdout;
+    expect(text).toMatch(
+      /accuracy by face size[^\n]*\n\s+16-24\s+100\.0% \(1\/1\)\n\s+32-48\s+50\.0% \(1\/2\)/,
+    );
+    // whole-image faces (ImageFolder) have no size of their own: no bucket table
+    const folder = JSON.parse((await runCli(['eval', '--model', model, '--data', data, '--json'])).stdout);
+    expect(folder.accuracyBySize).toBeUndefined();
+  });
+
   it('bad inputs exit non-zero with coded errors', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect((await runCli(['eval', '--model', join(dir, 'missing.onnx'), '--data', data])).code).toBe(4);

@@ -179,6 +179,23 @@ describe('results-table render', () => {
     expect(b).toContain(`**${unmet} goal${unmet > 1 ? 's are' : ' is'} not reached**`);
   });
 
+  it('adds the accuracy-by-face-size table only when the eval output has one (faces with boxes)', async () => {
+    await render();
+    let b = block(await readFile(readme, 'utf8'));
+    expect(b).not.toContain('Classifier accuracy by face size');
+    const real = await fixture<Metrics>('held-out-real.json');
+    const accuracyBySize = {
+      '<16': { faces: 7, right: 5, accuracy: 5 / 7 },
+      '48-96': { faces: 3, right: 3, accuracy: 1 },
+    };
+    await writeFile(join(results, 'held-out-real.json'), JSON.stringify({ ...real, accuracyBySize }));
+    await render();
+    b = block(await readFile(readme, 'utf8'));
+    expect(b).toContain('Classifier accuracy by face size');
+    expect(row(b, '<16')).toBe(`| <16 | 7 | 5 | ${pct(5 / 7)} |`);
+    expect(row(b, '48-96')).toBe('| 48-96 | 3 | 3 | 100.0% |');
+  });
+
   it('compares the distilled student with the teacher when a no-teacher student is the kept one', async () => {
     const rm0 = await fixture<{ teacher: Metrics; student: Metrics & { name: string } }>('run-metrics.json');
     const kept = { ...rm0.student, name: 'student-no-kd', role: 'baseline', accuracy: 0.5 };

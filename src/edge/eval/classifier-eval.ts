@@ -7,6 +7,7 @@ import { MaskEdgeError } from '../../core/errors.js';
 import { LABELS, type Label, labelIndex } from '../../core/labels.js';
 import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
 import type { MaskClassifier } from '../inference/mask-classifier.js';
+import { SIZE_BUCKETS, sizeBucket } from './detection-matching.js';
 
 export interface ClassifierPrediction {
   id: string;
@@ -15,8 +16,16 @@ export interface ClassifierPrediction {
   score: number;
 }
 
+/** Faces of one size bucket (shorter side of the annotated box, px) and how many the classifier got right. */
+export interface SizeAccuracy {
+  faces: number;
+  right: number;
+  accuracy: number;
+}
+
 export interface ClassifierEvalResult {
-  metrics: ClassMetrics;
+  /** accuracyBySize: only for faces with a box in a photo (VOC); whole-image faces have no size of their own. */
+  metrics: ClassMetrics & { accuracyBySize?: Record<string, SizeAccuracy> };
   predictions: ClassifierPrediction[];
   problems: DataProblem[];
 }
@@ -35,6 +44,7 @@ export async function evaluateClassifier(
   const chunk = Math.max(batch, 256);
   const predictions: ClassifierPrediction[] = [];
   const problems: DataProblem[] = [];
+  const bySize: Record<string, SizeAccuracy> = {};
   for (let start = 0; start < samples.length; start += chunk) {
     const part = samples.slice(start, start + chunk);
     const loaded = await loadCrops(part, { size: classifier.inputSize, margin: classifier.margin });
@@ -46,6 +56,12 @@ export async function evaluateClassifier(
       group.forEach((s, i) => {
         const r = results[i]!;
         predictions.push({ id: s.id, truth: s.label, pred: r.label, score: r.score });
+        if (s.box) {
+          const c = (bySize[sizeBucket(s.box)] ??= { faces: 0, right: 0, accuracy: 0 });
+          c.faces += 1;
+          if (r.label === s.label) c.right += 1;
+          c.accuracy = c.right / c.faces;
+        }
       });
     }
     options.onProgress?.(Math.min(start + chunk, samples.length), samples.length);
@@ -60,5 +76,10 @@ export async function evaluateClassifier(
     predictions.map((p) => labelIndex(p.pred)),
     LABELS,
   );
-  return { metrics, predictions, problems };
+  const sized = SIZE_BUCKETS.filter((b) => bySize[b.name]).map((b) => [b.name, bySize[b.name]!] as const);
+  return {
+    metrics: sized.length ? { ...metrics, accuracyBySize: Object.fromEntries(sized) } : metrics,
+    predictions,
+    problems,
+  };
 }

@@ -6,7 +6,10 @@ const pct = (v: number | null | undefined): string =>
   v === null || v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`;
 
 export function formatClassifierReport(
-  m: ClassMetrics & { model: { path: string; provider: string } },
+  m: ClassMetrics & {
+    model: { path: string; provider: string };
+    accuracyBySize?: Record<string, { faces: number; right: number; accuracy: number }>;
+  },
 ): string {
   const lines = [
     `model ${m.model.path} (${m.model.provider})`,
@@ -23,6 +26,15 @@ export function formatClassifierReport(
       (row, i) => `${m.labels[i]!.padEnd(10)} ${row.map((v) => String(v).padStart(6)).join('')}`,
     ),
   ];
+  if (m.accuracyBySize) {
+    lines.push(
+      '',
+      'accuracy by face size (shorter side of the box, px):',
+      ...Object.entries(m.accuracyBySize).map(
+        ([k, b]) => `  ${k.padEnd(7)} ${pct(b.accuracy)} (${b.right}/${b.faces})`,
+      ),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
