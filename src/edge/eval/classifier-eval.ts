@@ -57,7 +57,9 @@ export async function evaluateClassifier(
         const r = results[i]!;
         predictions.push({ id: s.id, truth: s.label, pred: r.label, score: r.score });
         if (s.box) {
-          const c = (bySize[sizeBucket(s.box)] ??= { faces: 0, right: 0, accuracy: 0 });
+          const key = sizeBucket(s.box);
+          const c = bySize[key] ?? { faces: 0, right: 0, accuracy: 0 };
+          bySize[key] = c;
           c.faces += 1;
           if (r.label === s.label) c.right += 1;
           c.accuracy = c.right / c.faces;
