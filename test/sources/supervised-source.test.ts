@@ -91,6 +91,30 @@ describe('SupervisedSource', () => {
     await source.stop();
   });
 
+  it('does not cap a self-paced driver whose own rate is within the cap (a burst after a slow decode)', async () => {
+    const paced = Object.assign(new ManualDriver(), { nominalIntervalMs: 500 }); // 2 fps
+    const source = supervised(paced, { maxFps: 4 });
+    let delivered = 0;
+    source.onFrame(() => delivered++);
+    source.start();
+    await until(() => paced.contexts.length === 1, 'open');
+    for (let i = 0; i < 3; i++) paced.ctx.frame(image);
+    expect(delivered).toBe(3);
+    expect(source.stats().capped).toBe(0);
+    await source.stop();
+    // the same driver configured faster than the cap (10 fps against 4) is capped
+    const fast = Object.assign(new ManualDriver(), { nominalIntervalMs: 100 });
+    const capped = supervised(fast, { maxFps: 4 });
+    let fastDelivered = 0;
+    capped.onFrame(() => fastDelivered++);
+    capped.start();
+    await until(() => fast.contexts.length === 1, 'open');
+    for (let i = 0; i < 3; i++) fast.ctx.frame(image);
+    expect(fastDelivered).toBe(1);
+    expect(capped.stats().capped).toBe(2);
+    await capped.stop();
+  });
+
   it('reconnects with growing backoff after failures, then resets it once frames flow', async () => {
     const driver = new ManualDriver();
     driver.failOpens = 3;

@@ -23,7 +23,9 @@ const commonShape = {
   maxFps: positive
     .max(240)
     .default(15)
-    .describe('frame-rate cap: frames arriving faster than this are skipped (counted as capped)'),
+    .describe(
+      'frame-rate cap: frames arriving faster than this are skipped (counted as capped); images and webcam sources paced at an fps within it are not capped',
+    ),
   watchdogSeconds: positive
     .default(10)
     .describe('no frame for this long while running: the source is restarted and reported offline'),

@@ -33,6 +33,9 @@ export class SupervisedSource implements FrameSource {
   private readonly frameListeners: FrameListener[] = [];
   private readonly stateListeners: StateListener[] = [];
   private readonly minIntervalMs: number;
+  /** False for a self-paced driver whose own rate is within the cap: a late frame followed at once by the next
+   * one (a slow decode under load) is not a camera running too fast, and skipping it would lose a photo. */
+  private readonly capping: boolean;
   private readonly watchdogMs: number;
   private resolveFinished!: () => void;
   private generation = 0;
@@ -61,6 +64,8 @@ export class SupervisedSource implements FrameSource {
     this.type = driver.type;
     this.log = (options.logger ?? defaultLog).child({ camera: id, source: driver.type });
     this.minIntervalMs = 1000 / options.maxFps;
+    this.capping =
+      driver.nominalIntervalMs === undefined || driver.nominalIntervalMs < this.minIntervalMs * 0.9;
     // A pull-based source that reads every 2 s must not be restarted by a 1 s watchdog.
     this.watchdogMs = Math.max(options.watchdogSeconds * 1000, 3 * (driver.nominalIntervalMs ?? 0));
     this.backoffMs = options.reconnect.initialSeconds * 1000;
@@ -178,7 +183,7 @@ export class SupervisedSource implements FrameSource {
       this.backoffMs = this.options.reconnect.initialSeconds * 1000;
       this.setState('online');
     }
-    if (now - this.lastDelivered < this.minIntervalMs * 0.9) {
+    if (this.capping && now - this.lastDelivered < this.minIntervalMs * 0.9) {
       this.counters.capped += 1;
       return;
     }
