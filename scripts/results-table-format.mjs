@@ -235,6 +235,19 @@ export function formatResultsBlock(results) {
       out.push(`| ${k} | ${b.faces} | ${b.right} | ${pct(b.accuracy)} |`);
     }
   }
+  if (real.alertOperatingPoints) {
+    out.push('');
+    out.push(
+      'Alert decision on the same faces by operating point: `detection.correctMinProbability` in the agent config (`eval --correct-min`) calls a face `correct` (no alert) only at that probability or more:',
+    );
+    out.push('');
+    out.push('| `correctMinProbability` | Alerts | False alerts | Missed alerts | Alert accuracy |');
+    out.push('| --- | --- | --- | --- | --- |');
+    for (const p of real.alertOperatingPoints) {
+      const name = p.correctMin === null ? 'unset (most likely label; default)' : String(p.correctMin);
+      out.push(`| ${name} | ${p.alerts} | ${p.falseAlerts} | ${p.missedAlerts} | ${pct(p.accuracy)} |`);
+    }
+  }
   if (pipeline?.recallBySize) {
     out.push('');
     out.push('Detection recall by face size (shorter side of the annotated box):');

@@ -79,6 +79,26 @@ describe('agent runtime (real ffmpeg, real ONNX Runtime classifier, colour-blob 
     expect(sink.sourceStates.map((s) => s.status.state)).toContain('online');
   });
 
+  it('detection.correctMinProbability turns a doubtful correct into an alert (what eval --correct-min measures)', async () => {
+    // An orange square over grey: with the crop margin the mean-colour classifier gives correct about 0.9 --
+    // the most likely label, but below a 0.97 minimum, so the face is reported incorrect (green > blue).
+    const orange = join(dir, 'orange.avi');
+    await makeBlobVideo(orange, [{ colour: 'orange', size: 60, x: 20, y: 60, speed: 60 }], { seconds: 2 });
+    const labels = async (detection: Record<string, unknown>) => {
+      const sink = new RecordingEventSink();
+      const runtime = new AgentRuntime(
+        config([{ id: 'door', source: { type: 'ffmpeg', url: orange, maxFps: 30 } }], { detection }),
+        { detector: new ColourBlobDetector(), classifier, sink, logger: quietLogger },
+      );
+      await runtime.start();
+      await runtime.finished;
+      await runtime.stop();
+      return sink.events.map((e) => `${e.type}:${e.label}`).sort();
+    };
+    expect(await labels({})).toEqual(['end:correct', 'new:correct']);
+    expect(await labels({ correctMinProbability: 0.97 })).toEqual(['end:incorrect', 'new:incorrect']);
+  });
+
   it('with detection.everyFrames = 3 runs the detector on a third of the frames and reports the same people', async () => {
     const sink = new RecordingEventSink();
     const detector = new ColourBlobDetector();

@@ -188,6 +188,44 @@ describe('mask-edge eval (classifier)', () => {
     expect(folder.accuracyBySize).toBeUndefined();
   });
 
+  it('--correct-min decides labels as the agent would, and every run reports the alert trade-off', async () => {
+    // Orange: the mean-colour model's logits are 10 x (r, g, b) / 255, so P(correct) is about 0.97 -- the most
+    // likely label is correct, but below a 0.99 minimum it becomes incorrect (g > b). Red stays correct.
+    const colours: Record<string, [number, number, number]> = { correct: RED, incorrect: [255, 165, 0] };
+    const root = join(dir, 'orange');
+    for (const [label, [r, g, b]] of Object.entries(colours)) {
+      mkdirSync(join(root, label), { recursive: true });
+      const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r, g, b } } })
+        .png()
+        .toBuffer();
+      writeFileSync(join(root, label, `${label}.png`), png);
+    }
+    const pCorrect = (rgb: [number, number, number]) => {
+      const e = rgb.map((v) => Math.exp((10 * v) / 255));
+      return e[0]! / (e[0]! + e[1]! + e[2]!);
+    };
+    expect(pCorrect([255, 165, 0])).toBeGreaterThan(0.95);
+    expect(pCorrect([255, 165, 0])).toBeLessThan(0.99);
+    const argmax = JSON.parse((await runCli(['eval', '--model', model, '--data', root, '--json'])).stdout);
+    expect(argmax.confusion[1]).toEqual([1, 0, 0]);
+    expect(argmax.correctMin).toBeUndefined();
+    const strict = JSON.parse(
+      (await runCli(['eval', '--model', model, '--data', root, '--json', '--correct-min', '0.99'])).stdout,
+    );
+    expect(strict.correctMin).toBe(0.99);
+    expect(strict.confusion[1]).toEqual([0, 1, 0]);
+    expect(strict.confusion[0]).toEqual([1, 0, 0]);
+    // the operating points do not depend on --correct-min: the same table either way
+    expect(strict.alertOperatingPoints).toEqual(argmax.alertOperatingPoints);
+    const at = (t: number | null) =>
+      argmax.alertOperatingPoints.find((p: { correctMin: number | null }) => p.correctMin === t);
+    expect(at(null)).toEqual({ correctMin: null, alerts: 0, falseAlerts: 0, missedAlerts: 1, accuracy: 0.5 });
+    expect(at(0.95)).toEqual({ correctMin: 0.95, alerts: 0, falseAlerts: 0, missedAlerts: 1, accuracy: 0.5 });
+    expect(pCorrect(RED)).toBeGreaterThan(0.99);
+    const text = (await runCli(['eval', '--model', model, '--data', root, '--correct-min', '0.99'])).stdout;
+    expect(text).toMatch(/alert decision by correct minimum/);
+  });
+
   it('bad inputs exit non-zero with coded errors', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect((await runCli(['eval', '--model', join(dir, 'missing.onnx'), '--data', data])).code).toBe(4);

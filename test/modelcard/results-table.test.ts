@@ -196,6 +196,23 @@ describe('results-table render', () => {
     expect(row(b, '48-96')).toBe('| 48-96 | 3 | 3 | 100.0% |');
   });
 
+  it('adds the alert operating points when the eval output has them', async () => {
+    await render();
+    expect(block(await readFile(readme, 'utf8'))).not.toContain('`correctMinProbability` |');
+    const real = await fixture<Metrics>('held-out-real.json');
+    const alertOperatingPoints = [
+      { correctMin: null, alerts: 10, falseAlerts: 2, missedAlerts: 3, accuracy: 0.9 },
+      { correctMin: 0.8, alerts: 14, falseAlerts: 5, missedAlerts: 1, accuracy: 0.88 },
+    ];
+    await writeFile(join(results, 'held-out-real.json'), JSON.stringify({ ...real, alertOperatingPoints }));
+    await render();
+    const b = block(await readFile(readme, 'utf8'));
+    expect(row(b, 'unset (most likely label; default)')).toBe(
+      '| unset (most likely label; default) | 10 | 2 | 3 | 90.0% |',
+    );
+    expect(row(b, '0.8')).toBe('| 0.8 | 14 | 5 | 1 | 88.0% |');
+  });
+
   it('compares the distilled student with the teacher when a no-teacher student is the kept one', async () => {
     const rm0 = await fixture<{ teacher: Metrics; student: Metrics & { name: string } }>('run-metrics.json');
     const kept = { ...rm0.student, name: 'student-no-kd', role: 'baseline', accuracy: 0.5 };

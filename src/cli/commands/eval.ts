@@ -16,6 +16,7 @@ export interface EvalOptions {
   batch?: number;
   limit?: number;
   minScore?: number;
+  correctMin?: number;
 }
 
 function parseSplit(value: string): 'train' | 'val' | 'test' {
@@ -50,6 +51,11 @@ export function registerEval(program: Command): void {
     )
     .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
     .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))
+    .option(
+      '--correct-min <p>',
+      "decide labels as the agent's detection.correctMinProbability does: correct only at this probability or more",
+      parseNumber('--correct-min', 0, 1),
+    )
     .option(
       '--providers <list>',
       'execution providers in priority order (default tensorrt,cuda,cpu)',

@@ -9,6 +9,7 @@ import { type Box, cropRgb, encodeImage, expandBox, type RgbImage } from '../../
 import type { Logger } from '../../core/logger.js';
 import type { DetectionConfig, SnapshotsConfig, TrackingConfig } from '../config/pipeline-config.js';
 import type { EventSink, MaskEvent } from '../events/event-types.js';
+import { decideLabel } from '../inference/label-decision.js';
 import type { Classification } from '../inference/mask-classifier.js';
 import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
 import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
@@ -244,7 +245,7 @@ export class CameraPipeline {
           throw new Error(`classifier returned ${results.length} results for ${todo.length} faces`);
         }
         todo.forEach((faceIndex, k) => {
-          fresh[faceIndex] = results[k];
+          fresh[faceIndex] = decideLabel(results[k]!, this.o.detection.correctMinProbability);
         });
       } catch (err) {
         this.counters.classifyErrors += 1;

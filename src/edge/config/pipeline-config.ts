@@ -60,6 +60,12 @@ export const detectionSchema = z
       .nonnegative()
       .default(0)
       .describe('ignore faces whose box is narrower than this many pixels (too small to judge)'),
+    correctMinProbability: fraction
+      .refine((v) => v > 0 && v < 1, 'must be between 0 and 1')
+      .optional()
+      .describe(
+        'report `correct` only when the classifier gives it at least this probability, else the likelier of incorrect / no_mask (both alert): higher = fewer missed alerts, more false ones; the model card gives both counts per value (default: the most likely label)',
+      ),
   })
   .strict();
 

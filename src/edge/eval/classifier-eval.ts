@@ -6,6 +6,7 @@ import { type DataProblem, type FaceSample, loadCrops } from '../../core/dataset
 import { MaskEdgeError } from '../../core/errors.js';
 import { LABELS, type Label, labelIndex } from '../../core/labels.js';
 import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
+import { CORRECT_MIN_POINTS, decideLabel, decideLabelIndex } from '../inference/label-decision.js';
 import type { MaskClassifier } from '../inference/mask-classifier.js';
 import { SIZE_BUCKETS, sizeBucket } from './detection-matching.js';
 
@@ -14,6 +15,20 @@ export interface ClassifierPrediction {
   truth: Label;
   pred: Label;
   score: number;
+  /** Probabilities in LABELS order. */
+  probs: number[];
+}
+
+/**
+ * The alert decision (`correct` = no alert; `incorrect`, `no_mask` = alert) at one minimum probability for
+ * `correct` (null: the most likely label).
+ */
+export interface AlertOperatingPoint {
+  correctMin: number | null;
+  alerts: number;
+  falseAlerts: number;
+  missedAlerts: number;
+  accuracy: number;
 }
 
 /** Faces of one size bucket (shorter side of the annotated box, px) and how many the classifier got right. */
@@ -25,13 +40,20 @@ export interface SizeAccuracy {
 
 export interface ClassifierEvalResult {
   /** accuracyBySize: only for faces with a box in a photo (VOC); whole-image faces have no size of their own. */
-  metrics: ClassMetrics & { accuracyBySize?: Record<string, SizeAccuracy> };
+  metrics: ClassMetrics & {
+    accuracyBySize?: Record<string, SizeAccuracy>;
+    /** The --correct-min the labels were decided with, when given. */
+    correctMin?: number;
+    alertOperatingPoints: AlertOperatingPoint[];
+  };
   predictions: ClassifierPrediction[];
   problems: DataProblem[];
 }
 
 export interface ClassifierEvalOptions {
   batch?: number;
+  /** The agent's `detection.correctMinProbability` (default: the most likely label). */
+  correctMin?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -54,8 +76,8 @@ export async function evaluateClassifier(
       const group = present.slice(b, b + batch);
       const results = await classifier.classifyCrops(group.map((s) => loaded.crops.get(s.id)!));
       group.forEach((s, i) => {
-        const r = results[i]!;
-        predictions.push({ id: s.id, truth: s.label, pred: r.label, score: r.score });
+        const r = decideLabel(results[i]!, options.correctMin);
+        predictions.push({ id: s.id, truth: s.label, pred: r.label, score: r.score, probs: r.probs });
         if (s.box) {
           const key = sizeBucket(s.box);
           const c = bySize[key] ?? { faces: 0, right: 0, accuracy: 0 };
@@ -79,9 +101,39 @@ export async function evaluateClassifier(
     LABELS,
   );
   const sized = SIZE_BUCKETS.filter((b) => bySize[b.name]).map((b) => [b.name, bySize[b.name]!] as const);
+  const extra = {
+    ...(sized.length ? { accuracyBySize: Object.fromEntries(sized) } : {}),
+    ...(options.correctMin !== undefined ? { correctMin: options.correctMin } : {}),
+    alertOperatingPoints: [undefined, ...CORRECT_MIN_POINTS].map((t) => alertPoint(predictions, t)),
+  };
   return {
-    metrics: sized.length ? { ...metrics, accuracyBySize: Object.fromEntries(sized) } : metrics,
+    metrics: { ...metrics, ...extra },
     predictions,
     problems,
+  };
+}
+
+function alertPoint(
+  predictions: readonly ClassifierPrediction[],
+  correctMin: number | undefined,
+): AlertOperatingPoint {
+  const correct = labelIndex('correct');
+  let alerts = 0;
+  let falseAlerts = 0;
+  let missedAlerts = 0;
+  for (const p of predictions) {
+    const alert = decideLabelIndex(p.probs, correctMin) !== correct;
+    const should = p.truth !== 'correct';
+    if (alert) alerts += 1;
+    if (alert && !should) falseAlerts += 1;
+    if (!alert && should) missedAlerts += 1;
+  }
+  const n = predictions.length;
+  return {
+    correctMin: correctMin ?? null,
+    alerts,
+    falseAlerts,
+    missedAlerts,
+    accuracy: n ? (n - falseAlerts - missedAlerts) / n : Number.NaN,
   };
 }

@@ -30,6 +30,7 @@ export interface EvalOptions {
   threads?: number;
   batch?: number;
   limit?: number;
+  correctMin?: number;
 }
 
 export const DEFAULT_CLASSIFIER = join(MODELS_DIR, 'mask-classifier.int8.onnx');
@@ -74,6 +75,7 @@ export async function run(opts: EvalOptions): Promise<void> {
       const bar = progress('classify');
       const result = await evaluateClassifier(classifier, samples, {
         batch: opts.batch,
+        correctMin: opts.correctMin,
         onProgress: (done, total) => {
           bar.setTotal(total);
           bar.update(done);
@@ -92,6 +94,7 @@ export async function run(opts: EvalOptions): Promise<void> {
         minFace: opts.minFace,
         minScore: opts.minScore,
         annotateDir: opts.annotate,
+        correctMin: opts.correctMin,
         onProgress: (done, total) => {
           bar.setTotal(total);
           bar.update(done);

@@ -1,5 +1,6 @@
 /** Readable text for `mask-edge eval` without --json. */
 import type { ClassMetrics } from '../../core/metrics.js';
+import type { AlertOperatingPoint } from './classifier-eval.js';
 import type { PipelineMetrics } from './pipeline-eval.js';
 
 const pct = (v: number | null | undefined): string =>
@@ -9,11 +10,13 @@ export function formatClassifierReport(
   m: ClassMetrics & {
     model: { path: string; provider: string };
     accuracyBySize?: Record<string, { faces: number; right: number; accuracy: number }>;
+    correctMin?: number;
+    alertOperatingPoints?: AlertOperatingPoint[];
   },
 ): string {
   const lines = [
     `model ${m.model.path} (${m.model.provider})`,
-    `samples ${m.samples}   accuracy ${pct(m.accuracy)}   balanced accuracy ${pct(m.balancedAccuracy)}`,
+    `samples ${m.samples}   accuracy ${pct(m.accuracy)}   balanced accuracy ${pct(m.balancedAccuracy)}${m.correctMin !== undefined ? `   (labels decided with --correct-min ${m.correctMin})` : ''}`,
     '',
     `${'label'.padEnd(10)} precision  recall  support`,
     ...m.labels.map((l) => {
@@ -32,6 +35,17 @@ export function formatClassifierReport(
       'accuracy by face size (shorter side of the box, px):',
       ...Object.entries(m.accuracyBySize).map(
         ([k, b]) => `  ${k.padEnd(7)} ${pct(b.accuracy)} (${b.right}/${b.faces})`,
+      ),
+    );
+  }
+  if (m.alertOperatingPoints) {
+    lines.push(
+      '',
+      'alert decision by correct minimum (detection.correctMinProbability; correct = no alert):',
+      `  ${'minimum'.padEnd(16)} ${'alerts'.padStart(7)} ${'false'.padStart(7)} ${'missed'.padStart(7)}  accuracy`,
+      ...m.alertOperatingPoints.map(
+        (p) =>
+          `  ${(p.correctMin === null ? 'most likely' : String(p.correctMin)).padEnd(16)} ${String(p.alerts).padStart(7)} ${String(p.falseAlerts).padStart(7)} ${String(p.missedAlerts).padStart(7)}  ${pct(p.accuracy)}`,
       ),
     );
   }

@@ -12,6 +12,7 @@ import { type Box, decodeImage } from '../../core/image-io.js';
 import { LABELS, type Label, labelIndex } from '../../core/labels.js';
 import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
 import type { FaceDetector } from '../inference/face-detector.js';
+import { decideLabel } from '../inference/label-decision.js';
 import type { Classification, MaskClassifier } from '../inference/mask-classifier.js';
 import { averagePrecision, type ScoredBox, type TruthBox } from './average-precision.js';
 import { matchDetections, type RecallCount, summariseDetection } from './detection-matching.js';
@@ -25,6 +26,8 @@ export interface PipelineEvalOptions {
   apMinScore?: number;
   iouThreshold?: number;
   annotateDir?: string;
+  /** The agent's `detection.correctMinProbability`: the labels decided as the agent would (default: argmax). */
+  correctMin?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -118,7 +121,11 @@ export async function evaluatePipeline(
         label: sample.label,
         ignore: Math.min(sample.box!.width, sample.box!.height) < minFace,
       })),
-      detections: found.map((d, j) => ({ box: d.box, score: d.score, cls: classes[j]! })),
+      detections: found.map((d, j) => ({
+        box: d.box,
+        score: d.score,
+        cls: decideLabel(classes[j]!, options.correctMin),
+      })),
     };
     photos.set(path, result);
     if (options.annotateDir)
