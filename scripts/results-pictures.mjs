@@ -4,6 +4,8 @@
 //   docs/results/failures-mfn.png        the same for the held-out MaskedFace-Net faces, when held-out-mfn.json is saved
 //   docs/results/confusion-int8-real.png the confusion matrix of docs/results/held-out-real.json (eval --json)
 //   docs/results/confusion-mfn.png       the same for docs/results/held-out-mfn.json, when saved
+//   docs/results/alert-tradeoff.png      false and missed alerts by detection.correctMinProbability (the eval
+//                                        JSON's alertOperatingPoints), when saved
 //   docs/results/pipeline-failures.png   the held-out photos where detector + classifier did worst (faces >= 24 px
 //                                        missed or mislabelled), as `eval --pipeline --annotate` draws them
 //
@@ -44,7 +46,7 @@ const { MaskClassifier } = await dist('edge/inference/mask-classifier.js');
 const { FaceDetector } = await dist('edge/inference/face-detector.js');
 const { evaluatePipeline } = await dist('edge/eval/pipeline-eval.js');
 const { MODELS_DIR } = await dist('core/package-paths.js');
-const { renderConfusionMatrixPng, FONT_FAMILY } = await dist('core/charts/index.js');
+const { renderConfusionMatrixPng, renderLineChartPng, FONT_FAMILY } = await dist('core/charts/index.js');
 const { escapeXml } = await dist('core/charts/svg.js');
 const { LABEL_COLOURS } = await dist('core/annotate-image.js');
 const { LABELS } = await dist('core/labels.js');
@@ -85,6 +87,48 @@ if (mfn) {
       confusion: mfn.confusion,
       labels: mfn.labels,
       title: `${precision} student, held-out MaskedFace-Net (${mfn.samples})`,
+    }),
+  );
+}
+
+const points = (real.alertOperatingPoints ?? []).filter((p) => p.correctMin !== null);
+if (points.length > 0) {
+  const unset = real.alertOperatingPoints.find((p) => p.correctMin === null);
+  const x = points.map((p) => p.correctMin);
+  const flat = (v) => x.map(() => v);
+  await writeFile(
+    join(resultsDir, 'alert-tradeoff.png'),
+    await renderLineChartPng({
+      title: `Alerts by correctMinProbability: ${real.samples} held-out real faces, ${precision}`,
+      xLabel: 'minimum probability for correct (no alert)',
+      yLabel: 'faces',
+      yMin: 0,
+      series: [
+        {
+          name: 'false alerts (truth correct)',
+          x,
+          values: points.map((p) => p.falseAlerts),
+          color: '#d97706',
+        },
+        {
+          name: 'missed alerts (truth incorrect / no_mask)',
+          x,
+          values: points.map((p) => p.missedAlerts),
+          color: '#dc2626',
+        },
+        ...(unset
+          ? [
+              {
+                name: 'false, unset (most likely label)',
+                x,
+                values: flat(unset.falseAlerts),
+                color: '#d97706',
+                dashed: true,
+              },
+              { name: 'missed, unset', x, values: flat(unset.missedAlerts), color: '#dc2626', dashed: true },
+            ]
+          : []),
+      ],
     }),
   );
 }

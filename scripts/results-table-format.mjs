@@ -238,7 +238,7 @@ export function formatResultsBlock(results) {
   if (real.alertOperatingPoints) {
     out.push('');
     out.push(
-      'Alert decision on the same faces by operating point: `detection.correctMinProbability` in the agent config (`eval --correct-min`) calls a face `correct` (no alert) only at that probability or more:',
+      'Alert decision on the same faces by operating point: `detection.correctMinProbability` in the agent config (`eval --correct-min`) calls a face `correct` (no alert) only at that probability or more ([chart](docs/results/alert-tradeoff.png)):',
     );
     out.push('');
     out.push('| `correctMinProbability` | Alerts | False alerts | Missed alerts | Alert accuracy |');

@@ -111,7 +111,8 @@ describe.skipIf(missing !== undefined)('results-pictures on real photos', () => 
       .flatMap((row, r) => row.filter((_, c) => c !== r))
       .reduce((a, b) => a + b, 0);
     expect(stderr).toContain(`${wrong} misclassified of ${saved.samples}`);
-    for (const name of ['failures.png', 'confusion-int8-real.png']) {
+    // the saved eval JSON carries alertOperatingPoints, so the alert trade-off chart is drawn too
+    for (const name of ['failures.png', 'confusion-int8-real.png', 'alert-tradeoff.png']) {
       const meta = await sharp(join(results, name)).metadata();
       expect(meta.format).toBe('png');
       expect(meta.width).toBeGreaterThanOrEqual(400);
