@@ -74,5 +74,13 @@ describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
     const big = await run(['--min-face', '24']);
     expect(big.faces + big.ignoredFaces).toBe(all.faces);
     expect(big.falsePositives).toBeLessThanOrEqual(all.falsePositives);
+    // --correct-min decides the end-to-end labels as the agent would: the mean-colour model calls skin `correct`
+    // (red dominates) but never with probability 0.999 (that needs red ahead of green by ~176/255)
+    const correctColumn = (m: { endToEnd: { confusion: number[][] } }) =>
+      m.endToEnd.confusion.reduce((n, row) => n + row[0]!, 0);
+    expect(correctColumn(all)).toBeGreaterThan(0);
+    const strict = await run(['--correct-min', '0.999']);
+    expect(correctColumn(strict)).toBe(0);
+    expect(strict.detected).toBe(all.detected);
   }, 120_000);
 });
