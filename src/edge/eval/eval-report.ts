@@ -1,6 +1,6 @@
 /** Readable text for `mask-edge eval` without --json. */
 import type { ClassMetrics } from '../../core/metrics.js';
-import type { AlertOperatingPoint } from './classifier-eval.js';
+import type { AlertOperatingPoint, SizeAccuracy } from './classifier-eval.js';
 import type { PipelineMetrics } from './pipeline-eval.js';
 
 const pct = (v: number | null | undefined): string =>
@@ -9,7 +9,7 @@ const pct = (v: number | null | undefined): string =>
 export function formatClassifierReport(
   m: ClassMetrics & {
     model: { path: string; provider: string };
-    accuracyBySize?: Record<string, { faces: number; right: number; accuracy: number }>;
+    accuracyBySize?: Record<string, SizeAccuracy>;
     correctMin?: number;
     alertOperatingPoints?: AlertOperatingPoint[];
   },

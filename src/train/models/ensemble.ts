@@ -58,10 +58,3 @@ function rebuild(className: string, config: tf.serialization.ConfigDict): tf.lay
   const [cls, fromConfig] = entry;
   return fromConfig(cls, config) as unknown as tf.layers.Layer;
 }
-
-/** Element-wise mean of equally long logit arrays (what `averageModels` computes). */
-export function averageLogits(rows: Float32Array[]): Float32Array {
-  const out = new Float32Array(rows[0]?.length ?? 0);
-  for (const r of rows) for (let i = 0; i < out.length; i++) out[i]! += r[i]! / rows.length;
-  return out;
-}
