@@ -8,13 +8,21 @@ export const LABEL_ALIASES: Readonly<Record<string, Label>> = {
   correct: 'correct',
   with_mask: 'correct',
   mask: 'correct',
+  with_face_mask: 'correct',
+  mask_worn_correctly: 'correct',
   incorrect: 'incorrect',
   mask_weared_incorrect: 'incorrect',
   incorrect_mask: 'incorrect',
   mask_worn_incorrectly: 'incorrect',
+  with_incorrect_mask: 'incorrect',
+  mask_worn_incorrect: 'incorrect',
+  mask_incorrect: 'incorrect',
+  improper_mask: 'incorrect',
   no_mask: 'no_mask',
   without_mask: 'no_mask',
   nomask: 'no_mask',
+  no_face_mask: 'no_mask',
+  without_face_mask: 'no_mask',
 };
 
 export function isLabel(value: string): value is Label {
