@@ -50,10 +50,10 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
   const { data, size = 128, seed = 1, margin = 0.15, photosPerBatch = 64 } = options;
   const out = resolve(options.out);
   await assertEmptyOrAbsent(out);
-  const { samples, problems } = await readDataset(data, {
+  const { samples, problems, nearDuplicates } = await readDataset(data, {
     ...(options.mfnNoseMouth ? { mfnPolicy: { noseMouth: options.mfnNoseMouth } } : {}),
   });
-  const { summary, splits } = summariseDataset(data, samples, problems, seed);
+  const { summary, splits } = summariseDataset(data, samples, problems, seed, nearDuplicates);
   const splitOf = new Map<FaceSample, Split>();
   for (const sp of SPLITS) for (const s of splits[sp]) splitOf.set(s, sp);
   for (const sp of SPLITS)

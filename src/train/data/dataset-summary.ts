@@ -3,6 +3,7 @@ import {
   countBySplitAndLabel,
   type DataProblem,
   type FaceSample,
+  type NearDuplicatePhotos,
   SPLITS,
   type Split,
   splitDataset,
@@ -22,6 +23,12 @@ export interface DuplicateSet {
   splits: Split[];
 }
 
+/** A near-duplicate photo set (see readDataset) and the splits its faces landed in. */
+export interface NearDuplicateSet extends DuplicateSet {
+  /** Largest difference-hash distance (bits of 256) of a link that joined the set. */
+  maxDistance: number;
+}
+
 export interface DatasetSummary {
   sources: SourceSummary[];
   /** 'preset' where every face came with a split folder, 'seeded' where splitDataset made it, else 'mixed'. */
@@ -29,8 +36,11 @@ export interface DatasetSummary {
   seed: number;
   counts: Record<Split, Record<Label, number>>;
   totals: Record<Label, number> & { all: number };
-  /** Sets of byte-identical photos: those in more than one split leak between train and test. */
-  duplicates: { sets: number; crossSplit: DuplicateSet[] };
+  /**
+   * Sets of byte-identical or near-identical photos (one split group each): those in more than one split
+   * (only possible with preset split folders) leak between train and test. `near` lists the near-copy sets.
+   */
+  duplicates: { sets: number; crossSplit: DuplicateSet[]; near: NearDuplicateSet[] };
   problemCounts: Record<string, number>;
   problems: DataProblem[];
 }
@@ -41,6 +51,7 @@ export function summariseDataset(
   samples: FaceSample[],
   problems: DataProblem[],
   seed: number,
+  nearDuplicates: readonly NearDuplicatePhotos[] = [],
 ): { summary: DatasetSummary; splits: Record<Split, FaceSample[]> } {
   const splits = splitDataset(samples, { seed });
   const splitOf = new Map<FaceSample, Split>();
@@ -71,6 +82,11 @@ export function summariseDataset(
   const crossSplit = dupSets
     .filter((g) => g.splits.size > 1)
     .map((g) => ({ paths: [...g.paths], splits: [...g.splits] }));
+  const near = nearDuplicates.map((n) => ({
+    paths: n.paths,
+    splits: [...(byGroup.get(n.group)?.splits ?? [])],
+    maxDistance: n.maxDistance,
+  }));
   const problemCounts: Record<string, number> = {};
   for (const p of problems) problemCounts[p.kind] = (problemCounts[p.kind] ?? 0) + 1;
   return {
@@ -81,7 +97,7 @@ export function summariseDataset(
       seed,
       counts,
       totals,
-      duplicates: { sets: dupSets.length, crossSplit },
+      duplicates: { sets: dupSets.length, crossSplit, near },
       problemCounts,
       problems,
     },
