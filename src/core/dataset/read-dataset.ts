@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { MaskEdgeError } from '../errors.js';
 import { hashFile, listDir, mapWithConcurrency } from './dataset-files.js';
 import { readImageFolder, type SampleDraft } from './imagefolder-reader.js';
+import { applySynthManifest, readSynthManifest } from './synthetic-manifest.js';
 import type { DataProblem, FaceSample, ReadDatasetOptions, ReadDatasetResult } from './types.js';
 import { readVoc } from './voc-reader.js';
 
@@ -55,10 +56,13 @@ export async function readDataset(
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
-    const found =
+    let found =
       layout === 'voc'
         ? await readVoc(root, problems)
         : await readImageFolder(root, options.mfnPolicy ?? {}, problems);
+    // A folder written by `data synth` is train-only: its faces get the preset split 'train'.
+    const synth = layout === 'imagefolder' ? await readSynthManifest(root) : undefined;
+    if (synth) found = applySynthManifest(root, synth, found, problems);
     if (found.length === 0) {
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
         detail: { path: root, layout, problems: problems.length },

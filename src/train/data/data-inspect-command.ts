@@ -59,6 +59,11 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
   lines.push(
     `duplicate photo sets (same bytes): ${summary.duplicates.sets}, across splits: ${summary.duplicates.crossSplit.length}`,
   );
+  if (summary.syntheticDropped > 0) {
+    lines.push(
+      `synthetic faces left out (their real photo is in val/test, or its source is not read): ${summary.syntheticDropped}`,
+    );
+  }
   const kinds = Object.keys(summary.problemCounts).sort();
   if (kinds.length === 0) lines.push('problems: none');
   for (const kind of kinds) {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   countBySplitAndLabel,
   type DataProblem,
+  dropLeakedSynthetic,
   type FaceSample,
   SPLITS,
   type Split,
@@ -33,6 +34,8 @@ export interface DatasetSummary {
   duplicates: { sets: number; crossSplit: DuplicateSet[] };
   problemCounts: Record<string, number>;
   problems: DataProblem[];
+  /** Synthetic faces (data synth) left out because their real photo is in val/test or its source is not read. */
+  syntheticDropped: number;
 }
 
 /** Counts per source, split and label, duplicate photo sets and problem tallies for `data inspect` / `data prepare`. */
@@ -42,7 +45,10 @@ export function summariseDataset(
   problems: DataProblem[],
   seed: number,
 ): { summary: DatasetSummary; splits: Record<Split, FaceSample[]> } {
-  const splits = splitDataset(samples, { seed });
+  // Synthetic faces whose real photo is in val/test (or whose source is not read) are left out, and counted.
+  const leakCheck = dropLeakedSynthetic(splitDataset(samples, { seed }), dirs);
+  const splits = leakCheck.splits;
+  const syntheticDropped = leakCheck.dropped.length;
   const splitOf = new Map<FaceSample, Split>();
   for (const sp of SPLITS) for (const s of splits[sp]) splitOf.set(s, sp);
   const sources = dirs.map((d): SourceSummary => {
@@ -58,8 +64,9 @@ export function summariseDataset(
   });
   const preset = samples.filter((s) => s.split !== undefined).length;
   const counts = countBySplitAndLabel(splits);
-  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: samples.length };
-  for (const s of samples) totals[s.label]++;
+  const kept = SPLITS.flatMap((sp) => splits[sp]);
+  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: kept.length };
+  for (const s of kept) totals[s.label]++;
   const byGroup = new Map<string, { paths: Set<string>; splits: Set<Split> }>();
   for (const s of samples) {
     const g = byGroup.get(s.group) ?? { paths: new Set(), splits: new Set() };
@@ -84,6 +91,7 @@ export function summariseDataset(
       duplicates: { sets: dupSets.length, crossSplit },
       problemCounts,
       problems,
+      syntheticDropped,
     },
   };
 }
