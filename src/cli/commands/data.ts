@@ -135,7 +135,7 @@ export function registerData(program: Command): void {
       parseInteger('--gallery', 0, 100),
       12,
     )
-    .option('--limit <n>', 'use only the first n source faces (trials)', parseInteger('--limit', 1))
+    .option('--limit <n>', 'use only the first n faces of --data (trials)', parseInteger('--limit', 1))
     .option('--backend <name>', 'TensorFlow.js backend for the landmark net (default: best available)')
     .action(async (opts: Record<string, unknown>) => {
       const { run } = await import('../../train/synth/synth-command.js');

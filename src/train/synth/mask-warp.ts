@@ -164,7 +164,7 @@ const SKIN_LUMA = 150;
 
 /**
  * The tone that makes a mask look lit like the face: the mean colour of the face's cheeks and nose (inside
- * `region`, a polygon) against typical skin in neutral light gives a brightness gain (0.35..1.15) and a mild
+ * `region`, a polygon) against typical skin in neutral light gives a brightness gain (0.35..1: a mask is never brightened past its own colours) and a mild
  * colour cast (each channel within 0.85..1.15). `jitter` (e.g. 0.92..1.08) varies the result per mask.
  */
 export function matchTone(face: RgbImage, region: readonly Point[], jitter = 1): Tone {
@@ -191,7 +191,7 @@ export function matchTone(face: RgbImage, region: readonly Point[], jitter = 1):
   if (n === 0) return [jitter, jitter, jitter];
   const mean: [number, number, number] = [sr / n, sg / n, sb / n];
   const luma = 0.299 * mean[0] + 0.587 * mean[1] + 0.114 * mean[2];
-  const gain = Math.min(1.15, Math.max(0.35, luma / SKIN_LUMA)) * jitter;
+  const gain = Math.min(1, Math.max(0.35, luma / SKIN_LUMA)) * jitter;
   return mean.map((m, c) => {
     const cast = luma > 1 ? m / luma / (SKIN_RATIO[c] as number) : 1;
     return gain * Math.min(1.15, Math.max(0.85, Math.sqrt(cast)));

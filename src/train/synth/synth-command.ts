@@ -49,7 +49,7 @@ export interface DataSynthOptions {
   maxSide?: number;
   /** Faces shown in gallery.png (default 12; 0 = none). */
   gallery?: number;
-  /** Stop after this many source faces (for trials). */
+  /** Use only the first n faces of --data (trials); --faces folders are used whole. */
   limit?: number;
   backend?: string;
   stdout?: { write(text: string): unknown };
@@ -105,8 +105,9 @@ export async function run(options: DataSynthOptions): Promise<SynthManifest & { 
   await assertEmptyOrAbsent(out);
   const templates = await loadMaskTemplates(templatesDir, options.families);
   const { find, device } = await loadLandmarkFinder(options.backend);
-  let sources = [...(await trainFaces(data, seed)), ...(await faceFolderFaces(faces))];
-  if (options.limit !== undefined) sources = sources.slice(0, options.limit);
+  let fromData = await trainFaces(data, seed);
+  if (options.limit !== undefined) fromData = fromData.slice(0, options.limit);
+  const sources = [...fromData, ...(await faceFolderFaces(faces))];
   const correctOn = variants.includes('correct');
   const incorrect = variants.filter((v) => v !== 'correct');
   await mkdir(join(out, 'correct'), { recursive: true });

@@ -106,7 +106,7 @@ export function renderMask(
   const anchors = faceAnchors(frame, variant, template.spec.anchors);
   const width = Math.hypot(anchors[2].x - anchors[0].x, anchors[2].y - anchors[0].y);
   const level = levelFor(template, width);
-  const tone = matchTone(face.crop, toneRegion(face.landmarks), rng.uniform(0.9, 1.1));
+  const tone = matchTone(face.crop, toneRegion(face.landmarks), rng.uniform(0.88, 1.05));
   const result = compositeMask(face.crop, level, anchors, tone);
   if (!result) return undefined;
   return { ...result, variant, template: template.spec.name, anchors };
