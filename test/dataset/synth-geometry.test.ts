@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import {
   dropLeakedSynthetic,
   type FaceSample,
@@ -259,5 +260,15 @@ describe('a synthetic folder reads back train-only, and leaks are dropped', () =
     );
     await expect(readDataset([root])).rejects.toMatchObject({ code: 'E_DATA' });
     await expect(readDataset([root])).rejects.toThrow(/trainOnly/);
+  });
+});
+
+describe('data synth command line', () => {
+  it('rejects an unknown variant (exit 2) and a run with neither --data nor --faces (E_USAGE)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'synth-cli-')), 'out');
+    expect(
+      await main(['node', 'mask-edge', 'data', 'synth', '--out', out, '--variants', 'correct,sideways']),
+    ).toBe(2);
+    expect(await main(['node', 'mask-edge', 'data', 'synth', '--out', out, '--templates', out])).toBe(2);
   });
 });
