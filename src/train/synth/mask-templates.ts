@@ -39,6 +39,12 @@ const ANCHOR_KEYS = ['mask_a', 'mask_b', 'mask_c', 'mask_d', 'mask_e', 'mask_f']
 export const DEFAULT_EXCLUDED_FAMILIES = ['gas'];
 
 /**
+ * Templates never used: in N95_left / N95_right the anchors a and d sit on the far end of the straps, not on the
+ * cup's edge, so the cup lands on one cheek with the straps across the face (seen in the gallery).
+ */
+export const BROKEN_TEMPLATES = ['N95_left', 'N95_right'];
+
+/**
  * Parses MaskTheFace's masks.cfg (INI: `[name]`, `template: path`, `mask_a: x, y` ... `mask_f`; `;` comments).
  * Sections without a template or without all six anchors ('empty', 'inpaint') are skipped; a later section
  * of the same name replaces an earlier one. A bad anchor value is E_DATA naming the section and key.
@@ -107,8 +113,10 @@ export async function loadMaskTemplates(dir: string, families?: string[]): Promi
       });
     }
   }
-  const chosen = all.filter((s) =>
-    families ? families.includes(s.family) : !DEFAULT_EXCLUDED_FAMILIES.includes(s.family),
+  const chosen = all.filter(
+    (s) =>
+      !BROKEN_TEMPLATES.includes(s.name) &&
+      (families ? families.includes(s.family) : !DEFAULT_EXCLUDED_FAMILIES.includes(s.family)),
   );
   const out: MaskTemplate[] = [];
   for (const spec of chosen) {

@@ -108,6 +108,10 @@ export async function run(options: DataSynthOptions): Promise<SynthManifest & { 
   let fromData = await trainFaces(data, seed);
   if (options.limit !== undefined) fromData = fromData.slice(0, options.limit);
   const sources = [...fromData, ...(await faceFolderFaces(faces))];
+  // Gallery faces: a seeded sample spread over all sources (not the first photos' neighbours).
+  const galleryPicks = new Set(
+    new SeededRandom(seed).shuffle(sources.map((s) => s.id)).slice(0, gallery * 4),
+  );
   const correctOn = variants.includes('correct');
   const incorrect = variants.filter((v) => v !== 'correct');
   await mkdir(join(out, 'correct'), { recursive: true });
@@ -173,7 +177,7 @@ export async function run(options: DataSynthOptions): Promise<SynthManifest & { 
           },
         });
       }
-      if (galleryRows.length < gallery && prepared.face.crop.width >= 64) {
+      if (galleryRows.length < gallery && galleryPicks.has(s.id) && prepared.face.crop.width >= 64) {
         galleryRows.push(galleryRow(s, prepared.face, templates, seed));
       }
     }
@@ -337,6 +341,7 @@ function formatSummary(s: SynthSummary, out: string): string {
   return (
     `source faces: ${s.sourceFaces}; wrote correct ${s.written.correct}, incorrect ${s.written.incorrect} (${variants}) to ${out}\n` +
     `skipped: ${skipped || 'none'} (tiny = under --min-face; landmarks = implausible landmarks; see synth.json)\n` +
-    `${s.seconds.toFixed(1)} s, ${s.facesPerSecond.toFixed(1)} source faces/s\n`
+    `${s.seconds.toFixed(1)} s: ${s.facesPerSecond.toFixed(1)} source faces/s, ` +
+    `${((s.written.correct + s.written.incorrect) / Math.max(s.seconds, 1e-9)).toFixed(1)} images written/s\n`
   );
 }
