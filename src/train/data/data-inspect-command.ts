@@ -47,7 +47,7 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
   const lines: string[] = [];
   for (const s of summary.sources) {
     lines.push(
-      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.presetSplit ? ', preset train/val/test' : ''}`,
+      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.synthetic > 0 ? `, ${s.synthetic} synthetic (train only)` : s.presetSplit ? ', preset train/val/test' : ''}`,
     );
   }
   lines.push(

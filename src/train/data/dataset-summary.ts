@@ -16,6 +16,8 @@ export interface SourceSummary {
   photos: number;
   faces: number;
   presetSplit: boolean;
+  /** Faces made by `data synth` (train only). */
+  synthetic: number;
 }
 
 export interface DuplicateSet {
@@ -60,6 +62,7 @@ export function summariseDataset(
       photos: new Set(mine.map((s) => s.path)).size,
       faces: mine.length,
       presetSplit: mine.length > 0 && mine.every((s) => s.split !== undefined),
+      synthetic: mine.filter((s) => s.derivedFrom !== undefined).length,
     };
   });
   const preset = samples.filter((s) => s.split !== undefined).length;
