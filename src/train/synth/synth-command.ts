@@ -238,18 +238,23 @@ async function trainFaces(data: string[], seed: number): Promise<SourceFace[]> {
   if (data.length === 0) return [];
   const { samples } = await readDataset(data.map((d) => resolve(d)));
   const { train } = splitDataset(samples, { seed });
-  return train
+  const chosen = train
     .filter((s) => s.label === 'no_mask' && !s.derivedFrom)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((s: FaceSample) => ({
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const out: SourceFace[] = [];
+  for (const s of chosen as FaceSample[]) {
+    out.push({
       id: s.id,
       path: s.path,
       ...(s.box ? { box: s.box } : {}),
-      sha1: s.group.startsWith('sha1:') ? s.group.slice(5) : s.group,
+      // The group is the photo's SHA-1 today; should grouping change, hash the photo itself.
+      sha1: s.group.startsWith('sha1:') ? s.group.slice(5) : await hashFile(s.path),
       faceIndex: faceIndexOf(s.id),
       dataDir: s.source,
-      origin: 'data' as const,
-    }));
+      origin: 'data',
+    });
+  }
+  return out;
 }
 
 /** Every image under each --faces folder, as one whole-image face. */
