@@ -24,5 +24,17 @@ export {
   splitDataset,
   splitIds,
 } from './split-dataset.js';
+export {
+  applySynthManifest,
+  dropLeakedSynthetic,
+  type LeakCheck,
+  readSynthManifest,
+  SYNTH_MANIFEST,
+  SYNTH_VARIANTS,
+  type SynthFace,
+  type SynthManifest,
+  type SynthVariant,
+  synthManifestSchema,
+} from './synthetic-manifest.js';
 export * from './types.js';
 export { resolveVocImage } from './voc-reader.js';

@@ -10,6 +10,7 @@ import {
   groupNearDuplicates,
   NEAR_DUPLICATE_MAX_DISTANCE,
 } from './near-duplicates.js';
+import { applySynthManifest, readSynthManifest } from './synthetic-manifest.js';
 import type {
   DataProblem,
   FaceSample,
@@ -68,10 +69,13 @@ export async function readDataset(
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
-    const found =
+    let found =
       layout === 'voc'
         ? await readVoc(root, problems)
         : await readImageFolder(root, options.mfnPolicy ?? {}, problems);
+    // A folder written by `data synth` is train-only: its faces get the preset split 'train'.
+    const synth = layout === 'imagefolder' ? await readSynthManifest(root) : undefined;
+    if (synth) found = applySynthManifest(root, synth, found, problems);
     if (found.length === 0) {
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
         detail: { path: root, layout, problems: problems.length },

@@ -25,6 +25,17 @@ export interface FaceSample {
   split?: Split;
   /** The --data dir it came from (absolute). */
   source: string;
+  /**
+   * Synthetic faces (`mask-edge data synth`): the real photo this face was made from. Such a face trains only
+   * where that photo is in train (see dropLeakedSynthetic).
+   */
+  derivedFrom?: {
+    path: string;
+    sha1?: string;
+    /** The --data or --faces folder of the real photo. */
+    dataDir?: string;
+    origin?: 'data' | 'faces';
+  };
 }
 
 export type DataProblemKind =

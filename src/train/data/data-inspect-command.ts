@@ -47,7 +47,7 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
   const lines: string[] = [];
   for (const s of summary.sources) {
     lines.push(
-      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.presetSplit ? ', preset train/val/test' : ''}`,
+      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.synthetic > 0 ? `, ${s.synthetic} synthetic (train only)` : s.presetSplit ? ', preset train/val/test' : ''}`,
     );
   }
   lines.push(
@@ -68,6 +68,11 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
   }
   if (near.length > SHOWN_PER_KIND)
     lines.push(`  ... ${near.length - SHOWN_PER_KIND} more (--json lists all)`);
+  if (summary.syntheticDropped > 0) {
+    lines.push(
+      `synthetic faces left out (their real photo is in val/test, or its source is not read): ${summary.syntheticDropped}`,
+    );
+  }
   const kinds = Object.keys(summary.problemCounts).sort();
   if (kinds.length === 0) lines.push('problems: none');
   for (const kind of kinds) {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   countBySplitAndLabel,
   type DataProblem,
+  dropLeakedSynthetic,
   type FaceSample,
   type NearDuplicatePhotos,
   SPLITS,
@@ -16,6 +17,8 @@ export interface SourceSummary {
   photos: number;
   faces: number;
   presetSplit: boolean;
+  /** Faces made by `data synth` (train only). */
+  synthetic: number;
 }
 
 export interface DuplicateSet {
@@ -43,6 +46,8 @@ export interface DatasetSummary {
   duplicates: { sets: number; crossSplit: DuplicateSet[]; near: NearDuplicateSet[] };
   problemCounts: Record<string, number>;
   problems: DataProblem[];
+  /** Synthetic faces (data synth) left out because their real photo is in val/test or its source is not read. */
+  syntheticDropped: number;
 }
 
 /** Counts per source, split and label, duplicate photo sets and problem tallies for `data inspect` / `data prepare`. */
@@ -53,7 +58,10 @@ export function summariseDataset(
   seed: number,
   nearDuplicates: readonly NearDuplicatePhotos[] = [],
 ): { summary: DatasetSummary; splits: Record<Split, FaceSample[]> } {
-  const splits = splitDataset(samples, { seed });
+  // Synthetic faces whose real photo is in val/test (or whose source is not read) are left out, and counted.
+  const leakCheck = dropLeakedSynthetic(splitDataset(samples, { seed }), dirs);
+  const splits = leakCheck.splits;
+  const syntheticDropped = leakCheck.dropped.length;
   const splitOf = new Map<FaceSample, Split>();
   for (const sp of SPLITS) for (const s of splits[sp]) splitOf.set(s, sp);
   const sources = dirs.map((d): SourceSummary => {
@@ -65,12 +73,14 @@ export function summariseDataset(
       photos: new Set(mine.map((s) => s.path)).size,
       faces: mine.length,
       presetSplit: mine.length > 0 && mine.every((s) => s.split !== undefined),
+      synthetic: mine.filter((s) => s.derivedFrom !== undefined).length,
     };
   });
   const preset = samples.filter((s) => s.split !== undefined).length;
   const counts = countBySplitAndLabel(splits);
-  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: samples.length };
-  for (const s of samples) totals[s.label]++;
+  const kept = SPLITS.flatMap((sp) => splits[sp]);
+  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: kept.length };
+  for (const s of kept) totals[s.label]++;
   const byGroup = new Map<string, { paths: Set<string>; splits: Set<Split> }>();
   for (const s of samples) {
     const g = byGroup.get(s.group) ?? { paths: new Set(), splits: new Set() };
@@ -100,6 +110,7 @@ export function summariseDataset(
       duplicates: { sets: dupSets.length, crossSplit, near },
       problemCounts,
       problems,
+      syntheticDropped,
     },
   };
 }
