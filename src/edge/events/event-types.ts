@@ -106,6 +106,8 @@ export interface SnapshotMeta {
   kind: 'face' | 'frame';
   eventId?: string;
   trackId?: number;
+  /** The event's label: the snapshot is also kept (retained) per camera and label. */
+  label?: Label;
 }
 
 /**
