@@ -5,7 +5,7 @@
  */
 import { log as defaultLog, type Logger } from '../../core/logger.js';
 import type { CameraConfig, PipelineConfig } from '../config/pipeline-config.js';
-import type { EventSink, RuntimeStats } from '../events/event-types.js';
+import type { EventSink, MaskEvent, RuntimeStats } from '../events/event-types.js';
 import type { FrameSource } from '../sources/frame-source.js';
 import { createFrameSource } from '../sources/source-registry.js';
 import { CameraPipeline, type ClassifierPort, type DetectorPort } from './camera-pipeline.js';
@@ -26,6 +26,8 @@ export interface AgentRuntimeOptions {
   extraStats?: () => Record<string, unknown>;
 }
 
+const RECENT_EVENTS = 50;
+
 export class AgentRuntime {
   readonly pipelines: CameraPipeline[] = [];
   private readonly log: Logger;
@@ -35,6 +37,7 @@ export class AgentRuntime {
   private running = false;
   private finishedAll: Promise<void> = Promise.resolve();
   private readonly frameRate = new RateMeter(10_000);
+  private readonly recent: MaskEvent[] = [];
 
   constructor(
     private readonly config: PipelineConfig,
@@ -74,8 +77,10 @@ export class AgentRuntime {
         tracking: { ...this.config.tracking, ...definedOnly(camera.tracking) },
         snapshots: this.config.snapshots,
         ...(this.config.annotate.enabled
-          ? { annotator: new AnnotatedFrameWriter(camera.id, this.config.annotate) }
+          ? { annotator: new AnnotatedFrameWriter(camera.id, this.config.annotate, camera.zone) }
           : {}),
+        ...(camera.zone ? { zone: camera.zone } : {}),
+        onEvent: (event) => this.remember(event),
         latency: this.latency,
       });
       source.onFrame(() => this.frameRate.mark());
@@ -105,6 +110,16 @@ export class AgentRuntime {
     await Promise.all(this.pipelines.map((p) => p.stop()));
     await this.publishStats();
     this.log.info('agent stopped', { framesProcessed: this.totals().processed });
+  }
+
+  /** The newest events the sink accepted, newest first (at most RECENT_EVENTS; for the live page). */
+  recentEvents(): MaskEvent[] {
+    return [...this.recent].reverse();
+  }
+
+  private remember(event: MaskEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
   }
 
   /** Totals over all cameras. */

@@ -38,6 +38,31 @@ export const maskEventSchema = z
       .object({ name: z.string().min(1), version: z.string().min(1) })
       .strict()
       .describe('classifier model that produced the label'),
+    // Frigate-style fields (snake_case like Frigate's events). Optional: events stored by an older agent
+    // (in an outbox) and consumers written before them still parse.
+    start_time: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('Unix time (seconds, fractional) the person was first seen on this track'),
+    end_time: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .optional()
+      .describe('Unix time (seconds) the track ended; null while it is still live (new/update)'),
+    top_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("highest classifier probability of the event's label seen on this track so far"),
+    has_snapshot: z
+      .boolean()
+      .optional()
+      .describe(
+        'a JPEG snapshot of this track was published (<camera>/snapshot and retained <camera>/<label>/snapshot, MQTT 5 user property event_id = id)',
+      ),
   })
   .strict();
 
