@@ -6,6 +6,7 @@
 import { log as defaultLog, type Logger } from '../../core/logger.js';
 import type { CameraConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { EventSink, MaskEvent, RuntimeStats } from '../events/event-types.js';
+import type { LiveSource } from '../health/live-contract.js';
 import type { FrameSource } from '../sources/frame-source.js';
 import { createFrameSource } from '../sources/source-registry.js';
 import { CameraPipeline, type ClassifierPort, type DetectorPort } from './camera-pipeline.js';
@@ -115,6 +116,41 @@ export class AgentRuntime {
   /** The newest events the sink accepted, newest first (at most RECENT_EVENTS; for the live page). */
   recentEvents(): MaskEvent[] {
     return [...this.recent].reverse();
+  }
+
+  /** What the live page shows (no source URLs). */
+  live(): LiveSource {
+    return {
+      view: () => {
+        const stats = this.stats();
+        // Source inputs (paths, stream URLs) stay off the page; only state and figures are shown.
+        const sources = Object.fromEntries(
+          Object.entries(stats.sources).map(([id, status]) => {
+            const { input: _input, ...rest } = status as typeof status & { input?: unknown };
+            return [id, rest];
+          }),
+        );
+        return {
+          stats: { ...stats, sources },
+          events: this.recentEvents(),
+          cameras: this.pipelines.map((p) => {
+            const camera = this.config.cameras.find((c) => c.id === p.camera);
+            return {
+              id: p.camera,
+              sourceType: camera?.source.type ?? 'unknown',
+              state: p.sourceStats().state,
+              fps: p.fps(),
+              counts: p.tracker.counts(),
+              framesProcessed: p.counters.processed,
+              events: p.counters.events,
+              outsideZone: p.counters.outsideZone,
+              hasZone: camera?.zone !== undefined,
+            };
+          }),
+        };
+      },
+      frame: async (camera) => this.pipelines.find((p) => p.camera === camera)?.liveFrame.jpeg(),
+    };
   }
 
   private remember(event: MaskEvent): void {

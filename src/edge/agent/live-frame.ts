@@ -4,15 +4,8 @@
  */
 import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js';
 import type { RgbImage } from '../../core/image-io.js';
+import type { LiveFrameJpeg } from '../health/live-contract.js';
 import { type ZonePolygon, zoneInPixels } from './camera-zone.js';
-
-export interface LiveFrameJpeg {
-  jpeg: Buffer;
-  /** Frame capture time (ms since epoch). */
-  ts: number;
-  /** Frame index from the source. */
-  index: number;
-}
 
 export class LiveFrame {
   private latest:
