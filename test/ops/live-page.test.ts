@@ -140,7 +140,7 @@ describe.skipIf(missing.length > 0)('live page (real agent process, Chromium)', 
       page.on('pageerror', (err) => errors.push(err.message));
       await page.goto(`${base}/#token=${TOKEN}`);
       expect(page.url()).not.toContain(TOKEN); // the token leaves the address bar
-      await page.waitForFunction(() => document.querySelectorAll('section.camera').length === 2, null, {
+      await page.waitForFunction("document.querySelectorAll('section.camera').length === 2", null, {
         timeout: 30_000,
       });
       for (const camera of ['entrance', 'yard']) {
