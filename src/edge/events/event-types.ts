@@ -1,7 +1,8 @@
 /**
  * The event contract between the agent runtime (which sees tracks) and whatever carries events out of the
  * device (MQTT with an on-disk outbox in production, a recorder in tests). The JSON published on
- * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`.
+ * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`. Fields added later (Frigate's `start_time`,
+ * `end_time`, `top_score`, `has_snapshot`) are optional so events stored by an older agent still parse.
  */
 import { z } from 'zod';
 import { LABELS, type Label } from '../../core/labels.js';
