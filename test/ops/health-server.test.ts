@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Logger } from '../../src/core/logger.js';
 import { healthConfigSchema } from '../../src/edge/config/health-config.js';
 import type { DeliveryStats, RuntimeStats } from '../../src/edge/events/event-types.js';
-import { Logger } from '../../src/core/logger.js';
 import { startHealthServer } from '../../src/edge/health/health-server.js';
 import { isLoopbackHost, redactUrlCredentials } from '../../src/edge/health/live-routes.js';
 

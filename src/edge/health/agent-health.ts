@@ -6,10 +6,10 @@
 import type { Logger } from '../../core/logger.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { RuntimeStats } from '../events/event-types.js';
-import type { LiveSource } from './live-contract.js';
 import type { MqttEventSink } from '../mqtt/mqtt-event-sink.js';
 import { openMqttEventSink } from '../mqtt/open-event-sink.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
+import type { LiveSource } from './live-contract.js';
 
 export function mqttAgentParts() {
   let sink: MqttEventSink | undefined;
