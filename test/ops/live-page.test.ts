@@ -34,6 +34,19 @@ const missing = [
 ].filter(Boolean);
 if (missing.length) console.warn(`live page browser test skipped: ${missing.join(', ')} not installed`);
 
+/** The little of the browser's DOM the checks use (the project compiles without the DOM library). */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  complete: boolean;
+  naturalWidth: number;
+}
+interface PageGlobals {
+  document: {
+    querySelector(s: string): PageElement | null;
+    querySelectorAll(s: string): ArrayLike<PageElement>;
+  };
+}
+
 const TOKEN = 'live-page-test-token-0123456789';
 const PASSWORD = 'broker-secret-pw-do-not-show';
 
@@ -140,28 +153,39 @@ describe.skipIf(missing.length > 0)('live page (real agent process, Chromium)', 
       page.on('pageerror', (err) => errors.push(err.message));
       await page.goto(`${base}/#token=${TOKEN}`);
       expect(page.url()).not.toContain(TOKEN); // the token leaves the address bar
-      await page.waitForFunction("document.querySelectorAll('section.camera').length === 2", null, {
-        timeout: 30_000,
-      });
+      // Functions run in the page (its CSP forbids evaluating strings as code).
+      await page.waitForFunction(
+        () => (globalThis as unknown as PageGlobals).document.querySelectorAll('section.camera').length === 2,
+        null,
+        { timeout: 30_000 },
+      );
       for (const camera of ['entrance', 'yard']) {
-        const img = `document.querySelector('section.camera[data-camera="${camera}"] img')`;
-        await page.waitForFunction(`Number(${img}.dataset.updates) >= 1`, null, { timeout: 30_000 });
-        const first = await page.evaluate(`${img}.dataset.frameIndex`);
+        const sel = `section.camera[data-camera="${camera}"] img`;
+        await page.waitForFunction(
+          (s) =>
+            Number((globalThis as unknown as PageGlobals).document.querySelector(s)?.dataset.updates) >= 1,
+          sel,
+          { timeout: 30_000 },
+        );
+        const first = await page.$eval(sel, (e) => (e as unknown as PageElement).dataset.frameIndex);
         // the frame changes: a newer frame index arrives and is drawn
         await page.waitForFunction(
-          `${img}.dataset.frameIndex !== ${JSON.stringify(first)} && ${img}.complete && ${img}.naturalWidth > 0`,
-          null,
+          ([s, before]) => {
+            const img = (globalThis as unknown as PageGlobals).document.querySelector(s);
+            return !!img && img.dataset.frameIndex !== before && img.complete && img.naturalWidth > 0;
+          },
+          [sel, first] as const,
           { timeout: 30_000 },
         );
         const state = await page.textContent(`section.camera[data-camera="${camera}"] .state`);
         expect(state).toBe('online');
       }
       await page.waitForSelector('#events tbody tr', { timeout: 30_000 });
-      const shownIds = (await page.evaluate(
-        `[...document.querySelectorAll('#events tbody tr')].map((r) => r.dataset.eventId)`,
-      )) as string[];
+      const shownIds = await page.$$eval('#events tbody tr', (rows) =>
+        rows.map((r) => (r as unknown as PageElement).dataset.eventId),
+      );
       const published = new Set(sub!.events.map((e) => e.id));
-      expect(shownIds.some((id) => published.has(id))).toBe(true);
+      expect(shownIds.some((id) => id !== undefined && published.has(id))).toBe(true);
       expect(await page.textContent('#s-providers')).toContain('cpu');
       expect(errors).toEqual([]);
       const shot = await page.screenshot({ fullPage: true });
