@@ -9,6 +9,7 @@ import { loadConfigFile } from '../../core/config-loader.js';
 import { log as defaultLog, type Logger, redact } from '../../core/logger.js';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import type { EventSink, RuntimeStats } from '../events/event-types.js';
+import type { LiveSource } from '../health/live-contract.js';
 import { AgentRuntime } from './agent-runtime.js';
 import { checkModelFiles, openModels } from './model-loader.js';
 import { SystemdNotifier } from './systemd-notifier.js';
@@ -26,7 +27,7 @@ export interface AgentWiring<C extends PipelineConfig> {
   openSink(config: C, logger: Logger): Promise<EventSink>;
   startHealth?(
     config: C,
-    probes: { stats: () => RuntimeStats; healthy: () => boolean; logger: Logger },
+    probes: { stats: () => RuntimeStats; healthy: () => boolean; live?: LiveSource; logger: Logger },
   ): Promise<{ close(): Promise<void> }>;
 }
 
@@ -85,6 +86,7 @@ export async function runAgent<C extends PipelineConfig>(
     health = await wiring.startHealth?.(config, {
       stats: () => rt.stats(),
       healthy: () => rt.isRunning,
+      live: rt.live(),
       logger,
     });
     const provider = models.detector.provider;

@@ -109,6 +109,14 @@ export const cameraSchema = z
     enabled: z.boolean().default(true).describe('false: keep the camera in config but do not run it'),
     detection: detectionSchema.partial().optional().describe('per-camera overrides of `detection`'),
     tracking: trackingSchema.partial().optional().describe('per-camera overrides of `tracking`'),
+    zone: z
+      .array(z.tuple([fraction, fraction]))
+      .min(3, 'a zone needs at least 3 points')
+      .max(64)
+      .optional()
+      .describe(
+        'polygon [[x, y], ...] in frame fractions (0..1, from the top-left): faces whose box centre is outside are ignored; drawn on annotated frames',
+      ),
   })
   .strict();
 

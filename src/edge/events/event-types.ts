@@ -1,7 +1,8 @@
 /**
  * The event contract between the agent runtime (which sees tracks) and whatever carries events out of the
  * device (MQTT with an on-disk outbox in production, a recorder in tests). The JSON published on
- * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`.
+ * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`. Fields added later (Frigate's `start_time`,
+ * `end_time`, `top_score`, `has_snapshot`) are optional so events stored by an older agent still parse.
  */
 import { z } from 'zod';
 import { LABELS, type Label } from '../../core/labels.js';
@@ -38,6 +39,31 @@ export const maskEventSchema = z
       .object({ name: z.string().min(1), version: z.string().min(1) })
       .strict()
       .describe('classifier model that produced the label'),
+    // Frigate-style fields (snake_case like Frigate's events). Optional: events stored by an older agent
+    // (in an outbox) and consumers written before them still parse.
+    start_time: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('Unix time (seconds, fractional) the person was first seen on this track'),
+    end_time: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .optional()
+      .describe('Unix time (seconds) the track ended; null while it is still live (new/update)'),
+    top_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("highest classifier probability of the event's label seen on this track so far"),
+    has_snapshot: z
+      .boolean()
+      .optional()
+      .describe(
+        'a JPEG snapshot of this track was published (<camera>/snapshot and retained <camera>/<label>/snapshot, MQTT 5 user property event_id = id)',
+      ),
   })
   .strict();
 
@@ -106,6 +132,8 @@ export interface SnapshotMeta {
   kind: 'face' | 'frame';
   eventId?: string;
   trackId?: number;
+  /** The event's label: the snapshot is also kept (retained) per camera and label. */
+  label?: Label;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RuntimeStats } from '../events/event-types.js';
 import type { MqttEventSink } from '../mqtt/mqtt-event-sink.js';
 import { openMqttEventSink } from '../mqtt/open-event-sink.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
+import type { LiveSource } from './live-contract.js';
 
 export function mqttAgentParts() {
   let sink: MqttEventSink | undefined;
@@ -19,7 +20,7 @@ export function mqttAgentParts() {
     },
     async startHealth(
       config: AgentConfig,
-      probes: { stats: () => RuntimeStats; healthy: () => boolean; logger: Logger },
+      probes: { stats: () => RuntimeStats; healthy: () => boolean; live?: LiveSource; logger: Logger },
     ): Promise<HealthServer> {
       if (!config.health.enabled) return { url: '', close: async () => undefined };
       const current = sink;

@@ -1,7 +1,8 @@
 /**
  * The local health endpoint: `GET /healthz` (200 when the runtime runs and a camera delivered frames
  * recently, else 503, with a JSON body saying why) and `GET /metrics` (Prometheus text, prom-client),
- * computed from the runtime's stats and the sink's delivery figures at scrape time.
+ * computed from the runtime's stats and the sink's delivery figures at scrape time; plus the read-only live
+ * page at `/` when the runtime offers one (live-routes.ts: frames, events, stats; token rules there).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -9,11 +10,15 @@ import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { HealthConfig } from '../config/health-config.js';
 import type { DeliveryStats, RuntimeStats } from '../events/event-types.js';
+import type { LiveSource } from './live-contract.js';
+import { handleLiveRoute, type LiveRoutesOptions, liveDataRefusal } from './live-routes.js';
 
 export interface HealthProbes {
   stats: () => RuntimeStats;
   healthy: () => boolean;
   delivery?: () => DeliveryStats;
+  /** The live page's data (frames, events); without it `/` is not served. */
+  live?: LiveSource;
   logger?: Logger;
 }
 
@@ -71,8 +76,18 @@ export function buildRegistry(probes: HealthProbes): Registry {
   return registry;
 }
 
-export async function startHealthServer(config: HealthConfig, probes: HealthProbes): Promise<HealthServer> {
+export async function startHealthServer(
+  config: HealthConfig,
+  probes: HealthProbes,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HealthServer> {
   const registry = buildRegistry(probes);
+  const token = config.token ?? (env.MASK_EDGE_HEALTH_TOKEN || undefined);
+  const liveRoutes: LiveRoutesOptions = {
+    host: config.host,
+    ...(token ? { token } : {}),
+    ...(config.livePage && probes.live ? { live: probes.live } : {}),
+  };
   let lastOnline = Date.now();
   const health = () => {
     const stats = probes.stats();
@@ -93,6 +108,7 @@ export async function startHealthServer(config: HealthConfig, probes: HealthProb
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     try {
+      if (await handleLiveRoute(req, res, path ?? '/', liveRoutes)) return;
       if (req.method === 'GET' && path === '/healthz') {
         const h = health();
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
@@ -103,7 +119,7 @@ export async function startHealthServer(config: HealthConfig, probes: HealthProb
         res.end(body);
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found: try /healthz or /metrics\n');
+        res.end('not found: try /, /healthz or /metrics\n');
       }
     } catch (err) {
       probes.logger?.warn('health request failed', { path, error: err as Error });
@@ -128,7 +144,13 @@ export async function startHealthServer(config: HealthConfig, probes: HealthProb
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  probes.logger?.info('health endpoint', { healthz: `${url}/healthz`, metrics: `${url}/metrics` });
+  probes.logger?.info('health endpoint', {
+    healthz: `${url}/healthz`,
+    metrics: `${url}/metrics`,
+    ...(liveRoutes.live ? { livePage: `${url}/`, token: token ? 'required' : 'none' } : {}),
+  });
+  const refusal = liveRoutes.live ? liveDataRefusal(liveRoutes) : undefined;
+  if (refusal) probes.logger?.warn(`LIVE PAGE DATA REFUSED: ${refusal}`, { host: config.host });
   return {
     url,
     close: () =>

@@ -44,6 +44,8 @@ export interface PublishOptions {
   retain?: boolean;
   /** MQTT 5 content type (ignored by 3.1.1). */
   contentType?: string;
+  /** MQTT 5 user properties (ignored by 3.1.1). */
+  userProperties?: Record<string, string>;
 }
 
 export interface Publisher {
@@ -143,9 +145,20 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
         new MaskEdgeError('E_BROKER', 'publisher is closed', { detail: { url: this.url, topic } }),
       );
     }
+    const v5 = this.options.protocolVersion !== '3.1.1';
     const properties =
-      this.options.protocolVersion !== '3.1.1' && options.contentType
-        ? { contentType: options.contentType, payloadFormatIndicator: true }
+      v5 && (options.contentType || options.userProperties)
+        ? {
+            ...(options.contentType
+              ? {
+                  contentType: options.contentType,
+                  payloadFormatIndicator: !options.contentType.startsWith('image/'),
+                }
+              : {}),
+            ...(options.userProperties && Object.keys(options.userProperties).length > 0
+              ? { userProperties: options.userProperties }
+              : {}),
+          }
         : undefined;
     return new Promise<void>((resolve, reject) => {
       client.publish(

@@ -4,10 +4,15 @@
  * the start (E_TLS / E_BROKER, non-zero exit, systemd retries with backoff); an unreachable broker does
  * not: events wait in the outbox and the client keeps reconnecting.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { log as defaultLog, type Logger } from '../../core/logger.js';
+import { PACKAGE_ROOT } from '../../core/package-paths.js';
 import { type AgentConfig, resolveDeviceId, resolveOutboxDir } from '../config/agent-config.js';
 import { DiskOutbox } from '../outbox/disk-outbox.js';
+import { DISCOVERY_STATE_FILE, DiscoveryAnnouncer } from './ha-announcer.js';
+import { discoveryMessages } from './ha-discovery.js';
 import { resolveBrokerSecrets } from './mqtt-credentials.js';
 import { isFatalConnectError } from './mqtt-errors.js';
 import { MqttEventSink } from './mqtt-event-sink.js';
@@ -16,6 +21,10 @@ import { deviceTopics } from './mqtt-topics.js';
 
 export type SinkConfig = Pick<AgentConfig, 'device' | 'mqtt' | 'outbox'> & {
   snapshots?: { enabled: boolean };
+  /** Home Assistant discovery; absent: nothing announced or removed (tests of the sink alone). */
+  homeAssistant?: AgentConfig['homeAssistant'];
+  /** Cameras announced to Home Assistant (the enabled ones). */
+  cameras?: readonly { id: string; enabled: boolean }[];
 };
 
 export async function openMqttEventSink(
@@ -54,6 +63,23 @@ export async function openMqttEventSink(
     lastSeq: outbox.lastSeq,
     secrets: secrets.sources,
   });
+  const ha = config.homeAssistant;
+  const discovery = ha
+    ? new DiscoveryAnnouncer({
+        publisher,
+        messages: ha.discovery
+          ? discoveryMessages({
+              discoveryPrefix: ha.discoveryPrefix,
+              topicPrefix: config.mqtt.topicPrefix,
+              device,
+              cameras: (config.cameras ?? []).filter((c) => c.enabled).map((c) => c.id),
+              version: packageVersion(),
+            })
+          : [],
+        stateFile: join(outbox.dir, DISCOVERY_STATE_FILE),
+        log: logger.child({ component: 'home-assistant' }),
+      })
+    : undefined;
   const sink = new MqttEventSink({
     device,
     topicPrefix: config.mqtt.topicPrefix,
@@ -61,6 +87,7 @@ export async function openMqttEventSink(
     outbox,
     maxInflight: config.mqtt.maxInflight,
     snapshots: config.snapshots?.enabled ?? false,
+    ...(discovery ? { discovery } : {}),
     log: logger,
   });
   try {
@@ -76,4 +103,13 @@ export async function openMqttEventSink(
     });
   }
   return sink;
+}
+
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string })
+      .version;
+  } catch {
+    return undefined;
+  }
 }
