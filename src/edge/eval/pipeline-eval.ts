@@ -15,7 +15,12 @@ import type { FaceDetector } from '../inference/face-detector.js';
 import { decideLabel } from '../inference/label-decision.js';
 import type { Classification, MaskClassifier } from '../inference/mask-classifier.js';
 import { averagePrecision, type ScoredBox, type TruthBox } from './average-precision.js';
-import { matchDetections, type RecallCount, summariseDetection } from './detection-matching.js';
+import {
+  matchDetections,
+  type RecallCount,
+  sizeBucket,
+  summariseDetection,
+} from './detection-matching.js';
 
 export interface PipelineEvalOptions {
   /** Leave out annotated faces whose shorter side is under this (and detections matched to them). */
@@ -50,7 +55,27 @@ export interface PipelineMetrics {
   minFace: number;
   minScore: number;
   iouThreshold: number;
+  /** Detection recall/precision at the thresholds of SCORE_SWEEP at or above the mAP floor. */
+  scoreSweep: ScoreSweepPoint[];
   problems: DataProblem[];
+}
+
+/** Most detections per photo kept for scoring (the NMS IoU is the detector's own default). */
+export const PIPELINE_MAX_FACES = 200;
+
+/** Score thresholds of the recall/precision sweep in the report (from the same detections). */
+export const SCORE_SWEEP = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+
+/** Detection recall and precision at one score threshold; false positives by the detection's size. */
+export interface ScoreSweepPoint {
+  minScore: number;
+  recall: number;
+  precision: number;
+  detected: number;
+  detections: number;
+  falsePositives: number;
+  recallBySize: Record<string, RecallCount>;
+  falsePositivesBySize: Record<string, number>;
 }
 
 export interface PhotoResult {
@@ -110,7 +135,7 @@ export async function evaluatePipeline(
       options.onProgress?.(i + 1, entries.length);
       continue;
     }
-    const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: 200 });
+    const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: PIPELINE_MAX_FACES });
     const classes = await classifier.classifyFaces(
       frame,
       found.map((d) => d.box),
@@ -137,13 +162,13 @@ export async function evaluatePipeline(
       detail: { problems: problems.slice(0, 5) },
     });
   }
-  return scorePipeline(photos, { minFace, minScore, thr, problems });
+  return scorePipeline(photos, { minFace, minScore, thr, problems, sweepFloor: apMinScore });
 }
 
 /** Scores detector + classifier outputs of every photo against its annotated faces (pure; tested directly). */
 export function scorePipeline(
   photos: Map<string, PhotoResult>,
-  o: { minFace: number; minScore: number; thr: number; problems: DataProblem[] },
+  o: { minFace: number; minScore: number; thr: number; problems: DataProblem[]; sweepFloor?: number },
 ): PipelineMetrics {
   const match = { iou: o.thr, minFace: o.minFace, minScore: o.minScore };
   const entries = [...photos.entries()];
@@ -204,7 +229,40 @@ export function scorePipeline(
     minFace: o.minFace,
     minScore: o.minScore,
     iouThreshold: o.thr,
+    scoreSweep: SCORE_SWEEP.filter((t) => t >= (o.sweepFloor ?? 0)).map((t) =>
+      sweepPoint(entries, { iou: o.thr, minFace: o.minFace }, t),
+    ),
     problems: o.problems,
+  };
+}
+
+function sweepPoint(
+  entries: [string, PhotoResult][],
+  match: { iou: number; minFace: number },
+  minScore: number,
+): ScoreSweepPoint {
+  const photos = entries.map(([, p]) => ({
+    faces: p.truths.map((t) => ({ box: t.box, label: t.label })),
+    detections: p.detections.filter((d) => d.score > minScore),
+  }));
+  const s = summariseDetection(photos, { ...match, minScore });
+  const falsePositivesBySize: Record<string, number> = {};
+  for (const photo of photos) {
+    const m = matchDetections(photo.faces, photo.detections, { ...match, minScore });
+    for (const i of m.falsePositives) {
+      const bucket = sizeBucket(photo.detections[i]!.box);
+      falsePositivesBySize[bucket] = (falsePositivesBySize[bucket] ?? 0) + 1;
+    }
+  }
+  return {
+    minScore,
+    recall: s.recall,
+    precision: s.precision,
+    detected: s.detected,
+    detections: s.detections,
+    falsePositives: s.falsePositives,
+    recallBySize: s.recallBySize,
+    falsePositivesBySize,
   };
 }
 
