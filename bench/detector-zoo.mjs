@@ -42,7 +42,12 @@ const SOURCES = {
 const jsonPath = join(args.out, 'detector-zoo.json');
 const cli = join(root, 'bin', 'mask-edge.js');
 const run = (argv) =>
-  JSON.parse(execFileSync(process.execPath, [cli, ...argv], { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
+  JSON.parse(
+    execFileSync(process.execPath, [cli, ...argv], {
+      maxBuffer: 64 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
 
 let saved;
 if (args.render) {
@@ -87,11 +92,33 @@ if (args.render) {
       };
       console.error(`${name} ${source}: recall ${r.recall.toFixed(3)} precision ${r.precision.toFixed(3)}`);
     }
-    const bench = run(['bench', '--detector', name, '--only', 'detector', '--providers', 'cpu', '--threads', '1,2', '--batches', '1', '--repeats', '5', '--json']);
+    const bench = run([
+      'bench',
+      '--detector',
+      name,
+      '--only',
+      'detector',
+      '--providers',
+      'cpu',
+      '--threads',
+      '1,2',
+      '--batches',
+      '1',
+      '--repeats',
+      '5',
+      '--json',
+    ]);
     entry.speed = bench.results
       .filter((r) => r.model === 'detector' && r.precision === 'fp32')
-      .map((r) => ({ threads: r.threads, imagesPerSec: r.imagesPerSec, p50Ms: r.p50Ms, imagesPerCpuSec: r.imagesPerCpuSec }));
-    console.error(`${name}: ${entry.speed.map((s) => `${s.threads} thr ${s.p50Ms.toFixed(1)} ms`).join(', ')}`);
+      .map((r) => ({
+        threads: r.threads,
+        imagesPerSec: r.imagesPerSec,
+        p50Ms: r.p50Ms,
+        imagesPerCpuSec: r.imagesPerCpuSec,
+      }));
+    console.error(
+      `${name}: ${entry.speed.map((s) => `${s.threads} thr ${s.p50Ms.toFixed(1)} ms`).join(', ')}`,
+    );
     saved.detectors.push(entry);
   }
   writeFileSync(jsonPath, `${JSON.stringify(saved, null, 1)}\n`);

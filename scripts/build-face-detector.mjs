@@ -66,7 +66,8 @@ function fail(message) {
 
 const chosen =
   args.detector === 'all' ? [...DETECTOR_ZOO] : DETECTOR_ZOO.filter((d) => d.name === args.detector);
-if (chosen.length === 0) fail(`unknown --detector ${args.detector}; known: all, ${zooDetectorNames().join(', ')}`);
+if (chosen.length === 0)
+  fail(`unknown --detector ${args.detector}; known: all, ${zooDetectorNames().join(', ')}`);
 if (chosen.length > 1 && (args.out || args['input-size'] || args['min-score'] || args.iou)) {
   fail('--out, --input-size, --min-score and --iou need one --detector NAME');
 }
@@ -78,7 +79,8 @@ function parseAdjust(raw, entry) {
   if (raw === 'none') return {};
   if (raw === 'recorded') {
     const file = recordedPath(entry);
-    if (!existsSync(file)) fail(`no recorded box adjustment for ${entry.name}: ${file}; run with --box-adjust fit`);
+    if (!existsSync(file))
+      fail(`no recorded box adjustment for ${entry.name}: ${file}; run with --box-adjust fit`);
     const rec = JSON.parse(readFileSync(file, 'utf8'));
     const bySource = rec.bySource
       ? Object.fromEntries(Object.entries(rec.bySource).map(([k, v]) => [k, pick(v)]))
@@ -120,7 +122,10 @@ async function trainPhotos(dirs) {
   if (!trainCache.has(key)) {
     const { samples } = await readDataset(dirs);
     const train = splitDataset(samples, { seed }).train;
-    trainCache.set(key, { photos: photosFromSamples(train), fitIds: train.filter((s) => s.box).map((s) => s.id) });
+    trainCache.set(key, {
+      photos: photosFromSamples(train),
+      fitIds: train.filter((s) => s.box).map((s) => s.id),
+    });
   }
   return trainCache.get(key);
 }
@@ -131,7 +136,9 @@ function checkSplitFile(fitIds) {
   const heldOut = new Set([...(split.val ?? []), ...(split.test ?? [])]);
   const leaked = fitIds.filter((id) => heldOut.has(id));
   if (leaked.length > 0) {
-    fail(`${leaked.length} fitting faces are held out in ${args['split-file']} (e.g. ${leaked[0]}); refusing`);
+    fail(
+      `${leaked.length} fitting faces are held out in ${args['split-file']} (e.g. ${leaked[0]}); refusing`,
+    );
   }
   const inTrain = new Set(split.train ?? []);
   console.log(
