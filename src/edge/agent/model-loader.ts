@@ -32,16 +32,18 @@ export function detectorRefs(models: ModelsConfig): string[] {
 /** Checks that the classifier and at least one detector exist (used by --check-config too). */
 export async function checkModelFiles(models: ModelsConfig): Promise<void> {
   const missing: { field: string; path: string }[] = [];
-  const exists = async (path: string) => access(path).then(
-    () => true,
-    () => false,
-  );
+  const exists = async (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
   const detectors = detectorRefs(models).map((ref) => resolveDetector(ref).path);
   const found = await Promise.all(detectors.map(exists));
   if (!found.some(Boolean)) {
     for (const path of detectors) missing.push({ field: 'models.detector', path });
   }
-  if (!(await exists(models.classifier))) missing.push({ field: 'models.classifier', path: models.classifier });
+  if (!(await exists(models.classifier)))
+    missing.push({ field: 'models.classifier', path: models.classifier });
   if (missing.length > 0) {
     throw new MaskEdgeError(
       'E_MODEL',

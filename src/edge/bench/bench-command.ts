@@ -69,25 +69,29 @@ export async function runBench(
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
   const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
-  const all: { model: 'classifier' | 'detector'; precision: 'fp32' | 'int8'; file: string; detector?: string }[] =
-    [
-      {
-        model: 'classifier',
-        precision: 'fp32',
-        file: opts.classifier ?? join(MODELS_DIR, 'mask-classifier.onnx'),
-      },
-      {
-        model: 'classifier',
-        precision: 'int8',
-        file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
-      },
-      { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
-      {
-        model: 'detector',
-        precision: 'int8',
-        file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
-      },
-    ];
+  const all: {
+    model: 'classifier' | 'detector';
+    precision: 'fp32' | 'int8';
+    file: string;
+    detector?: string;
+  }[] = [
+    {
+      model: 'classifier',
+      precision: 'fp32',
+      file: opts.classifier ?? join(MODELS_DIR, 'mask-classifier.onnx'),
+    },
+    {
+      model: 'classifier',
+      precision: 'int8',
+      file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
+    },
+    { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
+    {
+      model: 'detector',
+      precision: 'int8',
+      file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+    },
+  ];
   const models = all.filter((m) => !opts.only || m.model === opts.only);
   const providers = opts.providers?.length ? opts.providers : ['tensorrt', 'cuda', 'cpu'];
   for (const p of providers) {

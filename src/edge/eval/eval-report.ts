@@ -72,7 +72,9 @@ export function formatPipelineReport(
       ? [
           'detection by score threshold: ' +
             m.scoreSweep
-              .map((p) => `${p.minScore}: recall ${pct(p.recall).trim()} precision ${pct(p.precision).trim()}`)
+              .map(
+                (p) => `${p.minScore}: recall ${pct(p.recall).trim()} precision ${pct(p.precision).trim()}`,
+              )
               .join(', '),
         ]
       : []),

@@ -15,12 +15,7 @@ import type { FaceDetector } from '../inference/face-detector.js';
 import { decideLabel } from '../inference/label-decision.js';
 import type { Classification, MaskClassifier } from '../inference/mask-classifier.js';
 import { averagePrecision, type ScoredBox, type TruthBox } from './average-precision.js';
-import {
-  matchDetections,
-  type RecallCount,
-  sizeBucket,
-  summariseDetection,
-} from './detection-matching.js';
+import { matchDetections, type RecallCount, sizeBucket, summariseDetection } from './detection-matching.js';
 
 export interface PipelineEvalOptions {
   /** Leave out annotated faces whose shorter side is under this (and detections matched to them). */
