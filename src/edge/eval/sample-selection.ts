@@ -59,6 +59,11 @@ async function readSplitFile(file: string): Promise<{ path: string; ids: Partial
 }
 
 export async function selectSamples(samples: FaceSample[], options: SelectOptions): Promise<Selection> {
+  if (options.seed !== undefined && options.splitFile) {
+    throw new MaskEdgeError('E_USAGE', '--seed and --split-file both choose the split; pass one', {
+      detail: { seed: options.seed, splitFile: options.splitFile },
+    });
+  }
   if (options.splitFile) {
     const which = options.split ?? 'test';
     const { path, ids } = await readSplitFile(options.splitFile);
@@ -75,11 +80,6 @@ export async function selectSamples(samples: FaceSample[], options: SelectOption
     return { samples: chosen, note: `${which} split of ${path}: ${chosen.length} faces${gone}` };
   }
   if (options.seed !== undefined) {
-    if (options.splitFile) {
-      throw new MaskEdgeError('E_USAGE', '--seed and --split-file both choose the split; pass one', {
-        detail: { seed: options.seed, splitFile: options.splitFile },
-      });
-    }
     const which = options.split ?? 'test';
     const chosen = splitDataset(samples, { seed: options.seed })[which];
     return {
