@@ -11,7 +11,8 @@
 // docs/results/detector-speed.png (recall vs ms per frame), and prints the markdown table.
 //
 //   npx tsc -p tsconfig.build.json && nice -n 10 node bench/detector-zoo.mjs [--detectors a,b] [--sources kaggle,ilc]
-//       [--render]   (--render: table and charts from the saved JSON only)
+//       [--min-detection-size 24 (drop narrower detections, as the agent's detection.minFaceSize)]
+//       [--speed-from saved.json (reuse its bench figures)] [--render]   (--render: table and charts from the saved JSON only)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     detectors: { type: 'string' },
     sources: { type: 'string', default: 'kaggle,ilc' },
     render: { type: 'boolean', default: false },
+    'min-detection-size': { type: 'string', default: '0' },
+    'speed-from': { type: 'string' },
     out: { type: 'string', default: join(root, 'docs', 'results') },
   },
 });
@@ -57,7 +60,8 @@ if (args.render) {
   const sources = args.sources.split(',');
   saved = {
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAtStart: loadavg()[0] },
-    command: 'node bench/detector-zoo.mjs',
+    command: `node bench/detector-zoo.mjs --min-detection-size ${args['min-detection-size']}`,
+    minDetectionSize: Number(args['min-detection-size']),
     sources: Object.fromEntries(sources.map((s) => [s, SOURCES[s].note])),
     detectors: [],
   };
@@ -66,7 +70,15 @@ if (args.render) {
     for (const source of sources) {
       const argv = ['eval', '--pipeline', '--detector', name, '--box-convention', source, '--min-face', '24'];
       for (const d of SOURCES[source].data) argv.push('--data', d);
-      argv.push('--seed', '1', '--threads', '1', '--json');
+      argv.push(
+        '--seed',
+        '1',
+        '--threads',
+        '1',
+        '--min-detection-size',
+        args['min-detection-size'],
+        '--json',
+      );
       if (SOURCES[source].data.some((d) => !existsSync(d))) throw new Error(`data missing for ${source}`);
       const started = performance.now();
       const r = run(argv);
@@ -108,14 +120,16 @@ if (args.render) {
       '5',
       '--json',
     ]);
-    entry.speed = bench.results
-      .filter((r) => r.model === 'detector' && r.precision === 'fp32')
-      .map((r) => ({
-        threads: r.threads,
-        imagesPerSec: r.imagesPerSec,
-        p50Ms: r.p50Ms,
-        imagesPerCpuSec: r.imagesPerCpuSec,
-      }));
+    entry.speed =
+      reused ??
+      bench.results
+        .filter((r) => r.model === 'detector' && r.precision === 'fp32')
+        .map((r) => ({
+          threads: r.threads,
+          imagesPerSec: r.imagesPerSec,
+          p50Ms: r.p50Ms,
+          imagesPerCpuSec: r.imagesPerCpuSec,
+        }));
     console.error(
       `${name}: ${entry.speed.map((s) => `${s.threads} thr ${s.p50Ms.toFixed(1)} ms`).join(', ')}`,
     );

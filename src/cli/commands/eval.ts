@@ -12,6 +12,7 @@ export interface EvalOptions {
   splitFile?: string;
   seed?: number;
   minFace?: number;
+  minDetectionSize?: number;
   annotate?: string;
   providers?: string[];
   threads?: number;
@@ -62,6 +63,11 @@ export function registerEval(program: Command): void {
       '--min-face <px>',
       '--pipeline: leave out annotated faces smaller than this',
       parseInteger('--min-face', 0),
+    )
+    .option(
+      '--min-detection-size <px>',
+      "--pipeline: drop detections narrower than this, as the agent's detection.minFaceSize does (default 0)",
+      parseInteger('--min-detection-size', 0),
     )
     .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
     .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))

@@ -26,6 +26,7 @@ export interface EvalOptions {
   splitFile?: string;
   seed?: number;
   minFace?: number;
+  minDetectionSize?: number;
   annotate?: string;
   minScore?: number;
   providers?: string[];
@@ -107,6 +108,7 @@ export async function run(opts: EvalOptions): Promise<void> {
       const bar = progress('detect+classify');
       const metrics = await evaluatePipeline(detector, classifier, samples, {
         minFace: opts.minFace,
+        minDetectionSize: opts.minDetectionSize,
         minScore: opts.minScore,
         annotateDir: opts.annotate,
         correctMin: opts.correctMin,

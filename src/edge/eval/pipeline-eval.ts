@@ -26,6 +26,8 @@ export interface PipelineEvalOptions {
   apMinScore?: number;
   iouThreshold?: number;
   annotateDir?: string;
+  /** The agent's `detection.minFaceSize`: detections narrower than this many pixels are dropped (default 0). */
+  minDetectionSize?: number;
   /** The agent's `detection.correctMinProbability`: the labels decided as the agent would (default: argmax). */
   correctMin?: number;
   onProgress?: (done: number, total: number) => void;
@@ -49,6 +51,8 @@ export interface PipelineMetrics {
   endToEnd: ClassMetrics | null;
   minFace: number;
   minScore: number;
+  /** Detections narrower than this were dropped before scoring (the agent's detection.minFaceSize). */
+  minDetectionSize: number;
   iouThreshold: number;
   /** Detection recall/precision at the thresholds of SCORE_SWEEP at or above the mAP floor. */
   scoreSweep: ScoreSweepPoint[];
@@ -130,7 +134,10 @@ export async function evaluatePipeline(
       options.onProgress?.(i + 1, entries.length);
       continue;
     }
-    const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: PIPELINE_MAX_FACES });
+    const minWidth = options.minDetectionSize ?? 0;
+    const found = (
+      await detector.detect(frame, { minScore: apMinScore, maxFaces: PIPELINE_MAX_FACES })
+    ).filter((d) => d.box.width >= minWidth);
     const classes = await classifier.classifyFaces(
       frame,
       found.map((d) => d.box),
@@ -157,14 +164,17 @@ export async function evaluatePipeline(
       detail: { problems: problems.slice(0, 5) },
     });
   }
-  return scorePipeline(photos, { minFace, minScore, thr, problems, sweepFloor: apMinScore });
+  return {
+    ...scorePipeline(photos, { minFace, minScore, thr, problems, sweepFloor: apMinScore }),
+    minDetectionSize: options.minDetectionSize ?? 0,
+  };
 }
 
 /** Scores detector + classifier outputs of every photo against its annotated faces (pure; tested directly). */
 export function scorePipeline(
   photos: Map<string, PhotoResult>,
   o: { minFace: number; minScore: number; thr: number; problems: DataProblem[]; sweepFloor?: number },
-): PipelineMetrics {
+): Omit<PipelineMetrics, 'minDetectionSize'> {
   const match = { iou: o.thr, minFace: o.minFace, minScore: o.minScore };
   const entries = [...photos.entries()];
   // Detection, class-agnostic, at the operating threshold (DETECTOR's matching: VOC "difficult" for small faces).
