@@ -192,7 +192,7 @@ saved.detectors.forEach((d, i) => {
 writeFileSync(
   join(args.out, 'detector-zoo.png'),
   await renderLineChartPng({
-    title: 'Detector zoo: recall vs precision by score threshold (0.2-0.9), faces >= 24 px, IoU 0.5',
+    title: `Detector zoo: recall vs precision by score 0.2-0.9; faces >= 24 px, IoU 0.5${saved.minDetectionSize ? `, detections >= ${saved.minDetectionSize} px wide` : ''}`,
     xLabel: 'precision (solid: Kaggle test split, dashed: ILC test split)',
     yLabel: 'recall',
     yMin: 0,
@@ -207,7 +207,8 @@ const bySpeed = [...saved.detectors].sort((a, b) => cpuMs(a) - cpuMs(b));
 writeFileSync(
   join(args.out, 'detector-speed.png'),
   await renderLineChartPng({
-    title: 'Detector zoo: recall at the model threshold vs CPU ms per frame (ONNX Runtime, 1 thread)',
+    title: 'Recall (score 0.3, faces >= 24 px) vs CPU ms per frame',
+    width: 960,
     xLabel: 'CPU ms per frame (1000 / frames per CPU-second)',
     yLabel: 'recall, faces >= 24 px',
     yMin: 0,
