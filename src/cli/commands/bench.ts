@@ -1,7 +1,12 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const intList = (name: string) => (value: string) => commaList(value).map(parseInteger(name, 1, 4096));
+
+function parseOnly(value: string): 'detector' | 'classifier' {
+  if (value === 'detector' || value === 'classifier') return value;
+  throw new InvalidArgumentError(`--only must be detector or classifier, got '${value}'`);
+}
 
 export function registerBench(program: Command): void {
   program
@@ -12,7 +17,11 @@ export function registerBench(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--classifier <file>', 'fp32 classifier (default models/mask-classifier.onnx)')
     .option('--classifier-int8 <file>', 'int8 classifier (default models/mask-classifier.int8.onnx)')
-    .option('--detector <file>', 'fp32 detector (default models/face-detector.onnx)')
+    .option(
+      '--detector <name|file>',
+      'fp32 detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512)',
+    )
+    .option('--only <model>', 'measure only the detector or only the classifier', parseOnly)
     .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
     .option('--providers <list>', 'execution providers to measure (default tensorrt,cuda,cpu)', commaList)
     .option('--threads <list>', 'intra-op thread counts (default 1,2)', intList('--threads'))

@@ -79,7 +79,10 @@ export async function runAgent<C extends PipelineConfig>(
       sink,
       model: models.model,
       logger,
-      extraStats: () => ({ providerFailures: models.providerFailures }),
+      extraStats: () => ({
+        providerFailures: models.providerFailures,
+        detector: { name: models.detectorName, path: models.detectorPath, failures: models.detectorFailures },
+      }),
     });
     await runtime.start();
     const rt = runtime;

@@ -10,6 +10,7 @@ import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
 import { openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
+import { DEFAULT_DETECTOR_NAME, resolveDetector } from '../inference/detector-zoo.js';
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
 
@@ -26,10 +27,16 @@ export interface BenchOptions {
   seconds?: number;
   /** Let idle onnxruntime threads spin (default off, as in the agent). */
   spinning?: boolean;
+  /** Measure only this model (default both). */
+  only?: 'detector' | 'classifier';
 }
 
 export interface BenchResult {
   model: 'classifier' | 'detector';
+  /** Detector zoo name, or the file name (detector results only). */
+  detector?: string;
+  /** Square input side in pixels (detector results only). */
+  inputSize?: number;
   precision: 'fp32' | 'int8';
   file: string;
   provider: string;
@@ -61,7 +68,13 @@ export async function runBench(
   opts: BenchOptions,
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
-  const models = [
+  const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
+  const all: {
+    model: 'classifier' | 'detector';
+    precision: 'fp32' | 'int8';
+    file: string;
+    detector?: string;
+  }[] = [
     {
       model: 'classifier',
       precision: 'fp32',
@@ -72,13 +85,14 @@ export async function runBench(
       precision: 'int8',
       file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
     },
-    { model: 'detector', precision: 'fp32', file: opts.detector ?? join(MODELS_DIR, 'face-detector.onnx') },
+    { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
     {
       model: 'detector',
       precision: 'int8',
       file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
     },
-  ] as const;
+  ];
+  const models = all.filter((m) => !opts.only || m.model === opts.only);
   const providers = opts.providers?.length ? opts.providers : ['tensorrt', 'cuda', 'cpu'];
   for (const p of providers) {
     if (!findProvider(p))
@@ -129,6 +143,10 @@ export async function runBench(
                 repeatSeconds: seconds,
               });
               const r: BenchResult = { ...m, provider: opened.provider, threads: t, ...timing };
+              if (m.model === 'detector') {
+                const size = opened.metadata['mask_edge.input_size'];
+                if (size) r.inputSize = Number(size);
+              }
               results.push(r);
               log(
                 `${m.model} ${m.precision} ${opened.provider} threads ${t} batch ${batch}: ${r.imagesPerSec.toFixed(1)} img/s, p50 ${r.p50Ms.toFixed(2)} ms, p95 ${r.p95Ms.toFixed(2)} ms`,

@@ -6,17 +6,31 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MODELS_DIR } from '../../core/package-paths.js';
+import { DEFAULT_DETECTOR_NAME, isDetectorPath, zooDetectorNames } from '../inference/detector-zoo.js';
 import { sourceConfigSchema } from './source-config.js';
 
-export const DEFAULT_DETECTOR_PATH = join(MODELS_DIR, 'face-detector.onnx');
 export const DEFAULT_CLASSIFIER_PATH = join(MODELS_DIR, 'mask-classifier.int8.onnx');
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().finite().positive();
 
+/** A detector zoo name or an ONNX file path (a path has a slash or ends in .onnx). */
+const detectorRef = z
+  .string()
+  .min(1)
+  .refine((v) => isDetectorPath(v) || zooDetectorNames().includes(v), {
+    error: (issue) =>
+      `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
+  });
+
 export const modelsSchema = z
   .object({
-    detector: z.string().min(1).default(DEFAULT_DETECTOR_PATH).describe('face detector ONNX file'),
+    detector: z
+      .union([detectorRef, z.array(detectorRef).min(1)])
+      .default(DEFAULT_DETECTOR_NAME)
+      .describe(
+        'face detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file, or a list of them tried in order (the first that opens is used; every failure is logged)',
+      ),
     classifier: z
       .string()
       .min(1)
