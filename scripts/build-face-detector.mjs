@@ -18,7 +18,7 @@
 // default stays the Kaggle fit, the convention the classifier was trained on.
 //
 //   npm run build:models                      (tsc, then this script: fit on the shared data, build every detector)
-//   node scripts/build-face-detector.mjs [--detector NAME|all (default all)] [--out F.onnx] [--input-size N]
+//   node scripts/build-face-detector.mjs [--detector NAME[,NAME...]|all (default all)] [--out F.onnx] [--input-size N]
 //       [--min-score P] [--iou P] [--max-faces 100]
 //       [--data DIR ... (default: ../shared/data/{kaggle-face-mask,maskedface-net})] [--fit-source NAME=DIR ...]
 //       [--seed 1] [--split-file runs/default/split.json]
@@ -64,10 +64,11 @@ function fail(message) {
   process.exit(2);
 }
 
-const chosen =
-  args.detector === 'all' ? [...DETECTOR_ZOO] : DETECTOR_ZOO.filter((d) => d.name === args.detector);
-if (chosen.length === 0)
-  fail(`unknown --detector ${args.detector}; known: all, ${zooDetectorNames().join(', ')}`);
+const wanted = args.detector === 'all' ? zooDetectorNames() : args.detector.split(',').map((n) => n.trim());
+const unknown = wanted.filter((n) => !DETECTOR_ZOO.some((d) => d.name === n));
+if (unknown.length > 0 || wanted.length === 0)
+  fail(`unknown --detector ${unknown.join(',') || args.detector}; known: all, ${zooDetectorNames().join(', ')}`);
+const chosen = DETECTOR_ZOO.filter((d) => wanted.includes(d.name));
 if (chosen.length > 1 && (args.out || args['input-size'] || args['min-score'] || args.iou)) {
   fail('--out, --input-size, --min-score and --iou need one --detector NAME');
 }
