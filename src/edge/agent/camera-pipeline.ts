@@ -13,6 +13,7 @@ import { decideLabel } from '../inference/label-decision.js';
 import type { Classification } from '../inference/mask-classifier.js';
 import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
 import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
+import { SceneChangeDetector } from '../tracking/scene-change.js';
 import { toDraft, toSourceStatus } from './event-drafts.js';
 import type { AnnotatedFrameWriter } from './frame-writer.js';
 import { LatencyWindow, RateMeter } from './rolling-stats.js';
@@ -96,6 +97,7 @@ export class CameraPipeline {
   private lastCounts = '';
   private readonly lastErrorLog: Partial<Record<ErrorKind, number>> = {};
   private stopped = false;
+  private readonly scenes: SceneChangeDetector;
 
   constructor(private readonly o: CameraPipelineOptions) {
     this.log = o.logger.child({ camera: o.camera });
@@ -106,6 +108,7 @@ export class CameraPipeline {
       cooldownMs: o.tracking.cooldownSeconds * 1000,
     });
     this.settled = new SettledLabels(o.tracking.reclassifyEvery, o.tracking.stableFrames);
+    this.scenes = new SceneChangeDetector(o.tracking.sceneChangeThreshold ?? 0);
   }
 
   get camera(): string {
@@ -149,7 +152,8 @@ export class CameraPipeline {
     if (this.stopped) return;
     if (this.busy) {
       if (this.pending) this.counters.dropped += 1;
-      this.pending = frame;
+      // a dropped frame's scene change still applies to the one that replaces it
+      this.pending = this.pending?.newScene && !frame.newScene ? { ...frame, newScene: true } : frame;
       return;
     }
     this.busy = this.drain(frame);
@@ -184,6 +188,13 @@ export class CameraPipeline {
     const size = this.lastFrameSize;
     if (size && (size.width !== image.width || size.height !== image.height)) this.lastFaces = undefined;
     this.lastFrameSize = { width: image.width, height: image.height };
+    const cut = this.scenes.check(image, frame.newScene === true);
+    if (cut) {
+      // another scene: these are not the people tracked so far
+      this.lastFaces = undefined;
+      this.log.debug('scene change: tracks ended', { why: cut });
+      this.emit(this.tracker.endAll(frame.ts), undefined);
+    }
     const faces = await this.facesOf(image);
     if (!faces) return;
     const classes = await this.classify(image, faces);
