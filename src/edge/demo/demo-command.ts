@@ -73,7 +73,7 @@ function summary(truth: SampleTruth, out: (line: string) => void): void {
   }
   out(
     `expected: ${count('incorrect') + count('no_mask')} alert lines (incorrect, no mask) and ` +
-      `${count('correct')} ok lines (mask worn correctly), one per face, faces left to right in each photo`,
+      `${count('correct')} ok lines (mask worn correctly), one per face`,
   );
 }
 
