@@ -65,7 +65,10 @@ function fitsPlatform(e: LockEntry): boolean {
   return ok(e.os, process.platform) && ok(e.cpu, process.arch);
 }
 
-export async function startLockfileRegistry(lockfile: string, cache = npmCacheDir()): Promise<LockfileRegistry> {
+export async function startLockfileRegistry(
+  lockfile: string,
+  cache = npmCacheDir(),
+): Promise<LockfileRegistry> {
   const lock = JSON.parse(readFileSync(lockfile, 'utf8')) as { packages: Record<string, LockEntry> };
   const byName = new Map<string, Map<string, LockEntry>>();
   const missing: string[] = [];
@@ -76,8 +79,7 @@ export async function startLockfileRegistry(lockfile: string, cache = npmCacheDi
     byName.get(name)!.set(entry.version, entry);
     // what npm installed here is what it will install again (this platform's optional packages)
     const needed = existsSync(join(dirname(lockfile), where)) || (!entry.optional && fitsPlatform(entry));
-    if (needed && !existsSync(contentPath(cache, entry.integrity)))
-      missing.push(`${name}@${entry.version}`);
+    if (needed && !existsSync(contentPath(cache, entry.integrity))) missing.push(`${name}@${entry.version}`);
   }
   let base = '';
   const server: Server = createServer((req, res) => {
@@ -116,7 +118,10 @@ export async function startLockfileRegistry(lockfile: string, cache = npmCacheDi
         ...(e.libc ? { libc: e.libc } : {}),
         ...(e.engines ? { engines: e.engines } : {}),
         ...(e.hasInstallScript ? { hasInstallScript: true } : {}),
-        dist: { tarball: `${base}/-/tarball/${encodeURIComponent(name)}/${version}.tgz`, integrity: e.integrity },
+        dist: {
+          tarball: `${base}/-/tarball/${encodeURIComponent(name)}/${version}.tgz`,
+          integrity: e.integrity,
+        },
       };
     }
     res
