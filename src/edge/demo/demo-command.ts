@@ -122,7 +122,7 @@ export async function run(opts: DemoOptions = {}, io: DemoIo = {}): Promise<Demo
     },
     // one frame per photo: report a label on its first frame; each photo is its own scene
     tracking: { stableFrames: 1 },
-    cameras: [{ id: 'lobby', source: { type: 'images', path: photosDir, fps, loop: false } }],
+    cameras: [{ id: 'lobby', source: { type: 'images', path: photosDir, fps, loop: false, scenePerPhoto: true } }],
     annotate: { enabled: true, dir: annotatedDir, everySeconds: 0, onlyWithFaces: true, keep: 50 },
     stats: { intervalSeconds: 5 },
   };

@@ -65,8 +65,9 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
         const file = files[next++]!;
         try {
           const image = await decodeImage(file);
-          // each photo is its own scene: the tracker ends the previous photo's tracks
-          if (!loop.stopped) ctx.frame(image, undefined, lastFile !== undefined && file !== lastFile);
+          // scenePerPhoto: each photo is its own scene, so the tracker ends the previous photo's tracks
+          const newScene = config.scenePerPhoto === true && lastFile !== undefined && file !== lastFile;
+          if (!loop.stopped) ctx.frame(image, undefined, newScene);
           lastFile = file;
         } catch (err) {
           if ((err as MaskEdgeError).code === 'E_NOT_FOUND') {
