@@ -21,7 +21,9 @@ const { MaskClassifier } = await import(join(root, 'dist/edge/inference/mask-cla
 const { decodeImage } = await import(join(root, 'dist/core/image-io.js'));
 const { labelFromAlias } = await import(join(root, 'dist/core/labels.js'));
 const detector = await FaceDetector.open(join(root, 'models/face-detector.onnx'), { providers: ['cpu'] });
-const classifier = await MaskClassifier.open(join(root, 'models/mask-classifier.int8.onnx'), { providers: ['cpu'] });
+const classifier = await MaskClassifier.open(join(root, 'models/mask-classifier.int8.onnx'), {
+  providers: ['cpu'],
+});
 const minFace = Number(args['min-face']);
 const minProb = Number(args['min-prob']);
 
@@ -50,9 +52,15 @@ for (const file of readdirSync(join(args.data, 'annotations')).sort()) {
   const image = await decodeImage(join(args.data, 'images', file.replace(/\.xml$/, '.jpg')));
   const found = await detector.detect(image);
   if (found.length !== faces.length) continue;
-  const matched = faces.map((f) => found.reduce((best, d) => (iou(d.box, f.box) > iou(best.box, f.box) ? d : best)));
-  if (matched.some((d, i) => iou(d.box, faces[i].box) < 0.4) || new Set(matched).size !== faces.length) continue;
-  const labels = await classifier.classifyFaces(image, matched.map((d) => d.box));
+  const matched = faces.map((f) =>
+    found.reduce((best, d) => (iou(d.box, f.box) > iou(best.box, f.box) ? d : best)),
+  );
+  if (matched.some((d, i) => iou(d.box, faces[i].box) < 0.4) || new Set(matched).size !== faces.length)
+    continue;
+  const labels = await classifier.classifyFaces(
+    image,
+    matched.map((d) => d.box),
+  );
   if (labels.some((c, i) => c.label !== faces[i].label || c.score < minProb)) continue;
   console.log(
     `${file.replace(/\.xml$/, '.jpg')}\t${image.width}x${image.height}\t${faces.map((f, i) => `${f.label}:${labels[i].score.toFixed(2)}:${Math.min(f.box.width, f.box.height)}px`).join(' ')}`,

@@ -87,7 +87,9 @@ describe('mask-edge demo', () => {
       expect(printed.filter((l) => l.startsWith('ok ')).every((l) => l.includes('mask OK'))).toBe(true);
       // the first screen says what the photos show
       expect(lines.slice(0, 3).join('\n')).toMatch(/sample photos .*faces: \d+ mask worn correctly/);
-      expect(lines).toContain(`check: ${result.faces.length} of ${result.faces.length} faces reported with their annotated label`);
+      expect(lines).toContain(
+        `check: ${result.faces.length} of ${result.faces.length} faces reported with their annotated label`,
+      );
       await alertsDone;
       expect(alertLines).toHaveLength(expectedAlerts);
       expect(alertLines.every((l) => / demo\/lobby {2}(MASK WORN INCORRECTLY|NO MASK) /.test(l))).toBe(true);

@@ -114,7 +114,7 @@ describe.skipIf(!NPM || !BUILT)(
       const demo = await sh(bin, ['demo', '--out', join(work, 'demo')], work);
       expect(demo).toMatch(/^mask-edge demo:/m);
       expect(demo).toMatch(/^check: (\d+) of \1 faces reported with their annotated label$/m);
-    expect(demo).toMatch(/^demo finished: /m);
+      expect(demo).toMatch(/^demo finished: /m);
       expect(existsSync(join(work, 'demo', 'annotated'))).toBe(true);
 
       const root = join(work, 'root');

@@ -46,7 +46,7 @@ export const imagesSourceSchema = z
       .boolean()
       .default(false)
       .describe(
-        'each photo is its own scene (unrelated photos): the tracker ends the previous photo\'s tracks; false: the photos are frames of one view',
+        "each photo is its own scene (unrelated photos): the tracker ends the previous photo's tracks; false: the photos are frames of one view",
       ),
     ...commonShape,
   })

@@ -77,7 +77,10 @@ function summary(truth: SampleTruth, out: (line: string) => void): void {
   );
 }
 
-function verdict(result: { faces: FaceCheck[]; unmatched: MaskEvent[] }, out: (line: string) => void): boolean {
+function verdict(
+  result: { faces: FaceCheck[]; unmatched: MaskEvent[] },
+  out: (line: string) => void,
+): boolean {
   const wrong = result.faces.filter((f) => f.seen !== f.truth);
   const right = result.faces.length - wrong.length;
   out(`check: ${right} of ${result.faces.length} faces reported with their annotated label`);
@@ -107,7 +110,9 @@ export async function run(opts: DemoOptions = {}, io: DemoIo = {}): Promise<Demo
   out('mask-edge demo: the agent on sample photos, with an MQTT broker inside this process');
   summary(truth, out);
   const broker = await startEmbeddedBroker(opts.port !== undefined ? { port: opts.port } : {});
-  out(`broker: ${broker.url}   (another terminal: mask-edge alerts --broker ${broker.url.replace('mqtt://', '')})`);
+  out(
+    `broker: ${broker.url}   (another terminal: mask-edge alerts --broker ${broker.url.replace('mqtt://', '')})`,
+  );
   out(`annotated frames: ${join(annotatedDir, 'lobby')}`);
   const config = {
     device: { id: 'demo' },
@@ -122,7 +127,9 @@ export async function run(opts: DemoOptions = {}, io: DemoIo = {}): Promise<Demo
     },
     // one frame per photo: report a label on its first frame; each photo is its own scene
     tracking: { stableFrames: 1 },
-    cameras: [{ id: 'lobby', source: { type: 'images', path: photosDir, fps, loop: false, scenePerPhoto: true } }],
+    cameras: [
+      { id: 'lobby', source: { type: 'images', path: photosDir, fps, loop: false, scenePerPhoto: true } },
+    ],
     annotate: { enabled: true, dir: annotatedDir, everySeconds: 0, onlyWithFaces: true, keep: 50 },
     stats: { intervalSeconds: 5 },
   };
@@ -173,7 +180,9 @@ export async function run(opts: DemoOptions = {}, io: DemoIo = {}): Promise<Demo
   out(
     `demo finished: ${alerts} alert(s) and ${ok} ok line(s) received over MQTT, ${frames} annotated frame(s) in ${annotatedDir}`,
   );
-  out(`next: your own camera: edit ${configFile} (see configs/agent.example.yaml), then mask-edge agent --config it`);
+  out(
+    `next: your own camera: edit ${configFile} (see configs/agent.example.yaml), then mask-edge agent --config it`,
+  );
   return { alerts, ok, faces: checked.faces, allRight, dir: work };
 }
 

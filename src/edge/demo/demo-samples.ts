@@ -108,5 +108,8 @@ export function checkAgainstTruth(
     if (best) best.seen = event.label;
     else unmatched.push(event);
   }
-  return { faces: faces.map(({ photo, truth: t, seen }) => ({ photo, truth: t, ...(seen ? { seen } : {}) })), unmatched };
+  return {
+    faces: faces.map(({ photo, truth: t, seen }) => ({ photo, truth: t, ...(seen ? { seen } : {}) })),
+    unmatched,
+  };
 }

@@ -45,7 +45,8 @@ export class SceneChangeDetector {
     if (!previous) return undefined;
     if (sourceSaysNew) return 'source';
     if (previous.width !== image.width || previous.height !== image.height) return 'size';
-    if (this.threshold > 0 && thumbnailDifference(previous.thumb, thumb) > this.threshold) return 'difference';
+    if (this.threshold > 0 && thumbnailDifference(previous.thumb, thumb) > this.threshold)
+      return 'difference';
     return undefined;
   }
 }
