@@ -67,7 +67,9 @@ function fail(message) {
 const wanted = args.detector === 'all' ? zooDetectorNames() : args.detector.split(',').map((n) => n.trim());
 const unknown = wanted.filter((n) => !DETECTOR_ZOO.some((d) => d.name === n));
 if (unknown.length > 0 || wanted.length === 0)
-  fail(`unknown --detector ${unknown.join(',') || args.detector}; known: all, ${zooDetectorNames().join(', ')}`);
+  fail(
+    `unknown --detector ${unknown.join(',') || args.detector}; known: all, ${zooDetectorNames().join(', ')}`,
+  );
 const chosen = DETECTOR_ZOO.filter((d) => wanted.includes(d.name));
 if (chosen.length > 1 && (args.out || args['input-size'] || args['min-score'] || args.iou)) {
   fail('--out, --input-size, --min-score and --iou need one --detector NAME');

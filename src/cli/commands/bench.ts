@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const intList = (name: string) => (value: string) => commaList(value).map(parseInteger(name, 1, 4096));
@@ -25,7 +25,13 @@ export function registerBench(program: Command): void {
     .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
     .option('--providers <list>', 'execution providers to measure (default tensorrt,cuda,cpu)', commaList)
     .option('--threads <list>', 'intra-op thread counts (default 1,2)', intList('--threads'))
-    .option('--batches <list>', 'batch sizes (default 1,32)', intList('--batches'))
+    .option('--batch <list>', 'batch sizes (default 1,32)', intList('--batch'))
+    // the option's name before it agreed with eval's --batch
+    .addOption(
+      new Option('--batches <list>', 'the same as --batch (older name)')
+        .argParser(intList('--batches'))
+        .hideHelp(),
+    )
     .option(
       '--repeats <n>',
       'timed repeats per setting; the median is reported',
@@ -34,8 +40,8 @@ export function registerBench(program: Command): void {
     )
     .option('--spinning', 'let idle onnxruntime threads spin (default off, as the agent runs)')
     .option('--seconds <s>', 'seconds per repeat', parseNumber('--seconds', 0.01, 60), 0.4)
-    .action(async (opts) => {
+    .action(async ({ batch, batches, ...opts }) => {
       const { run } = await import('../../edge/bench/bench-command.js');
-      await run(opts);
+      await run({ ...opts, batches: batch ?? batches });
     });
 }

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MaskEdgeError } from '../../core/errors.js';
 import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const noseMouthOption = () =>
@@ -16,7 +17,8 @@ export function registerData(program: Command): void {
     .description(
       'count faces per split and label, and flag unreadable files, tiny crops and cross-split duplicates',
     )
-    .argument('<dir...>', 'dataset folder(s): ImageFolder, Pascal VOC or MaskedFace-Net')
+    .option('--data <dir>', 'dataset folder (ImageFolder, Pascal VOC or MaskedFace-Net); repeatable', collect)
+    .argument('[dir...]', 'dataset folder(s), the same as --data (older form)')
     .option(
       '--min-face <px>',
       'flag crops whose shorter side is below this',
@@ -37,9 +39,22 @@ export function registerData(program: Command): void {
     .option('--json', 'print one JSON object instead of a table')
     .action(
       async (
-        dirs: string[],
-        opts: { minFace: number; seed: number; decode: boolean; json?: boolean; mfnNoseMouth: string },
+        positional: string[],
+        opts: {
+          data?: string[];
+          minFace: number;
+          seed: number;
+          decode: boolean;
+          json?: boolean;
+          mfnNoseMouth: string;
+        },
       ) => {
+        const dirs = [...(opts.data ?? []), ...positional];
+        if (dirs.length === 0) {
+          throw new MaskEdgeError('E_USAGE', 'data inspect needs a dataset folder: --data DIR', {
+            detail: { option: '--data' },
+          });
+        }
         const { run } = await import('../../train/data/data-inspect-command.js');
         await run({
           dirs,

@@ -13,6 +13,7 @@ import { decideLabel } from '../inference/label-decision.js';
 import type { Classification } from '../inference/mask-classifier.js';
 import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
 import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
+import { SceneChangeDetector } from '../tracking/scene-change.js';
 import { CameraEvents } from './camera-events.js';
 import { boxInZone, type ZonePolygon } from './camera-zone.js';
 import { toSourceStatus } from './event-drafts.js';
@@ -107,6 +108,7 @@ export class CameraPipeline {
   private lastCounts = '';
   private readonly lastErrorLog: Partial<Record<ErrorKind, number>> = {};
   private stopped = false;
+  private readonly scenes: SceneChangeDetector;
 
   constructor(private readonly o: CameraPipelineOptions) {
     this.log = o.logger.child({ camera: o.camera });
@@ -133,6 +135,7 @@ export class CameraPipeline {
         this.o.onEvent?.(event);
       },
     });
+    this.scenes = new SceneChangeDetector(o.tracking.sceneChangeThreshold ?? 0);
   }
 
   get camera(): string {
@@ -176,7 +179,8 @@ export class CameraPipeline {
     if (this.stopped) return;
     if (this.busy) {
       if (this.pending) this.counters.dropped += 1;
-      this.pending = frame;
+      // a dropped frame's scene change still applies to the one that replaces it
+      this.pending = this.pending?.newScene && !frame.newScene ? { ...frame, newScene: true } : frame;
       return;
     }
     this.busy = this.drain(frame);
@@ -210,6 +214,13 @@ export class CameraPipeline {
     }
     const size = this.lastFrameSize;
     if (size && (size.width !== image.width || size.height !== image.height)) this.lastFaces = undefined;
+    const cut = this.scenes.check(image, frame.newScene === true);
+    if (cut) {
+      // another scene: these are not the people tracked so far (their boxes are in the old frame's size)
+      this.lastFaces = undefined;
+      this.log.debug('scene change: tracks ended', { why: cut });
+      this.emitWithoutFrame(this.tracker.endAll(frame.ts));
+    }
     this.lastFrameSize = { width: image.width, height: image.height };
     const faces = await this.facesOf(image);
     if (!faces) return;

@@ -110,6 +110,11 @@ export const trackingSchema = z
       .describe(
         'a person whose label is settled is classified again on every Nth frame only (1: every frame)',
       ),
+    sceneChangeThreshold: fraction
+      .default(0.25)
+      .describe(
+        'end every track when the frame differs from the previous one by more than this (mean grey difference of 16x16 thumbnails, 0..1; a camera cut); 0: only on a new photo or frame size',
+      ),
   })
   .strict();
 

@@ -42,6 +42,12 @@ export const imagesSourceSchema = z
     path: z.string().min(1).describe('folder holding the photos'),
     fps: positive.max(240).default(5).describe('photos read per second'),
     loop: z.boolean().default(false).describe('start again at the first photo after the last'),
+    scenePerPhoto: z
+      .boolean()
+      .default(false)
+      .describe(
+        "each photo is its own scene (unrelated photos): the tracker ends the previous photo's tracks; false: the photos are frames of one view",
+      ),
     ...commonShape,
   })
   .strict();

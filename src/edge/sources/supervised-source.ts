@@ -150,8 +150,8 @@ export class SupervisedSource implements FrameSource {
     const current = () => generation === this.generation && !this.stopped;
     return {
       log: this.log,
-      frame: (image: RgbImage, ts?: number) => {
-        if (current()) this.deliver(image, ts ?? Date.now());
+      frame: (image: RgbImage, ts?: number, newScene?: boolean) => {
+        if (current()) this.deliver(image, ts ?? Date.now(), newScene === true);
       },
       badFrame: (error: unknown) => {
         if (!current()) return;
@@ -176,7 +176,7 @@ export class SupervisedSource implements FrameSource {
     };
   }
 
-  private deliver(image: RgbImage, ts: number): void {
+  private deliver(image: RgbImage, ts: number, newScene: boolean): void {
     const now = Date.now();
     this.lastAlive = now;
     if (this.state !== 'online') {
@@ -192,7 +192,7 @@ export class SupervisedSource implements FrameSource {
     this.recent.push(now);
     if (this.recent.length > 1000) this.recent.shift();
     this.lastFrameAt = new Date(ts).toISOString();
-    const frame = { image, ts, index: this.counters.frames };
+    const frame = { image, ts, index: this.counters.frames, ...(newScene ? { newScene } : {}) };
     for (const listener of this.frameListeners) {
       try {
         listener(frame);
