@@ -3,20 +3,36 @@
  *
  * - `append` assigns the next sequence number, writes the event and fsyncs before resolving, so an event is
  *   on disk before anyone publishes it. Concurrent appends share one write + fsync (group commit).
+ * - The highest sequence number issued is also kept in `seq.mark` (see seq-mark.ts), outside the segments:
+ *   the sequence never goes backwards, even when segments are damaged or gone.
  * - `resolve(seq)` (broker acknowledged) appends a small ack record; a segment file is deleted once every
  *   event in it and in all older segments is resolved, so disk use follows the backlog.
- * - On open, segments are replayed in order: pending = events without ack/drop; the sequence counter
- *   continues from the highest number seen (each new segment starts with a header holding it, so it
- *   survives even when every event was delivered). Torn or corrupt lines (crash mid-write) are skipped.
+ * - On open, segments are replayed in order: pending = events without ack/drop. Unreadable lines (a torn
+ *   write, random bytes, a segment overwritten with garbage) are counted as lost records, reported in one
+ *   summary line, and the damaged segment is rewritten without them (so they are counted once).
  * - When `maxEvents` are pending, appending drops the oldest pending event (policy drop-oldest), records
  *   the drop on disk and counts it.
+ * - A write that fails (ENOSPC on a full disk, EIO) never leaves half a record behind (the file is cut back
+ *   to the last whole record); the event is counted as dropped, logged with the error code, and `append`
+ *   rejects with E_DISK. The outbox stays usable: once nothing is pending, all segments are deleted and a
+ *   fresh one started, so delivery frees the space; a start on a full disk opens with `writable: false`.
  */
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { decodeRecord, encodeRecord, type OutboxRecord } from './outbox-record.js';
+import { encodeRecord, type OutboxRecord } from './outbox-record.js';
+import {
+  repairSegment,
+  type ScannedSegment,
+  scanSegments,
+  segmentFile,
+  syncDir,
+  unlinkIfPresent,
+  writeFully,
+} from './segment-files.js';
+import { SeqMark } from './seq-mark.js';
 
 export interface OutboxOptions {
   dir: string;
@@ -31,12 +47,19 @@ export interface OutboxOptions {
 
 export interface OutboxStats {
   queued: number;
+  /** Events dropped this run: oldest dropped when full, plus `droppedWriteFailed`. */
   dropped: number;
+  /** Events dropped this run because the disk refused the write (ENOSPC, EIO). */
+  droppedWriteFailed: number;
   appended: number;
   resolved: number;
-  corruptLines: number;
+  /** Unreadable records found when opening (each may have been an event): counted as lost. */
+  lostRecords: number;
   segments: number;
   lastSeq: number;
+  /** False while the last write failed (e.g. disk full); `writeError` says why. */
+  writable: boolean;
+  writeError?: string;
 }
 
 interface Segment {
@@ -57,25 +80,28 @@ interface QueuedWrite {
   reject: (err: unknown) => void;
 }
 
-const SEGMENT_RE = /^(\d{12})\.seg$/;
+const DROP_LOG_MS = 30_000;
 
 export class DiskOutbox {
   private readonly pending = new Map<number, Pending>();
   private readonly segments: Segment[] = [];
-  private active!: Segment;
-  private handle!: FileHandle;
+  private active: Segment | undefined;
+  private handle: FileHandle | undefined;
   private activeBytes = 0;
   private seq = 0;
-  private writtenSeq = 0;
   private queue: QueuedWrite[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
-  private readonly counters = { dropped: 0, appended: 0, resolved: 0, corruptLines: 0 };
+  private writeError: string | undefined;
+  private lastDropLog = 0;
+  private dropsSinceLog = 0;
+  private readonly counters = { dropped: 0, droppedWriteFailed: 0, appended: 0, resolved: 0, lostRecords: 0 };
   readonly dir: string;
   readonly maxEvents: number;
   private readonly segmentBytes: number;
   private readonly fsync: boolean;
   private readonly log: Logger | undefined;
+  private readonly mark: SeqMark;
 
   private constructor(options: OutboxOptions) {
     this.dir = options.dir;
@@ -83,6 +109,7 @@ export class DiskOutbox {
     this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
     this.fsync = options.fsync ?? true;
     this.log = options.log;
+    this.mark = new SeqMark(this.dir, this.fsync);
     if (!Number.isInteger(this.maxEvents) || this.maxEvents < 1) {
       throw new MaskEdgeError('E_CONFIG', 'outbox maxEvents must be a positive integer', {
         detail: { maxEvents: this.maxEvents },
@@ -90,20 +117,33 @@ export class DiskOutbox {
     }
   }
 
-  /** Opens (creating if needed) the outbox in `dir` and replays what a previous run left. */
+  /**
+   * Opens (creating if needed) the outbox in `dir` and replays what a previous run left. A folder that
+   * cannot be read fails (E_NOT_FOUND); a full disk does not: the outbox opens unwritable and retries.
+   */
   static async open(options: OutboxOptions): Promise<DiskOutbox> {
     const outbox = new DiskOutbox(options);
     try {
       mkdirSync(outbox.dir, { recursive: true, mode: 0o700 });
       await outbox.replay();
-      await outbox.startSegment();
-      while (outbox.pending.size > outbox.maxEvents) outbox.dropOldest();
-      await outbox.deleteResolvedSegments();
     } catch (cause) {
       if (cause instanceof MaskEdgeError) throw cause;
       throw new MaskEdgeError('E_NOT_FOUND', `outbox folder not usable: ${outbox.dir}`, {
         detail: { path: outbox.dir, reason: (cause as Error).message },
         cause,
+      });
+    }
+    while (outbox.pending.size > outbox.maxEvents) outbox.dropOldest();
+    try {
+      await outbox.deleteResolvedSegments();
+      await outbox.mark.write(outbox.seq);
+      await outbox.startSegment();
+    } catch (cause) {
+      outbox.noteWriteError(cause);
+      outbox.log?.error('outbox cannot write; the agent runs on, new events are dropped and counted', {
+        dir: outbox.dir,
+        code: errnoOf(cause),
+        error: (cause as Error).message,
       });
     }
     return outbox;
@@ -118,28 +158,42 @@ export class DiskOutbox {
     return this.pending.size;
   }
 
+  get writable(): boolean {
+    return this.writeError === undefined;
+  }
+
   stats(): OutboxStats {
     return {
       queued: this.pending.size,
       ...this.counters,
       segments: this.segments.length,
       lastSeq: this.seq,
+      writable: this.writable,
+      ...(this.writeError ? { writeError: this.writeError } : {}),
     };
   }
 
   /**
-   * Issues the next sequence number, builds the event with it and stores it durably.
-   * Resolves (with the event) once it is on disk and visible to `pendingFrom`.
+   * Issues the next sequence number, builds the event with it and stores it durably. Resolves (with the
+   * event) once it is on disk and visible to `pendingFrom`; rejects with E_DISK (the event counted as
+   * dropped) when the disk refuses it. A sequence number is never issued twice, even then.
    */
   async append<T>(build: (seq: number) => T): Promise<T> {
     if (this.closed) throw new MaskEdgeError('E_INTERNAL', 'outbox is closed', { detail: { dir: this.dir } });
     this.seq += 1;
     const seq = this.seq;
     const event = build(seq);
-    await this.write({ t: 'e', seq, event }, true);
+    try {
+      await this.write({ t: 'e', seq, event }, true);
+    } catch (err) {
+      this.counters.dropped += 1;
+      this.counters.droppedWriteFailed += 1;
+      this.logDrop(seq, err);
+      throw err;
+    }
     if (this.pending.size >= this.maxEvents) this.dropOldest();
-    this.active.unresolved += 1;
-    this.pending.set(seq, { event, segment: this.active });
+    this.active!.unresolved += 1;
+    this.pending.set(seq, { event, segment: this.active! });
     this.counters.appended += 1;
     return event;
   }
@@ -163,9 +217,9 @@ export class DiskOutbox {
   resolve(seq: number): void {
     if (!this.settle(seq)) return;
     this.counters.resolved += 1;
-    void this.write({ t: 'a', seq }, false).catch((err) =>
-      this.log?.warn('outbox ack record not written', { seq, error: err }),
-    );
+    // On a full disk the ack record may not be written: the event then comes back after a restart
+    // (a duplicate, never a loss), and the space is reclaimed once nothing is pending.
+    void this.write({ t: 'a', seq }, false).catch(() => undefined);
   }
 
   /** Waits for queued records to reach disk, fsyncs and closes the active segment. */
@@ -173,8 +227,10 @@ export class DiskOutbox {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.handle.sync().catch(() => undefined);
-    await this.handle.close();
+    await this.handle?.sync().catch(() => undefined);
+    await this.handle?.close();
+    this.handle = undefined;
+    await this.mark.close().catch(() => undefined);
   }
 
   private dropOldest(): void {
@@ -211,91 +267,145 @@ export class DiskOutbox {
   private async flushBatch(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    const text = batch.map((w) => encodeRecord(w.record)).join('');
+    const sync = this.fsync && batch.some((w) => w.sync);
+    const topSeq = Math.max(0, ...batch.map((w) => (w.record.t === 'e' ? w.record.seq : 0)));
     try {
-      await this.handle.write(text);
-      if (this.fsync && batch.some((w) => w.sync)) await this.handle.datasync();
-      this.activeBytes += Buffer.byteLength(text);
-      for (const w of batch) {
-        if (w.record.t === 'e') this.writtenSeq = Math.max(this.writtenSeq, w.record.seq);
+      if (!this.handle) await this.startSegment();
+      const buf = Buffer.from(batch.map((w) => encodeRecord(w.record)).join(''));
+      const [marked] = await Promise.allSettled([
+        topSeq > 0 ? this.mark.write(topSeq) : Promise.resolve(),
+        this.appendToSegment(buf, sync),
+      ]).then((results) => {
+        const failed = results[1];
+        if (failed?.status === 'rejected') throw failed.reason;
+        return results;
+      });
+      if (marked?.status === 'rejected') {
+        this.log?.warn('outbox: seq.mark not updated', { error: (marked.reason as Error).message });
       }
+      this.writeError = undefined;
       for (const w of batch) w.resolve();
     } catch (cause) {
-      const err = new MaskEdgeError('E_INTERNAL', `outbox write failed in ${this.dir}`, {
-        detail: { path: this.active.file, reason: (cause as Error).message },
+      this.noteWriteError(cause);
+      const code = errnoOf(cause);
+      const err = new MaskEdgeError('E_DISK', `outbox write failed in ${this.dir}: ${code}`, {
+        detail: { path: this.active?.file ?? this.dir, code, reason: (cause as Error).message },
         cause,
       });
       for (const w of batch) w.reject(err);
-      return;
     }
     try {
-      if (this.activeBytes >= this.segmentBytes && !this.closed) {
+      if (this.handle && this.activeBytes >= this.segmentBytes && !this.closed) {
         await this.handle.sync();
         await this.handle.close();
+        this.handle = undefined;
         await this.startSegment();
       }
       await this.deleteResolvedSegments();
+      if (!this.writable && this.pending.size === 0 && !this.closed) await this.startAfresh();
     } catch (err) {
-      this.log?.warn('outbox segment maintenance failed', { dir: this.dir, error: err });
+      this.noteWriteError(err);
+    }
+  }
+
+  /** Appends whole records; on failure cuts the file back so no partial record stays behind. */
+  private async appendToSegment(buf: Buffer, sync: boolean): Promise<void> {
+    const handle = this.handle!;
+    try {
+      await writeFully(handle, buf);
+      if (sync) await handle.datasync();
+      this.activeBytes += buf.length;
+    } catch (err) {
+      await handle.truncate(this.activeBytes).catch(() => undefined);
+      throw err;
     }
   }
 
   private async startSegment(): Promise<void> {
     const id = (this.segments.at(-1)?.id ?? 0) + 1;
-    const file = join(this.dir, `${String(id).padStart(12, '0')}.seg`);
-    this.handle = await open(file, 'a', 0o600);
-    const header = encodeRecord({ t: 'h', lastSeq: Math.max(this.writtenSeq, this.seq) });
-    await this.handle.write(header);
-    await this.handle.sync();
-    await syncDir(this.dir);
-    this.activeBytes = Buffer.byteLength(header);
+    const file = segmentFile(this.dir, id);
+    const handle = await open(file, 'a', 0o600);
+    const header = Buffer.from(encodeRecord({ t: 'h', lastSeq: this.seq }));
+    try {
+      await writeFully(handle, header);
+      await handle.sync();
+      await syncDir(this.dir);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await unlinkIfPresent(file).catch(() => undefined);
+      throw err;
+    }
+    this.handle = handle;
+    this.activeBytes = header.length;
     this.active = { id, file, unresolved: 0 };
     this.segments.push(this.active);
+    this.writeError = undefined;
+  }
+
+  /**
+   * After a write failure, once nothing is pending: deletes every segment (they hold only delivered or
+   * dropped events; the sequence lives on in seq.mark) and starts a fresh one, freeing the space.
+   */
+  private async startAfresh(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    this.active = undefined;
+    for (const seg of this.segments.splice(0)) await unlinkIfPresent(seg.file);
+    await this.startSegment();
+    this.log?.info('outbox: space reclaimed, writing again', { dir: this.dir, lastSeq: this.seq });
   }
 
   /** Deletes the oldest segments while they (and everything older) hold no pending event. */
   private async deleteResolvedSegments(): Promise<void> {
-    while (
-      this.segments.length > 1 &&
-      this.segments[0] !== this.active &&
-      this.segments[0]!.unresolved === 0
-    ) {
-      const seg = this.segments.shift()!;
-      await unlink(seg.file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+    while (this.segments.length > 0 && this.segments[0] !== this.active && this.segments[0]!.unresolved === 0) {
+      await unlinkIfPresent(this.segments[0]!.file);
+      this.segments.shift();
     }
   }
 
   private async replay(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-    for (const name of names) {
-      const seg: Segment = {
-        id: Number(SEGMENT_RE.exec(name)![1]),
-        file: join(this.dir, name),
-        unresolved: 0,
-      };
+    const mark = await this.mark.read();
+    const scanned = await scanSegments(this.dir);
+    for (const s of scanned) {
+      const seg: Segment = { id: s.id, file: s.file, unresolved: 0 };
       this.segments.push(seg);
-      const lines = (await readFile(seg.file, 'utf8')).split('\n');
-      const last = lines.length - 1;
-      lines.forEach((line, i) => {
-        if (line === '') return;
-        const record = decodeRecord(line);
-        if (!record) {
-          // A torn final line is the expected trace of a crash mid-append; anything else is corruption.
-          if (i !== last) this.counters.corruptLines += 1;
-          this.log?.warn('outbox: skipped unreadable record', { file: seg.file, line: i + 1 });
-          return;
-        }
-        this.apply(record, seg);
-      });
+      for (const record of s.records) this.apply(record, seg);
     }
-    this.writtenSeq = this.seq;
+    const segmentSeq = this.seq;
+    this.seq = Math.max(this.seq, mark.seq);
+    await this.reportDamage(scanned, mark.state, segmentSeq);
     if (this.pending.size > 0) {
       this.log?.info('outbox: events from a previous run wait for delivery', {
         queued: this.pending.size,
         lastSeq: this.seq,
       });
+    }
+  }
+
+  /** One summary line for everything unreadable; damaged segments are repaired so it is counted once. */
+  private async reportDamage(scanned: ScannedSegment[], markState: string, segmentSeq: number): Promise<void> {
+    const damaged = scanned.filter((s) => s.unreadable > 0);
+    this.counters.lostRecords = damaged.reduce((sum, s) => sum + s.unreadable, 0);
+    if (markState === 'damaged') {
+      this.log?.warn('outbox: seq.mark unreadable; the sequence continues from the segments', {
+        file: this.mark.file,
+        lastSeq: this.seq,
+      });
+    }
+    if (damaged.length === 0) return;
+    this.log?.warn('outbox: damaged records skipped; the events they held are lost', {
+      lostRecords: this.counters.lostRecords,
+      files: damaged.map((s) => ({ file: s.file, unreadable: s.unreadable })),
+      lastSeq: this.seq,
+      ...(segmentSeq < this.seq ? { seqGap: `${segmentSeq + 1}..${this.seq}` } : {}),
+    });
+    for (const s of damaged) {
+      await repairSegment(this.dir, s).catch((err) =>
+        this.log?.warn('outbox: damaged segment not repaired (counted again next start)', {
+          file: s.file,
+          error: (err as Error).message,
+        }),
+      );
     }
   }
 
@@ -317,13 +427,30 @@ export class DiskOutbox {
         return;
     }
   }
+
+  private noteWriteError(cause: unknown): void {
+    this.writeError = `${errnoOf(cause)}: ${(cause as Error).message}`;
+  }
+
+  /** The first drop, then at most one line per 30 s with the count since the last line. */
+  private logDrop(seq: number, err: unknown): void {
+    this.dropsSinceLog += 1;
+    const now = Date.now();
+    if (now - this.lastDropLog < DROP_LOG_MS) return;
+    this.lastDropLog = now;
+    const code = (err as MaskEdgeError).detail?.code ?? errnoOf(err);
+    this.log?.warn(`outbox cannot write (${String(code)}): event dropped and counted`, {
+      seq,
+      code,
+      dropped: this.dropsSinceLog,
+      droppedTotal: this.counters.droppedWriteFailed,
+      dir: this.dir,
+    });
+    this.dropsSinceLog = 0;
+  }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function errnoOf(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' ? code : 'EIO';
 }
