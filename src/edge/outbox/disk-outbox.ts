@@ -22,10 +22,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { OutboxOptions, OutboxStats, Pending, Segment } from './outbox-contract.js';
 import { encodeRecord, type OutboxRecord } from './outbox-record.js';
+import { replaySegments } from './outbox-replay.js';
 import {
   repairSegment,
-  type ScannedSegment,
   scanSegments,
   segmentFile,
   syncDir,
@@ -34,44 +35,7 @@ import {
 } from './segment-files.js';
 import { SeqMark } from './seq-mark.js';
 
-export interface OutboxOptions {
-  dir: string;
-  /** Most events kept waiting for the broker; beyond it the oldest is dropped. */
-  maxEvents?: number;
-  /** A new segment file starts when the active one reaches this size. */
-  segmentBytes?: number;
-  /** fsync each write batch (default true; false only for tests of throughput). */
-  fsync?: boolean;
-  log?: Logger;
-}
-
-export interface OutboxStats {
-  queued: number;
-  /** Events dropped this run: oldest dropped when full, plus `droppedWriteFailed`. */
-  dropped: number;
-  /** Events dropped this run because the disk refused the write (ENOSPC, EIO). */
-  droppedWriteFailed: number;
-  appended: number;
-  resolved: number;
-  /** Unreadable records found when opening (each may have been an event): counted as lost. */
-  lostRecords: number;
-  segments: number;
-  lastSeq: number;
-  /** False while the last write failed (e.g. disk full); `writeError` says why. */
-  writable: boolean;
-  writeError?: string;
-}
-
-interface Segment {
-  id: number;
-  file: string;
-  unresolved: number;
-}
-
-interface Pending {
-  event: unknown;
-  segment: Segment;
-}
+export type { OutboxOptions, OutboxStats } from './outbox-contract.js';
 
 interface QueuedWrite {
   record: OutboxRecord;
@@ -95,7 +59,15 @@ export class DiskOutbox {
   private writeError: string | undefined;
   private lastDropLog = 0;
   private dropsSinceLog = 0;
-  private readonly counters = { dropped: 0, droppedWriteFailed: 0, appended: 0, resolved: 0, lostRecords: 0 };
+  private readonly counters = {
+    dropped: 0,
+    droppedWriteFailed: 0,
+    appended: 0,
+    resolved: 0,
+    lostRecords: 0,
+    lostEvents: 0,
+  };
+  private lostSeqs: number[] = [];
   readonly dir: string;
   readonly maxEvents: number;
   private readonly segmentBytes: number;
@@ -138,6 +110,7 @@ export class DiskOutbox {
       await outbox.deleteResolvedSegments();
       await outbox.mark.write(outbox.seq);
       await outbox.startSegment();
+      await outbox.settleLost();
     } catch (cause) {
       outbox.noteWriteError(cause);
       outbox.log?.error('outbox cannot write; the agent runs on, new events are dropped and counted', {
@@ -366,39 +339,31 @@ export class DiskOutbox {
   private async replay(): Promise<void> {
     const mark = await this.mark.read();
     const scanned = await scanSegments(this.dir);
-    for (const s of scanned) {
-      const seg: Segment = { id: s.id, file: s.file, unresolved: 0 };
-      this.segments.push(seg);
-      for (const record of s.records) this.apply(record, seg);
-    }
-    const segmentSeq = this.seq;
-    this.seq = Math.max(this.seq, mark.seq);
-    await this.reportDamage(scanned, mark.state, segmentSeq);
-    if (this.pending.size > 0) {
-      this.log?.info('outbox: events from a previous run wait for delivery', {
-        queued: this.pending.size,
-        lastSeq: this.seq,
-      });
-    }
-  }
-
-  /** One summary line for everything unreadable; damaged segments are repaired so it is counted once. */
-  private async reportDamage(scanned: ScannedSegment[], markState: string, segmentSeq: number): Promise<void> {
-    const damaged = scanned.filter((s) => s.unreadable > 0);
-    this.counters.lostRecords = damaged.reduce((sum, s) => sum + s.unreadable, 0);
-    if (markState === 'damaged') {
+    const state = replaySegments(scanned, mark.seq);
+    this.segments.push(...state.segments);
+    for (const [seq, entry] of state.pending) this.pending.set(seq, entry);
+    this.seq = state.seq;
+    this.lostSeqs = state.lostSeqs;
+    this.counters.lostRecords = state.lostRecords;
+    this.counters.lostEvents = state.lostSeqs.length;
+    if (mark.state === 'damaged') {
       this.log?.warn('outbox: seq.mark unreadable; the sequence continues from the segments', {
         file: this.mark.file,
         lastSeq: this.seq,
       });
     }
-    if (damaged.length === 0) return;
-    this.log?.warn('outbox: damaged records skipped; the events they held are lost', {
-      lostRecords: this.counters.lostRecords,
-      files: damaged.map((s) => ({ file: s.file, unreadable: s.unreadable })),
-      lastSeq: this.seq,
-      ...(segmentSeq < this.seq ? { seqGap: `${segmentSeq + 1}..${this.seq}` } : {}),
-    });
+    const damaged = scanned.filter((s) => s.unreadable > 0);
+    if (damaged.length > 0 || state.lostSeqs.length > 0) {
+      this.log?.warn('outbox: damaged records skipped; the events they held are lost', {
+        lostEvents: state.lostSeqs.length,
+        lostRecords: state.lostRecords,
+        lostSeqs: summariseSeqs(state.lostSeqs),
+        files: damaged.map((s) => ({ file: s.file, unreadable: s.unreadable })),
+        lastSeq: this.seq,
+      });
+    }
+    // Rewritten without the unreadable lines (the lost seqs get drop records in settleLost), so the
+    // next start neither counts them again nor trips over them.
     for (const s of damaged) {
       await repairSegment(this.dir, s).catch((err) =>
         this.log?.warn('outbox: damaged segment not repaired (counted again next start)', {
@@ -407,25 +372,20 @@ export class DiskOutbox {
         }),
       );
     }
+    if (this.pending.size > 0) {
+      this.log?.info('outbox: events from a previous run wait for delivery', {
+        queued: this.pending.size,
+        lastSeq: this.seq,
+      });
+    }
   }
 
-  private apply(record: OutboxRecord, seg: Segment): void {
-    switch (record.t) {
-      case 'h':
-        this.seq = Math.max(this.seq, record.lastSeq);
-        return;
-      case 'e':
-        this.seq = Math.max(this.seq, record.seq);
-        if (!this.pending.has(record.seq)) {
-          seg.unresolved += 1;
-          this.pending.set(record.seq, { event: record.event, segment: seg });
-        }
-        return;
-      case 'a':
-      case 'd':
-        this.settle(record.seq);
-        return;
-    }
+  /** Records the lost seqs as dropped in the new segment, so a later start does not count them again. */
+  private async settleLost(): Promise<void> {
+    const lost = this.lostSeqs.slice(0, 100_000);
+    this.lostSeqs = [];
+    if (lost.length === 0) return;
+    await this.appendToSegment(Buffer.from(lost.map((seq) => encodeRecord({ t: 'd', seq })).join('')), true);
   }
 
   private noteWriteError(cause: unknown): void {
@@ -453,4 +413,16 @@ export class DiskOutbox {
 function errnoOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' ? code : 'EIO';
+}
+
+/** "3..7, 12" for logs: runs of consecutive seqs, at most 20 runs. */
+function summariseSeqs(seqs: number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < seqs.length && runs.length < 20; ) {
+    let j = i;
+    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
+    runs.push(i === j ? `${seqs[i]}` : `${seqs[i]}..${seqs[j]}`);
+    i = j + 1;
+  }
+  return runs.join(', ') + (runs.length === 20 ? ', ...' : '');
 }
