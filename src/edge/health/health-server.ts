@@ -65,7 +65,7 @@ export function buildRegistry(probes: HealthProbes): Registry {
       [],
       (g) => g.set(delivery().droppedEvents),
     );
-    gauge('mask_edge_events_lost', 'unreadable outbox records found at start (damaged files)', [], (g) =>
+    gauge('mask_edge_events_lost', 'events found lost in a damaged outbox at start (issued seq, no readable record)', [], (g) =>
       g.set(delivery().lostEvents ?? 0),
     );
     gauge('mask_edge_outbox_writable', '1 while the outbox can write (0: disk full or failing)', [], (g) =>

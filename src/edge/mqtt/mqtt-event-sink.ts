@@ -153,7 +153,7 @@ export class MqttEventSink implements EventSink {
       droppedEvents: s.dropped,
       publishedEvents: this.published,
       broker: this.publisher.connected ? 'connected' : 'disconnected',
-      lostEvents: s.lostRecords,
+      lostEvents: s.lostEvents,
       outbox: s.writable ? 'ok' : (s.writeError ?? 'not writable'),
       ...(brokerError ? { brokerError } : {}),
     };
