@@ -32,16 +32,17 @@ export function recordReliability(group: string, row: ReliabilityRow): void {
   const dir = join(import.meta.dirname, '..', '..', 'docs', 'results', 'reliability');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${group}.json`);
-  // Keep rows of the same group measured by other runs (one scenario per row, the newest wins).
+  // Keep the rows other runs measured: a row measured again replaces its old self in place, new rows go last.
   let existing: ReliabilityRow[] = [];
   try {
     existing = (JSON.parse(readFileSync(file, 'utf8')) as { rows: ReliabilityRow[] }).rows;
   } catch {
     existing = [];
   }
-  const merged = [...existing.filter((r) => !list.some((n) => n.scenario === r.scenario)), ...list];
-  const order = (r: ReliabilityRow) => list.findIndex((n) => n.scenario === r.scenario);
-  merged.sort((a, b) => order(a) - order(b));
+  const merged = [
+    ...existing.map((r) => list.find((n) => n.scenario === r.scenario) ?? r),
+    ...list.filter((n) => !existing.some((r) => r.scenario === n.scenario)),
+  ];
   writeFileSync(
     file,
     `${JSON.stringify({ group, measuredAt: new Date().toISOString(), node: process.version, rows: merged }, null, 2)}\n`,

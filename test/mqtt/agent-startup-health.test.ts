@@ -132,7 +132,7 @@ describe.skipIf(!MOSQUITTO_BIN)('agent start-up with the broker down; /healthz t
     });
     recordReliability('startup-health', {
       scenario: 'Broker away, one of two cameras offline',
-      promise: '/healthz 200 "degraded" naming each reason; retained <camera>/state carries source online/offline',
+      promise: '/healthz 200 "degraded" naming each reason; the retained camera state topic carries source online/offline',
       measured: `/healthz degraded: broker disconnected + camera yard offline; after reconnect only the camera; state yard=${yard.source}, door=${door.source}`,
       test: TEST,
     });

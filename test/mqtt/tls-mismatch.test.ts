@@ -51,10 +51,10 @@ describe('plain/TLS mismatch (real mosquitto)', () => {
     expect(String(err.detail.hint)).toContain('mqtts://');
     expect(logged).toContain('E_TLS');
     expect(ms).toBeLessThan(10_000);
-    recordReliability('startup-health', {
+    recordReliability('broker-protocol', {
       scenario: 'Broker URL mqtt:// pointed at a TLS port',
       promise: 'E_TLS with a hint (use mqtts://), not retried forever as "unreachable"',
-      measured: `E_TLS "${err.message}" after ${ms} ms`,
+      measured: `E_TLS "${err.message.replace(/127\.0\.0\.1:\d+/, 'HOST:PORT')}" after ${ms} ms`,
       test: TEST,
     });
   });
@@ -66,10 +66,10 @@ describe('plain/TLS mismatch (real mosquitto)', () => {
     expect(err.code).toBe('E_TLS');
     expect(String(err.detail.hint)).toContain('mqtt://');
     expect(ms).toBeLessThan(10_000);
-    recordReliability('startup-health', {
+    recordReliability('broker-protocol', {
       scenario: 'Broker URL mqtts:// pointed at a plain MQTT port',
       promise: 'E_TLS with a hint (use mqtt:// or the TLS port)',
-      measured: `E_TLS "${err.message}" after ${ms} ms`,
+      measured: `E_TLS "${err.message.replace(/127\.0\.0\.1:\d+/, 'HOST:PORT')}" after ${ms} ms`,
       test: TEST,
     });
   });

@@ -123,7 +123,7 @@ describe.skipIf(!MOSQUITTO_BIN)('damaged outbox across a restart (real mosquitto
     expect(third.deliveryStats().lostEvents).toBe(0);
     await third.close();
     await sub.close();
-    recordReliability('outbox', {
+    recordReliability('outbox-damage', {
       scenario,
       promise:
         'seq never goes backwards; every lost event counted (mask_edge_events_lost) and named in one summary log line',
