@@ -53,7 +53,9 @@ export function formatReliabilityBlock(groups) {
   const lines = [BEGIN, '', '| Scenario | What is promised | Measured | Test |', '| --- | --- | --- | --- |'];
   for (const group of groups) {
     for (const row of group.rows) {
-      lines.push(`| ${cell(row.scenario)} | ${cell(row.promise)} | ${cell(row.measured)} | \`${cell(row.test)}\` |`);
+      lines.push(
+        `| ${cell(row.scenario)} | ${cell(row.promise)} | ${cell(row.measured)} | \`${cell(row.test)}\` |`,
+      );
     }
   }
   const when = groups
@@ -83,7 +85,9 @@ async function render() {
   const doc = resolve(root, args.doc);
   const text = await readFile(doc, 'utf8');
   await writeFile(doc, replaceBlock(text, formatReliabilityBlock(groups)));
-  process.stdout.write(`reliability-table: ${groups.reduce((n, g) => n + g.rows.length, 0)} rows -> ${args.doc}\n`);
+  process.stdout.write(
+    `reliability-table: ${groups.reduce((n, g) => n + g.rows.length, 0)} rows -> ${args.doc}\n`,
+  );
 }
 
 function measure() {

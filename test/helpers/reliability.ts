@@ -72,7 +72,12 @@ export function deliveryReport(received: MaskEvent[]) {
   const idsBySeq = new Map<number, Set<string>>();
   for (const e of byId.values()) idsBySeq.set(e.seq, (idsBySeq.get(e.seq) ?? new Set()).add(e.id));
   const reusedSeqs = [...idsBySeq].filter(([, ids]) => ids.size > 1).map(([seq]) => seq);
-  return { unique: byId.size, duplicates: received.length - byId.size, ids: new Set(byId.keys()), reusedSeqs };
+  return {
+    unique: byId.size,
+    duplicates: received.length - byId.size,
+    ids: new Set(byId.keys()),
+    reusedSeqs,
+  };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -16,7 +16,13 @@ import { agentWiring } from '../../src/edge/agent/agent-wiring.js';
 import { SystemdNotifier } from '../../src/edge/agent/systemd-notifier.js';
 import { FACE_API_DEMO, faceDetectorModel, writeMeanColourClassifier } from '../agent/agent-test-kit.js';
 import { type BlackholeProxy, startBlackholeProxy } from '../helpers/blackhole-proxy.js';
-import { freePort, MOSQUITTO_BIN, MOSQUITTO_MISSING, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import {
+  freePort,
+  MOSQUITTO_BIN,
+  MOSQUITTO_MISSING,
+  type Mosquitto,
+  startMosquitto,
+} from '../helpers/mosquitto.js';
 import { captureLog, recordReliability } from '../helpers/reliability.js';
 import { collect, waitFor } from './mqtt-test-clients.js';
 
@@ -106,7 +112,10 @@ describe.skipIf(!MOSQUITTO_BIN)('agent start-up with the broker down; /healthz t
     expect(waiting).toBeGreaterThanOrEqual(3);
 
     // The broker answers again: the queue drains, the broker reason goes, the camera reason stays.
-    const sub = await collect(broker.url, ['mask-edge/startup-dev/+/events', 'mask-edge/startup-dev/+/state']);
+    const sub = await collect(broker.url, [
+      'mask-edge/startup-dev/+/events',
+      'mask-edge/startup-dev/+/state',
+    ]);
     const backAt = Date.now();
     proxy.forwardTo(broker.port);
     await sub.waitFor(() => sub.events.length >= waiting, 30_000);
@@ -123,16 +132,20 @@ describe.skipIf(!MOSQUITTO_BIN)('agent start-up with the broker down; /healthz t
     await running;
     await sub.close();
 
-    console.log(`start-up: READY ${readyMs} ms after the sink opened; ${waiting} queued; delivered ${deliveredMs} ms after the broker answered`);
+    console.log(
+      `start-up: READY ${readyMs} ms after the sink opened; ${waiting} queued; delivered ${deliveredMs} ms after the broker answered`,
+    );
     recordReliability('startup-health', {
       scenario: `Start with the broker not answering (connect timeout ${CONNECT_TIMEOUT_S} s)`,
-      promise: 'cameras, /healthz and systemd READY at once; events queue in the outbox; delivered once the broker answers',
+      promise:
+        'cameras, /healthz and systemd READY at once; events queue in the outbox; delivered once the broker answers',
       measured: `READY ${readyMs} ms after the sink opened (timeout ${CONNECT_TIMEOUT_S} s not waited); ${waiting} events queued; delivered ${deliveredMs} ms after the broker answered`,
       test: TEST,
     });
     recordReliability('startup-health', {
       scenario: 'Broker away, one of two cameras offline',
-      promise: '/healthz 200 "degraded" naming each reason; the retained camera state topic carries source online/offline',
+      promise:
+        '/healthz 200 "degraded" naming each reason; the retained camera state topic carries source online/offline',
       measured: `/healthz degraded: broker disconnected + camera yard offline; after reconnect only the camera; state yard=${yard.source}, door=${door.source}`,
       test: TEST,
     });

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MaskEdgeError } from '../../src/core/errors.js';
 import { openMqttEventSink } from '../../src/edge/mqtt/open-event-sink.js';
 import { probeProtocolMismatch } from '../../src/edge/mqtt/tls-mismatch-probe.js';
-import { freePort, MOSQUITTO_BIN, MOSQUITTO_MISSING, type Mosquitto, makeTlsFiles, startMosquitto } from '../helpers/mosquitto.js';
+import {
+  freePort,
+  MOSQUITTO_BIN,
+  MOSQUITTO_MISSING,
+  type Mosquitto,
+  makeTlsFiles,
+  startMosquitto,
+} from '../helpers/mosquitto.js';
 import { captureLog, recordReliability } from '../helpers/reliability.js';
 import { sinkConfig } from './sink-config.js';
 
@@ -32,7 +39,10 @@ async function startFailure(url: string): Promise<{ err: MaskEdgeError; ms: numb
   const log = captureLog('error');
   const started = Date.now();
   // connectTimeoutSeconds 30: without the probe, this would wait 30 s and then retry for ever.
-  const err = await openMqttEventSink(sinkConfig(url, { connectTimeoutSeconds: 30 }, 'mismatch-dev'), log.logger).then(
+  const err = await openMqttEventSink(
+    sinkConfig(url, { connectTimeoutSeconds: 30 }, 'mismatch-dev'),
+    log.logger,
+  ).then(
     () => {
       throw new Error('expected the start to fail');
     },

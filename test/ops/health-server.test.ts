@@ -33,7 +33,10 @@ describe('health endpoint', () => {
         queuedEvents: 7,
       });
       delivery.broker = 'connected';
-      expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ status: 'ok', degraded: [] });
+      expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({
+        status: 'ok',
+        degraded: [],
+      });
       delivery.broker = 'disconnected';
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       expect(metrics).toMatch(/^mask_edge_fps 14\.5$/m);

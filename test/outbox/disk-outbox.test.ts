@@ -59,7 +59,13 @@ describe('DiskOutbox', () => {
     const a = await DiskOutbox.open({ dir });
     await a.append((seq) => ({ seq }));
     await a.close();
-    const seg = join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1)!);
+    const seg = join(
+      dir,
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .sort()
+        .at(-1)!,
+    );
     appendFileSync(seg, '00000000 {"t":"e","seq":2,"event":{}}\n'); // bad checksum
     appendFileSync(seg, '1a2b3c4d {"t":"e","se'); // torn write
     const b = await DiskOutbox.open({ dir });

@@ -3,16 +3,15 @@
  * replaced with garbage) with a real mosquitto. Across the restart seq never goes backwards, every lost
  * event is counted (stats + one summary log line), and delivered + lost = produced.
  */
-import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/core/seeded-random.js';
 import { outboxConfigSchema } from '../../src/edge/config/agent-config.js';
 import { mqttConfigSchema } from '../../src/edge/config/mqtt-config.js';
 import type { MaskEvent } from '../../src/edge/events/event-types.js';
 import { openMqttEventSink, type SinkConfig } from '../../src/edge/mqtt/open-event-sink.js';
-import { SeededRandom } from '../../src/core/seeded-random.js';
 import { MOSQUITTO_BIN, MOSQUITTO_MISSING, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { captureLog, deliveryReport, recordReliability } from '../helpers/reliability.js';
 import { collect } from '../mqtt/mqtt-test-clients.js';
@@ -72,63 +71,63 @@ describe.skipIf(!MOSQUITTO_BIN)('damaged outbox across a restart (real mosquitto
   });
   afterAll(async () => broker?.stop());
 
-  it.each(DAMAGES)('$name: seq never goes backwards, lost events counted, delivered + lost = produced', async ({
-    name,
-    scenario,
-    damage,
-  }) => {
-    const device = 'damage-dev';
-    const sub = await collect(broker.url, [`mask-edge/${device}/+/events`], {
-      clientId: `damage-${name.replace(/\W/g, '-')}`,
-      persistent: true,
-    });
-    const dir = join(mkdtempSync(join(tmpdir(), 'damage-')), 'outbox');
-    const first = await openMqttEventSink(config(broker.url, dir), captureLog('error').logger);
-    const produced: MaskEvent[] = [];
-    for (let i = 0; i < 5; i++) produced.push(await first.publishEvent(sampleDraft(i)));
-    expect(await first.drained(10_000)).toBe(true);
-    await broker.stop();
-    for (let i = 5; i < 45; i++) produced.push(await first.publishEvent(sampleDraft(i)));
-    await first.close();
-    const highest = Math.max(...produced.map((e) => e.seq));
-    const segments = readdirSync(dir)
-      .filter((n) => n.endsWith('.seg'))
-      .sort()
-      .map((n) => join(dir, n));
-    expect(segments.length).toBeGreaterThan(2);
-    damage(segments, new SeededRandom(12));
+  it.each(DAMAGES)(
+    '$name: seq never goes backwards, lost events counted, delivered + lost = produced',
+    async ({ name, scenario, damage }) => {
+      const device = 'damage-dev';
+      const sub = await collect(broker.url, [`mask-edge/${device}/+/events`], {
+        clientId: `damage-${name.replace(/\W/g, '-')}`,
+        persistent: true,
+      });
+      const dir = join(mkdtempSync(join(tmpdir(), 'damage-')), 'outbox');
+      const first = await openMqttEventSink(config(broker.url, dir), captureLog('error').logger);
+      const produced: MaskEvent[] = [];
+      for (let i = 0; i < 5; i++) produced.push(await first.publishEvent(sampleDraft(i)));
+      expect(await first.drained(10_000)).toBe(true);
+      await broker.stop();
+      for (let i = 5; i < 45; i++) produced.push(await first.publishEvent(sampleDraft(i)));
+      await first.close();
+      const highest = Math.max(...produced.map((e) => e.seq));
+      const segments = readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .sort()
+        .map((n) => join(dir, n));
+      expect(segments.length).toBeGreaterThan(2);
+      damage(segments, new SeededRandom(12));
 
-    await broker.start();
-    const log = captureLog('info');
-    const second = await openMqttEventSink(config(broker.url, dir), log.logger);
-    const after: MaskEvent[] = [];
-    for (let i = 45; i < 50; i++) after.push(await second.publishEvent(sampleDraft(i)));
-    expect(await second.drained(20_000)).toBe(true);
-    const stats = second.deliveryStats();
-    const lost = stats.lostEvents ?? 0;
-    const all = [...produced, ...after];
-    await sub.waitFor(() => deliveryReport(sub.events).unique + lost >= all.length, 20_000);
-    const report = deliveryReport(sub.events);
-    const summary = log.find(/damaged records skipped/);
+      await broker.start();
+      const log = captureLog('info');
+      const second = await openMqttEventSink(config(broker.url, dir), log.logger);
+      const after: MaskEvent[] = [];
+      for (let i = 45; i < 50; i++) after.push(await second.publishEvent(sampleDraft(i)));
+      expect(await second.drained(20_000)).toBe(true);
+      const stats = second.deliveryStats();
+      const lost = stats.lostEvents ?? 0;
+      const all = [...produced, ...after];
+      await sub.waitFor(() => deliveryReport(sub.events).unique + lost >= all.length, 20_000);
+      const report = deliveryReport(sub.events);
+      const summary = log.find(/damaged records skipped/);
 
-    expect(Math.min(...after.map((e) => e.seq))).toBeGreaterThan(highest);
-    expect(lost).toBeGreaterThan(0);
-    expect(summary).toHaveLength(1);
-    expect(summary[0]).toMatchObject({ lostEvents: lost });
-    expect(report.unique + lost).toBe(all.length);
-    expect(report.reusedSeqs).toEqual([]);
-    await second.close();
-    // Counted once: a further restart reports nothing new.
-    const third = await openMqttEventSink(config(broker.url, dir), captureLog('error').logger);
-    expect(third.deliveryStats().lostEvents).toBe(0);
-    await third.close();
-    await sub.close();
-    recordReliability('outbox-damage', {
-      scenario,
-      promise:
-        'seq never goes backwards; every lost event counted (mask_edge_events_lost) and named in one summary log line',
-      measured: `${all.length} produced = ${report.unique} delivered + ${lost} counted lost (${String(summary[0]?.lostRecords)} unreadable records); next seq ${after[0]!.seq} > ${highest}; 0 seq reused`,
-      test: TEST,
-    });
-  }, 60_000);
+      expect(Math.min(...after.map((e) => e.seq))).toBeGreaterThan(highest);
+      expect(lost).toBeGreaterThan(0);
+      expect(summary).toHaveLength(1);
+      expect(summary[0]).toMatchObject({ lostEvents: lost });
+      expect(report.unique + lost).toBe(all.length);
+      expect(report.reusedSeqs).toEqual([]);
+      await second.close();
+      // Counted once: a further restart reports nothing new.
+      const third = await openMqttEventSink(config(broker.url, dir), captureLog('error').logger);
+      expect(third.deliveryStats().lostEvents).toBe(0);
+      await third.close();
+      await sub.close();
+      recordReliability('outbox-damage', {
+        scenario,
+        promise:
+          'seq never goes backwards; every lost event counted (mask_edge_events_lost) and named in one summary log line',
+        measured: `${all.length} produced = ${report.unique} delivered + ${lost} counted lost (${String(summary[0]?.lostRecords)} unreadable records); next seq ${after[0]!.seq} > ${highest}; 0 seq reused`,
+        test: TEST,
+      });
+    },
+    60_000,
+  );
 });

@@ -6,7 +6,7 @@
  * Needs root (mount); skipped with a message otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +77,11 @@ function producer(sink: MqttEventSink, everyMs = 10) {
       await sleep(everyMs);
     }
   })();
-  return { state, stop: async () => ((state.running = false), await done) };
+  const stop = async () => {
+    state.running = false;
+    await done;
+  };
+  return { state, stop };
 }
 
 async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -197,7 +201,8 @@ describe('outbox on a full disk (32 KB tmpfs, real mosquitto)', () => {
     });
     recordReliability('outbox', {
       scenario: 'Restart with the outbox disk 100% full',
-      promise: 'starts, serves /healthz (degraded: outbox cannot write), delivers the backlog, then writes again',
+      promise:
+        'starts, serves /healthz (degraded: outbox cannot write), delivers the backlog, then writes again',
       measured: `opened in ${openMs} ms; /healthz 200 degraded; ${queued} queued events delivered; next seq ${next.seq} > ${lastSeq}`,
       test: TEST,
     });

@@ -65,8 +65,11 @@ export function buildRegistry(probes: HealthProbes): Registry {
       [],
       (g) => g.set(delivery().droppedEvents),
     );
-    gauge('mask_edge_events_lost', 'events found lost in a damaged outbox at start (issued seq, no readable record)', [], (g) =>
-      g.set(delivery().lostEvents ?? 0),
+    gauge(
+      'mask_edge_events_lost',
+      'events found lost in a damaged outbox at start (issued seq, no readable record)',
+      [],
+      (g) => g.set(delivery().lostEvents ?? 0),
     );
     gauge('mask_edge_outbox_writable', '1 while the outbox can write (0: disk full or failing)', [], (g) =>
       g.set(delivery().outbox === undefined || delivery().outbox === 'ok' ? 1 : 0),

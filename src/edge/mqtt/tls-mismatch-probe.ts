@@ -59,18 +59,30 @@ export async function probeProtocolMismatch(brokerUrl: string, timeoutMs = 1500)
 /** The E_TLS error (fatal: retrying cannot help) for a mismatch the probe found. */
 export function mismatchError(safeUrl: string, answer: ProbeAnswer): MaskEdgeError | undefined {
   if (answer === 'speaks-tls') {
-    return new MaskEdgeError('E_TLS', `broker ${safeUrl} expects TLS on this port, but the URL is plain mqtt://`, {
-      detail: {
-        url: safeUrl,
-        fatal: true,
-        hint: 'use mqtts:// (and mqtt.tls.ca for a private CA), or the plain port of the broker',
+    return new MaskEdgeError(
+      'E_TLS',
+      `broker ${safeUrl} expects TLS on this port, but the URL is plain mqtt://`,
+      {
+        detail: {
+          url: safeUrl,
+          fatal: true,
+          hint: 'use mqtts:// (and mqtt.tls.ca for a private CA), or the plain port of the broker',
+        },
       },
-    });
+    );
   }
   if (answer === 'speaks-plain-mqtt') {
-    return new MaskEdgeError('E_TLS', `broker ${safeUrl} speaks plain MQTT on this port, but the URL is mqtts://`, {
-      detail: { url: safeUrl, fatal: true, hint: 'use mqtt://, or the TLS port of the broker (often 8883)' },
-    });
+    return new MaskEdgeError(
+      'E_TLS',
+      `broker ${safeUrl} speaks plain MQTT on this port, but the URL is mqtts://`,
+      {
+        detail: {
+          url: safeUrl,
+          fatal: true,
+          hint: 'use mqtt://, or the TLS port of the broker (often 8883)',
+        },
+      },
+    );
   }
   return undefined;
 }

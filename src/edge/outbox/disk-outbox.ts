@@ -330,7 +330,11 @@ export class DiskOutbox {
 
   /** Deletes the oldest segments while they (and everything older) hold no pending event. */
   private async deleteResolvedSegments(): Promise<void> {
-    while (this.segments.length > 0 && this.segments[0] !== this.active && this.segments[0]!.unresolved === 0) {
+    while (
+      this.segments.length > 0 &&
+      this.segments[0] !== this.active &&
+      this.segments[0]!.unresolved === 0
+    ) {
       await unlinkIfPresent(this.segments[0]!.file);
       this.segments.shift();
     }

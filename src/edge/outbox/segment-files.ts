@@ -43,7 +43,13 @@ export async function scanSegments(dir: string): Promise<ScannedSegment[]> {
         unreadable += 1;
       }
     }
-    out.push({ id: Number(SEGMENT_RE.exec(name)![1]), file, records, unreadable, readableText: readable.join('') });
+    out.push({
+      id: Number(SEGMENT_RE.exec(name)![1]),
+      file,
+      records,
+      unreadable,
+      readableText: readable.join(''),
+    });
   }
   return out;
 }
