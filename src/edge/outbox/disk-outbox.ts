@@ -4,7 +4,9 @@
  * - `append` assigns the next sequence number, writes the event and fsyncs before resolving, so an event is
  *   on disk before anyone publishes it. Concurrent appends share one write + fsync (group commit).
  * - The highest sequence number issued is also kept in `seq.mark` (see seq-mark.ts), outside the segments:
- *   the sequence never goes backwards, even when segments are damaged or gone.
+ *   the sequence never goes backwards, even when segments are damaged or gone. It is written beside each
+ *   batch (with the previous batches' highest seq) and once more after each burst, so it never claims a
+ *   seq whose write a crash tore.
  * - `resolve(seq)` (broker acknowledged) appends a small ack record; a segment file is deleted once every
  *   event in it and in all older segments is resolved, so disk use follows the backlog.
  * - On open, segments are replayed in order: pending = events without ack/drop. Unreadable lines (a torn
@@ -68,6 +70,9 @@ export class DiskOutbox {
     lostEvents: 0,
   };
   private lostSeqs: number[] = [];
+  /** The highest seq of every batch handed to the disk so far (written or refused). */
+  private attemptedSeq = 0;
+  private markFailing = false;
   readonly dir: string;
   readonly maxEvents: number;
   private readonly segmentBytes: number;
@@ -232,8 +237,24 @@ export class DiskOutbox {
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) await this.flushBatch();
+    for (;;) {
+      while (this.queue.length > 0) await this.flushBatch();
+      // Once a burst is written, seq.mark catches up with it (see flushBatch).
+      if (this.attemptedSeq > this.mark.recorded) await this.writeMark(this.attemptedSeq);
+      if (this.queue.length === 0) break;
+    }
     this.flushing = undefined;
+  }
+
+  private async writeMark(seq: number): Promise<void> {
+    try {
+      await this.mark.write(seq);
+      this.markFailing = false;
+    } catch (err) {
+      if (!this.markFailing)
+        this.log?.warn('outbox: seq.mark not updated', { error: (err as Error).message });
+      this.markFailing = true;
+    }
   }
 
   /** Writes (and fsyncs) everything queued; never throws: failures reject the batch's writers. */
@@ -241,21 +262,21 @@ export class DiskOutbox {
     const batch = this.queue;
     this.queue = [];
     const sync = this.fsync && batch.some((w) => w.sync);
-    const topSeq = Math.max(0, ...batch.map((w) => (w.record.t === 'e' ? w.record.seq : 0)));
+    let topSeq = this.attemptedSeq;
+    for (const w of batch) if (w.record.t === 'e' && w.record.seq > topSeq) topSeq = w.record.seq;
+    // seq.mark is written beside the segment (in parallel, no extra latency) with the highest seq of the
+    // batches before this one: a kill mid-write leaves the mark at most at what is on disk or was counted
+    // as dropped, so a torn last write is never mistaken for a lost event; flushLoop catches up after a burst.
+    const markSeq = this.attemptedSeq;
+    this.attemptedSeq = topSeq;
     try {
       if (!this.handle) await this.startSegment();
       const buf = Buffer.from(batch.map((w) => encodeRecord(w.record)).join(''));
-      const [marked] = await Promise.allSettled([
-        topSeq > 0 ? this.mark.write(topSeq) : Promise.resolve(),
+      const [, written] = await Promise.allSettled([
+        markSeq > this.mark.recorded ? this.writeMark(markSeq) : undefined,
         this.appendToSegment(buf, sync),
-      ]).then((results) => {
-        const failed = results[1];
-        if (failed?.status === 'rejected') throw failed.reason;
-        return results;
-      });
-      if (marked?.status === 'rejected') {
-        this.log?.warn('outbox: seq.mark not updated', { error: (marked.reason as Error).message });
-      }
+      ]);
+      if (written.status === 'rejected') throw written.reason;
       this.writeError = undefined;
       for (const w of batch) w.resolve();
     } catch (cause) {
@@ -347,6 +368,7 @@ export class DiskOutbox {
     this.segments.push(...state.segments);
     for (const [seq, entry] of state.pending) this.pending.set(seq, entry);
     this.seq = state.seq;
+    this.attemptedSeq = state.seq;
     this.lostSeqs = state.lostSeqs;
     this.counters.lostRecords = state.lostRecords;
     this.counters.lostEvents = state.lostSeqs.length;
@@ -358,7 +380,11 @@ export class DiskOutbox {
     }
     const damaged = scanned.filter((s) => s.unreadable > 0);
     if (damaged.length > 0 || state.lostSeqs.length > 0) {
-      this.log?.warn('outbox: damaged records skipped; the events they held are lost', {
+      const msg =
+        state.lostSeqs.length > 0
+          ? 'outbox: damaged records skipped; the events they held are lost'
+          : 'outbox: unreadable records skipped (e.g. a write torn by a crash); no stored event is missing';
+      this.log?.warn(msg, {
         lostEvents: state.lostSeqs.length,
         lostRecords: state.lostRecords,
         lostSeqs: summariseSeqs(state.lostSeqs),

@@ -85,6 +85,11 @@ export class SeqMark {
     this.written = seq;
   }
 
+  /** The highest seq recorded so far. */
+  get recorded(): number {
+    return this.written;
+  }
+
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
