@@ -8,7 +8,7 @@
 //                                                          <!-- reliability:end --> in docs/reliability.md from the saved JSON
 //
 // A group file is { group, measuredAt, node, rows: [{ scenario, promise, measured, test }] }; any test may add a group
-// (test/helpers/reliability.ts `recordReliability`), and every group found is rendered, in file-name order.
+// (test/helpers/reliability.ts `recordReliability`), and every group found is rendered (known groups first, then by file name).
 // Options: --results DIR (docs/results/reliability) --doc FILE (docs/reliability.md) --tests "a b" (test files to run).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +26,8 @@ const TESTS = [
   'test/mqtt/agent-startup-health.test.ts',
   'test/mqtt/tls-mismatch.test.ts',
 ];
+
+const GROUP_ORDER = ['outbox', 'outbox-damage', 'startup-health', 'broker-protocol'];
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -75,7 +77,14 @@ export function replaceBlock(text, block) {
 async function render() {
   const dir = resolve(root, args.results);
   if (!existsSync(dir)) fail(`no results in ${dir}: run "node scripts/reliability-table.mjs measure" first`);
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  // Known groups first, in the order a reader meets the failures; any other group after them, by name.
+  const rank = (n) => {
+    const i = GROUP_ORDER.indexOf(n.replace(/\.json$/, ''));
+    return i < 0 ? GROUP_ORDER.length : i;
+  };
+  const names = (await readdir(dir))
+    .filter((n) => n.endsWith('.json'))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const groups = [];
   for (const name of names) {
     const group = JSON.parse(await readFile(join(dir, name), 'utf8'));
