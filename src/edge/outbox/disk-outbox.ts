@@ -26,15 +26,8 @@ import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { OutboxOptions, OutboxStats, Pending, Segment } from './outbox-contract.js';
 import { encodeRecord, type OutboxRecord } from './outbox-record.js';
-import { replaySegments } from './outbox-replay.js';
-import {
-  repairSegment,
-  scanSegments,
-  segmentFile,
-  syncDir,
-  unlinkIfPresent,
-  writeFully,
-} from './segment-files.js';
+import { replaySegments, reportAndRepairDamage } from './outbox-replay.js';
+import { scanSegments, segmentFile, syncDir, unlinkIfPresent, writeFully } from './segment-files.js';
 import { SeqMark } from './seq-mark.js';
 
 export type { OutboxOptions, OutboxStats } from './outbox-contract.js';
@@ -378,30 +371,7 @@ export class DiskOutbox {
         lastSeq: this.seq,
       });
     }
-    const damaged = scanned.filter((s) => s.unreadable > 0);
-    if (damaged.length > 0 || state.lostSeqs.length > 0) {
-      const msg =
-        state.lostSeqs.length > 0
-          ? 'outbox: damaged records skipped; the events they held are lost'
-          : 'outbox: unreadable records skipped (e.g. a write torn by a crash); no stored event is missing';
-      this.log?.warn(msg, {
-        lostEvents: state.lostSeqs.length,
-        lostRecords: state.lostRecords,
-        lostSeqs: summariseSeqs(state.lostSeqs),
-        files: damaged.map((s) => ({ file: s.file, unreadable: s.unreadable })),
-        lastSeq: this.seq,
-      });
-    }
-    // Rewritten without the unreadable lines (the lost seqs get drop records in settleLost), so the
-    // next start neither counts them again nor trips over them.
-    for (const s of damaged) {
-      await repairSegment(this.dir, s).catch((err) =>
-        this.log?.warn('outbox: damaged segment not repaired (counted again next start)', {
-          file: s.file,
-          error: (err as Error).message,
-        }),
-      );
-    }
+    await reportAndRepairDamage(this.dir, scanned, state, this.log);
     if (this.pending.size > 0) {
       this.log?.info('outbox: events from a previous run wait for delivery', {
         queued: this.pending.size,
@@ -443,16 +413,4 @@ export class DiskOutbox {
 function errnoOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' ? code : 'EIO';
-}
-
-/** "3..7, 12" for logs: runs of consecutive seqs, at most 20 runs. */
-function summariseSeqs(seqs: number[]): string {
-  const runs: string[] = [];
-  for (let i = 0; i < seqs.length && runs.length < 20; ) {
-    let j = i;
-    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
-    runs.push(i === j ? `${seqs[i]}` : `${seqs[i]}..${seqs[j]}`);
-    i = j + 1;
-  }
-  return runs.join(', ') + (runs.length === 20 ? ', ...' : '');
 }

@@ -7,8 +7,9 @@
  * the oldest header itself is unreadable, the range starts below the lowest readable seq instead (or,
  * with nothing readable, one seq per unreadable record below the high-water mark: an estimate).
  */
+import type { Logger } from '../../core/logger.js';
 import type { Pending, Segment } from './outbox-contract.js';
-import type { ScannedSegment } from './segment-files.js';
+import { repairSegment, type ScannedSegment } from './segment-files.js';
 
 export interface ReplayResult {
   segments: Segment[];
@@ -70,4 +71,51 @@ function minOf(values: Set<number>): number {
   let min = Number.POSITIVE_INFINITY;
   for (const v of values) if (v < min) min = v;
   return min;
+}
+
+/**
+ * One summary line for what damage destroyed, then each damaged segment rewritten without its unreadable
+ * lines (the lost seqs get drop records in the new segment), so the next start neither counts them again
+ * nor trips over them.
+ */
+export async function reportAndRepairDamage(
+  dir: string,
+  scanned: ScannedSegment[],
+  state: ReplayResult,
+  log: Logger | undefined,
+): Promise<void> {
+  const damaged = scanned.filter((s) => s.unreadable > 0);
+  if (damaged.length > 0 || state.lostSeqs.length > 0) {
+    const msg =
+      state.lostSeqs.length > 0
+        ? 'outbox: damaged records skipped; the events they held are lost'
+        : 'outbox: unreadable records skipped (e.g. a write torn by a crash); no stored event is missing';
+    log?.warn(msg, {
+      lostEvents: state.lostSeqs.length,
+      lostRecords: state.lostRecords,
+      lostSeqs: summariseSeqs(state.lostSeqs),
+      files: damaged.map((s) => ({ file: s.file, unreadable: s.unreadable })),
+      lastSeq: state.seq,
+    });
+  }
+  for (const s of damaged) {
+    await repairSegment(dir, s).catch((err) =>
+      log?.warn('outbox: damaged segment not repaired (counted again next start)', {
+        file: s.file,
+        error: (err as Error).message,
+      }),
+    );
+  }
+}
+
+/** "3..7, 12" for logs: runs of consecutive seqs, at most 20 runs. */
+function summariseSeqs(seqs: number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < seqs.length && runs.length < 20; ) {
+    let j = i;
+    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
+    runs.push(i === j ? `${seqs[i]}` : `${seqs[i]}..${seqs[j]}`);
+    i = j + 1;
+  }
+  return runs.join(', ') + (runs.length === 20 ? ', ...' : '');
 }
