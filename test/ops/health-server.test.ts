@@ -28,7 +28,18 @@ describe('health endpoint', () => {
     try {
       const ok = await fetch(`${server.url}/healthz`);
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toMatchObject({ status: 'ok', queuedEvents: 7 });
+      // Up, but the broker is away: 200 with status 'degraded' and the reason.
+      expect(await ok.json()).toMatchObject({
+        status: 'degraded',
+        degraded: ['broker disconnected'],
+        queuedEvents: 7,
+      });
+      delivery.broker = 'connected';
+      expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({
+        status: 'ok',
+        degraded: [],
+      });
+      delivery.broker = 'disconnected';
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       expect(metrics).toMatch(/^mask_edge_fps 14\.5$/m);
       expect(metrics).toMatch(/^mask_edge_latency_ms\{quantile="0\.95"\} 40$/m);

@@ -95,11 +95,21 @@ export async function runAgent<C extends PipelineConfig>(
     const provider = models.detector.provider;
     await notifier.ready(`watching ${cameras.length} camera(s), detector on ${provider}`);
     notifier.startWatchdog(() => rt.isRunning);
+    let failure: Error | undefined;
     const reason = await Promise.race([
       stopSignal.then((s) => `signal ${s}`),
       runtime.finished.then(() => 'every source ended'),
+      ...(sink.fatal
+        ? [
+            sink.fatal.then((err) => {
+              failure = err;
+              return `event sink failed: ${err.message}`;
+            }),
+          ]
+        : []),
     ]);
     logger.info('stopping agent', { reason });
+    if (failure) throw failure;
   } finally {
     signals.removeListener('SIGINT', onSignal);
     signals.removeListener('SIGTERM', onSignal);

@@ -88,6 +88,8 @@ export interface CameraState {
   ts: string;
   counts: LabelCounts;
   total: number;
+  /** The camera source's state (online/offline/...) when the state was published. */
+  source?: SourceState;
 }
 
 export const SOURCE_STATES = ['starting', 'online', 'offline', 'stopped'] as const;
@@ -120,9 +122,16 @@ export interface RuntimeStats {
 /** Outbox/broker figures the sink owns. */
 export interface DeliveryStats {
   queuedEvents: number;
+  /** Events dropped this run: the oldest when the outbox was full, or refused by the disk (ENOSPC). */
   droppedEvents: number;
   publishedEvents: number;
   broker: 'connected' | 'disconnected' | 'none';
+  /** Unreadable outbox records found at start (damaged files): events counted as lost. */
+  lostEvents?: number;
+  /** 'ok', or why the outbox cannot write (e.g. "ENOSPC: ..."). */
+  outbox?: string;
+  /** Why the broker is not connected, when known (last connection error, with a hint). */
+  brokerError?: string;
 }
 
 /** The message published on `<prefix>/<device>/stats`. */
@@ -152,6 +161,8 @@ export interface EventSink {
   publishSnapshot?(camera: string, jpeg: Buffer, meta: SnapshotMeta): Promise<void>;
   /** Flushes what it can and releases resources (publishes `offline` for MQTT). */
   close(): Promise<void>;
+  /** Settles with the error when the sink failed for good (e.g. the broker refused TLS or credentials). */
+  readonly fatal?: Promise<Error>;
 }
 
 export function fullCounts(counts: Partial<LabelCounts>): LabelCounts {

@@ -15,7 +15,7 @@ export function mqttAgentParts() {
   let sink: MqttEventSink | undefined;
   return {
     async openSink(config: AgentConfig, logger: Logger): Promise<MqttEventSink> {
-      sink = await openMqttEventSink(config, logger);
+      sink = await openMqttEventSink(config, logger, process.env, { waitMs: 0 });
       return sink;
     },
     async startHealth(

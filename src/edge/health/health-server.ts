@@ -1,8 +1,10 @@
 /**
  * The local health endpoint: `GET /healthz` (200 when the runtime runs and a camera delivered frames
- * recently, else 503, with a JSON body saying why) and `GET /metrics` (Prometheus text, prom-client),
- * computed from the runtime's stats and the sink's delivery figures at scrape time; plus the read-only live
- * page at `/` when the runtime offers one (live-routes.ts: frames, events, stats; token rules there).
+ * recently, else 503, with a JSON body saying why; `status` is `degraded`, still 200, with `degraded`
+ * reasons when a camera is offline, the broker is disconnected or the outbox cannot write) and `GET /metrics`
+ * (Prometheus text, prom-client), computed from the runtime's stats and the sink's delivery figures at scrape
+ * time; plus the read-only live page at `/` when the runtime offers one (live-routes.ts: frames, events, stats;
+ * token rules there).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -63,8 +65,20 @@ export function buildRegistry(probes: HealthProbes): Registry {
     gauge('mask_edge_events_queued', 'events in the outbox waiting for a broker ack', [], (g) =>
       g.set(delivery().queuedEvents),
     );
-    gauge('mask_edge_events_dropped', 'events dropped because the outbox was full', [], (g) =>
-      g.set(delivery().droppedEvents),
+    gauge(
+      'mask_edge_events_dropped',
+      'events dropped since start: oldest dropped when the outbox was full, or refused by the disk (ENOSPC)',
+      [],
+      (g) => g.set(delivery().droppedEvents),
+    );
+    gauge(
+      'mask_edge_events_lost',
+      'events found lost in a damaged outbox at start (issued seq, no readable record)',
+      [],
+      (g) => g.set(delivery().lostEvents ?? 0),
+    );
+    gauge('mask_edge_outbox_writable', '1 while the outbox can write (0: disk full or failing)', [], (g) =>
+      g.set(delivery().outbox === undefined || delivery().outbox === 'ok' ? 1 : 0),
     );
     gauge('mask_edge_events_published', 'events acknowledged by the broker since start', [], (g) =>
       g.set(delivery().publishedEvents),
@@ -97,12 +111,14 @@ export async function startHealthServer(
     const problems: string[] = [];
     if (!probes.healthy()) problems.push('runtime not running');
     if (staleSec > config.staleSeconds) problems.push(`no camera online for ${Math.round(staleSec)} s`);
+    const delivery = probes.delivery?.();
     return {
       ok: problems.length === 0,
       problems,
+      degraded: degradedReasons(stats, delivery),
       sources: stats.sources,
       fps: stats.fps,
-      ...probes.delivery?.(),
+      ...delivery,
     };
   };
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -111,8 +127,9 @@ export async function startHealthServer(
       if (await handleLiveRoute(req, res, path ?? '/', liveRoutes)) return;
       if (req.method === 'GET' && path === '/healthz') {
         const h = health();
+        const status = !h.ok ? 'unhealthy' : h.degraded.length > 0 ? 'degraded' : 'ok';
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h }));
+        res.end(JSON.stringify({ status, ...h }));
       } else if (req.method === 'GET' && path === '/metrics') {
         const body = await registry.metrics();
         res.writeHead(200, { 'content-type': registry.contentType });
@@ -159,4 +176,21 @@ export async function startHealthServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** What works only in part: offline cameras, a disconnected broker, an outbox that cannot write. */
+export function degradedReasons(stats: RuntimeStats, delivery: DeliveryStats | undefined): string[] {
+  const reasons: string[] = [];
+  for (const [camera, source] of Object.entries(stats.sources)) {
+    if (source.state === 'offline') {
+      reasons.push(`camera ${camera} offline${source.error ? `: ${source.error}` : ''}`);
+    }
+  }
+  if (delivery?.broker === 'disconnected') {
+    reasons.push(`broker disconnected${delivery.brokerError ? `: ${delivery.brokerError}` : ''}`);
+  }
+  if (delivery?.outbox !== undefined && delivery.outbox !== 'ok') {
+    reasons.push(`outbox cannot write (${delivery.outbox}); new events are dropped and counted`);
+  }
+  return reasons;
 }

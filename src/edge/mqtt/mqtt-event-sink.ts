@@ -59,6 +59,11 @@ export class MqttEventSink implements EventSink {
   private readonly startedAt = Date.now();
   private idleWaiters: (() => void)[] = [];
   private lastRefusalLogged = 0;
+  private onFatal: (err: MaskEdgeError) => void = () => undefined;
+  /** Settles with the error when the broker connection failed for good (E_TLS, refused credentials). */
+  readonly fatal: Promise<MaskEdgeError> = new Promise((resolve) => {
+    this.onFatal = resolve;
+  });
 
   constructor(private readonly o: MqttEventSinkOptions) {
     this.device = o.device;
@@ -68,6 +73,7 @@ export class MqttEventSink implements EventSink {
     this.topics = deviceTopics(o.topicPrefix, o.device);
     this.log = (o.log ?? defaultLog).child({ component: 'event-sink' });
     this.publisher.on('connect', () => this.onConnect());
+    this.publisher.on('fatal', (err) => this.onFatal(err));
     if (this.publisher.connected) this.onConnect();
   }
 
@@ -99,12 +105,14 @@ export class MqttEventSink implements EventSink {
 
   async publishState(camera: string, counts: Partial<LabelCounts>): Promise<void> {
     const full = fullCounts(counts);
+    const source = this.sources.get(camera)?.state;
     const state: CameraState = {
       device: this.device,
       camera,
       ts: new Date().toISOString(),
       counts: full,
       total: Object.values(full).reduce((a, b) => a + b, 0),
+      ...(source ? { source } : {}),
     };
     this.states.set(camera, state);
     if (this.publisher.connected) await this.sendState(state);
@@ -132,6 +140,9 @@ export class MqttEventSink implements EventSink {
       const fields = { camera, state: status.state, ...(status.error ? { error: status.error } : {}) };
       if (status.state === 'offline') this.log.warn('source offline', fields);
       else this.log.info('source state', fields);
+      // The retained state topic says whether the camera is watching: re-publish it with the new status.
+      const last = this.states.get(camera);
+      void this.publishState(camera, last?.counts ?? {});
     }
   }
 
@@ -169,11 +180,15 @@ export class MqttEventSink implements EventSink {
 
   deliveryStats(): DeliveryStats {
     const s = this.outbox.stats();
+    const brokerError = this.publisher.lastError;
     return {
       queuedEvents: s.queued,
       droppedEvents: s.dropped,
       publishedEvents: this.published,
       broker: this.publisher.connected ? 'connected' : 'disconnected',
+      lostEvents: s.lostEvents,
+      outbox: s.writable ? 'ok' : (s.writeError ?? 'not writable'),
+      ...(brokerError ? { brokerError } : {}),
     };
   }
 

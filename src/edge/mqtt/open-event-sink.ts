@@ -1,8 +1,12 @@
 /**
  * Builds the production sink from the agent config: resolves device id, secrets and outbox folder,
- * opens the outbox, connects with the `offline` last will. A bad certificate or refused credentials stop
- * the start (E_TLS / E_BROKER, non-zero exit, systemd retries with backoff); an unreachable broker does
- * not: events wait in the outbox and the client keeps reconnecting.
+ * opens the outbox, connects with the `offline` last will. A bad certificate, refused credentials or a
+ * plain/TLS mismatch stop the start (E_TLS / E_BROKER, non-zero exit, systemd retries with backoff); an
+ * unreachable broker does not: events wait in the outbox and the client keeps reconnecting.
+ *
+ * `waitMs` is how long to wait for the first connection before returning (default: the connect timeout).
+ * The agent passes 0 so cameras, /healthz and the ready notification never wait for the broker; a fatal
+ * failure that comes later settles `sink.fatal` and the agent stops with it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +35,7 @@ export async function openMqttEventSink(
   config: SinkConfig,
   logger: Logger = defaultLog,
   env: NodeJS.ProcessEnv = process.env,
+  options: { waitMs?: number } = {},
 ): Promise<MqttEventSink> {
   const device = resolveDeviceId(config);
   const secrets = resolveBrokerSecrets(config.mqtt, env);
@@ -90,17 +95,26 @@ export async function openMqttEventSink(
     ...(discovery ? { discovery } : {}),
     log: logger,
   });
+  const connecting = publisher.connect();
+  const warn = (err: unknown) =>
+    logger.warn('broker not reachable yet; events wait in the outbox', {
+      broker: publisher.url,
+      error: err as Error,
+    });
+  if (options.waitMs === 0) {
+    connecting.catch((err) => {
+      if (!(err instanceof MaskEdgeError && isFatalConnectError(err))) warn(err);
+    });
+    return sink;
+  }
   try {
-    await publisher.connect();
+    await withDeadline(connecting, options.waitMs);
   } catch (err) {
     if (err instanceof MaskEdgeError && isFatalConnectError(err)) {
       await sink.close().catch(() => undefined);
       throw err;
     }
-    logger.warn('broker not reachable yet; events wait in the outbox', {
-      broker: publisher.url,
-      error: err as Error,
-    });
+    warn(err);
   }
   return sink;
 }
@@ -112,4 +126,15 @@ function packageVersion(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `promise`, or a rejection after `ms` (no deadline when undefined). */
+function withDeadline(promise: Promise<void>, ms: number | undefined): Promise<void> {
+  if (ms === undefined) return promise;
+  return Promise.race([
+    promise,
+    new Promise<void>((_, reject) => {
+      setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms).unref();
+    }),
+  ]);
 }

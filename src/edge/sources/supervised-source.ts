@@ -51,6 +51,7 @@ export class SupervisedSource implements FrameSource {
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private readonly recent: number[] = [];
+  private lastBadFrameLog = 0;
   private readonly counters = { frames: 0, capped: 0, badFrames: 0, restarts: 0, watchdogRestarts: 0 };
   private error: { text: string; at: string } | undefined;
   private lastFrameAt: string | undefined;
@@ -158,6 +159,10 @@ export class SupervisedSource implements FrameSource {
         this.counters.badFrames += 1;
         this.lastAlive = Date.now();
         this.recordError(error);
+        // A damaged stream can report many bad frames a second: the first, then one line per 10 s.
+        const now = Date.now();
+        if (now - this.lastBadFrameLog < 10_000) return;
+        this.lastBadFrameLog = now;
         this.log.warn('bad frame skipped', { error: this.error?.text, badFrames: this.counters.badFrames });
       },
       detail: (fields) => {
