@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const intList = (name: string) => (value: string) => commaList(value).map(parseInteger(name, 1, 4096));
@@ -14,7 +14,22 @@ export function registerBench(program: Command): void {
     .option('--classifier-int8 <file>', 'int8 classifier (default models/mask-classifier.int8.onnx)')
     .option('--detector <file>', 'fp32 detector (default models/face-detector.onnx)')
     .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
-    .option('--providers <list>', 'execution providers to measure (default tensorrt,cuda,cpu)', commaList)
+    .option(
+      '--providers <list>',
+      'execution providers to measure, each on its own: tensorrt, cuda, webgpu, cpu, or auto (default auto: every one whose libraries or GPU adapter are present)',
+      commaList,
+    )
+    .option('--device-id <n>', 'GPU index for cuda/tensorrt (default 0)', parseInteger('--device-id', 0, 64))
+    .option(
+      '--power-preference <p>',
+      'WebGPU adapter: high-performance (default) or low-power',
+      (value: string) => {
+        if (value !== 'high-performance' && value !== 'low-power') {
+          throw new InvalidArgumentError('expected high-performance or low-power');
+        }
+        return value;
+      },
+    )
     .option('--threads <list>', 'intra-op thread counts (default 1,2)', intList('--threads'))
     .option('--batches <list>', 'batch sizes (default 1,32)', intList('--batches'))
     .option(

@@ -46,6 +46,8 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     providers: models.providers,
     logger,
     ...(models.threads ? { threads: models.threads } : {}),
+    ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
+    ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
   const detector = await FaceDetector.open(models.detector, common);
