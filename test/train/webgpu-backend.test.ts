@@ -2,6 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { probeWebGpuAdapter } from '../../src/core/webgpu-adapter.js';
+import {
+  backboneForward,
+  compareWithCpu,
+  relativeError,
+  trainingSteps,
+} from '../../src/train/backends/backend-parity.js';
 import { startTrainingBackend } from '../../src/train/backends/index.js';
 import {
   DAWN_OPTIONS_ENV,
@@ -10,7 +16,6 @@ import {
   WEBGPU_TRAINING_KERNELS,
   webgpuSettings,
 } from '../../src/train/backends/webgpu-backend.js';
-import { backboneForward, trainingSteps } from './webgpu-kit.js';
 
 /**
  * The webgpu training backend on a machine without a GPU: Dawn finds no adapter here (no Vulkan driver; on
@@ -95,30 +100,32 @@ describe('webgpu training backend', () => {
     expect(started.device).toMatch(/null adapter/);
     const losses = await trainingSteps(); // values are meaningless here: the null adapter computes nothing
     expect(losses).toHaveLength(3);
-    await backboneForward();
+    // the GPU machine's comparison runs through here too (3 gradient cases + 2 backbones)
+    expect(await compareWithCpu('webgpu')).toHaveLength(5);
+  }, 300_000);
+
+  it('the comparison passes where the numbers are right: wasm against cpu at 1e-4', async () => {
+    await startTrainingBackend('wasm');
+    const rows = await compareWithCpu('wasm');
+    expect(rows.map((r) => r.what)).toHaveLength(5);
+    expect(rows.filter((r) => !r.pass)).toEqual([]);
   }, 300_000);
 });
 
 describe('webgpu matches cpu at 1e-4 (needs a real GPU adapter)', async () => {
+  it('the comparison itself: relative error of the largest difference', () => {
+    expect(relativeError(Float32Array.from([1, 2.0001]), Float32Array.from([1, 2]))).toBeCloseTo(0.00005, 6);
+    expect(relativeError(Float32Array.from([1]), Float32Array.from([1, 2]))).toBe(Number.POSITIVE_INFINITY);
+  });
+
   const probe = await probeWebGpuAdapter();
   it.skipIf(!probe.found)(
-    `training steps and backbone features (${probe.reason ?? probe.description})`,
+    `loss, gradients and backbone features (${probe.reason ?? probe.description})`,
     async () => {
-      // run by bench/device/run.sh on the GPU machine; here it is skipped with the reason in its name
-      await startTrainingBackend('cpu');
-      const cpuLosses = await trainingSteps();
-      const cpuFeatures = await backboneForward();
+      // runs on a GPU machine (bench/device/run.sh runs the same comparison); skipped here with the reason
       await startTrainingBackend('webgpu');
-      const gpuLosses = await trainingSteps();
-      const gpuFeatures = await backboneForward();
-      for (const [i, l] of cpuLosses.entries())
-        expect(Math.abs(gpuLosses[i]! - l)).toBeLessThan(1e-4 * Math.max(1, l));
-      for (const [i, f] of cpuFeatures.entries()) {
-        const scale = Math.max(1, ...Array.from(f, Math.abs));
-        let maxErr = 0;
-        for (let j = 0; j < f.length; j++) maxErr = Math.max(maxErr, Math.abs(gpuFeatures[i]![j]! - f[j]!));
-        expect(maxErr / scale).toBeLessThan(1e-4);
-      }
+      const rows = await compareWithCpu('webgpu');
+      expect(rows.filter((r) => !r.pass)).toEqual([]);
     },
     300_000,
   );
