@@ -12,7 +12,8 @@
 // The 22 MB face detector is rebuilt there from face-api's weights (scripts/build-face-detector.mjs), which is
 // smaller than carrying it.
 //
-//   npx tsc -p tsconfig.build.json && node bench/device/pack.mjs [--out .devcarry] [--budget-mib 62]
+//   npx tsc -p tsconfig.build.json && node bench/device/pack.mjs [--out .devcarry] [--budget-mib 62] [--fresh]
+// dist.tar.xz is always rebuilt; the other files only when missing or with --fresh (about 8 minutes on 2 busy cores).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(root, '.devcarry') },
     'budget-mib': { type: 'string', default: '62' },
     'skip-node': { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
   },
 });
 const out = args.out;
@@ -114,7 +116,8 @@ const xz = (target, tarArgs) =>
   execFileSync('sh', ['-c', `tar ${tarArgs} | xz -T0 -6 > "${target}"`], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-xz(join(out, 'modules.tar.xz'), `-C "${modulesDir}" -cf - -T "${listFile}"`);
+const again = (name) => args.fresh || !existsSync(join(out, name));
+if (again('modules.tar.xz')) xz(join(out, 'modules.tar.xz'), `-C "${modulesDir}" -cf - -T "${listFile}"`);
 rmSync(listFile);
 xz(join(out, 'dist.tar.xz'), `-C "${root}" -cf - dist`);
 if (!args['skip-node'] && !existsSync(join(out, 'node.xz'))) {
@@ -124,32 +127,35 @@ if (!args['skip-node'] && !existsSync(join(out, 'node.xz'))) {
 // 30 frames of the agent's test clip (face-api's sample6, 4 people, panned), as agent-fps.mjs makes it.
 const frames = join(tmpdir(), `me-frames-${process.pid}`);
 mkdirSync(frames, { recursive: true });
-execFileSync('ffmpeg', [
-  '-v',
-  'error',
-  '-y',
-  '-loop',
-  '1',
-  '-framerate',
-  '30',
-  '-i',
-  join(modulesDir, '@vladmandic/face-api/demo/sample6.jpg'),
-  '-t',
-  '1',
-  '-vf',
-  "scale=760:-2,crop=640:480:x='60+50*sin(t*0.8)':y='(ih-480)/3'",
-  '-q:v',
-  '4',
-  join(frames, 'frame-%03d.jpg'),
-]);
-execFileSync('tar', ['-C', frames, '-cf', join(out, 'frames.tar'), '.']);
+if (again('frames.tar'))
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    '30',
+    '-i',
+    join(modulesDir, '@vladmandic/face-api/demo/sample6.jpg'),
+    '-t',
+    '1',
+    '-vf',
+    "scale=760:-2,crop=640:480:x='60+50*sin(t*0.8)':y='(ih-480)/3'",
+    '-q:v',
+    '4',
+    join(frames, 'frame-%03d.jpg'),
+  ]);
+if (again('frames.tar')) execFileSync('tar', ['-C', frames, '-cf', join(out, 'frames.tar'), '.']);
 rmSync(frames, { recursive: true, force: true });
 
 // Training data: 64 px crops of the Kaggle set, at most 160 per label in train and 20 in val/test.
 const shared = join(root, '..', 'shared', 'data', 'kaggle-face-mask');
 const prepared = join(tmpdir(), `me-prepared-${process.pid}`);
 const subset = join(tmpdir(), `me-subset-${process.pid}`);
-if (existsSync(shared)) {
+if (!again('data.tar')) {
+  // kept from an earlier pack
+} else if (existsSync(shared)) {
   execFileSync(
     process.execPath,
     [
