@@ -149,7 +149,7 @@ if (again('frames.tar'))
 if (again('frames.tar')) execFileSync('tar', ['-C', frames, '-cf', join(out, 'frames.tar'), '.']);
 rmSync(frames, { recursive: true, force: true });
 
-// Training data: 64 px crops of the Kaggle set, at most 160 per label in train and 20 in val/test.
+// Training data: 64 px crops of the Kaggle set, at most 400 per label in train and 40 in val/test.
 const shared = join(root, '..', 'shared', 'data', 'kaggle-face-mask');
 const prepared = join(tmpdir(), `me-prepared-${process.pid}`);
 const subset = join(tmpdir(), `me-subset-${process.pid}`);
@@ -181,7 +181,7 @@ if (!again('data.tar')) {
       mkdirSync(to, { recursive: true });
       const names = readdirSync(from)
         .sort()
-        .slice(0, split === 'train' ? 160 : 20);
+        .slice(0, split === 'train' ? 400 : 40);
       for (const n of names) execFileSync('cp', [join(from, n), join(to, n)]);
     }
   }

@@ -2,12 +2,13 @@
 # The GPU measurement of issue 14, in one run of at most 10 minutes on a bare GPU machine (bench/device/README.md):
 #   1. environment + webgpu training backend vs cpu at 1e-4 (loss and gradients of student, scratch teacher,
 #      feature head; backbone features)                                        -> $OUT/env.json
-#   2. a short `mask-edge train` on wasm and on webgpu, same data, seed, steps -> $OUT/train-{wasm,webgpu}.json
+#   2. a short `mask-edge train` on wasm and on webgpu, same data, seed, steps (batch 64), then webgpu at batch
+#      256                                                                     -> $OUT/train-{wasm,webgpu,webgpu-256}.json
 #   3. `mask-edge bench --providers tensorrt,cuda,webgpu,cpu` (each provider on its own; a provider whose
 #      libraries do not load is listed as skipped with the reason)             -> $OUT/bench.json
 #   4. the agent on a 640x480 clip (30 frames, looped) with webgpu and with cpu -> $OUT/agent.json
 #   5. a summary against the goals (student training >= 10x wasm, detector >= 5x cpu) -> $OUT/summary.md
-# plus $OUT/run.log (7 files). Each step has its own time limit; a failed step is reported and the rest run.
+# plus $OUT/run.log (8 files). Each step has its own time limit; a failed step is reported and the rest run.
 #
 # Needs .devcarry/ (node bench/device/pack.mjs, here) and, where the image has no Vulkan loader, .gl/ (the
 # one-time prep in bench/device/README.md); both named in the device tool's carry.
@@ -65,12 +66,17 @@ step "1/4 environment and webgpu vs cpu (1e-4)"
 timeout 100 node bench/device/env-and-parity.mjs >"$OUT/env.json" || echo "env/parity step failed (rc $?)"
 
 step "2/4 training: wasm and webgpu, same data, seed and steps"
-TRAIN_ARGS=(--data "$WORK/data" --teacher scratch --kd vanilla --size 64 --epochs 4 --teacher-epochs 2
-  --batch-size 64 --no-baselines --no-ensemble --workers 1 --seed 1 --cache-dir "$WORK/crop-cache" --json)
-for backend in wasm webgpu; do
-  rm -rf "$WORK/run-$backend"
-  timeout 110 $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --out "$WORK/run-$backend" \
-    >"$OUT/train-$backend.json" || echo "train on $backend failed (rc $?)"
+# the landmark-tiny teacher (frozen face-api backbone + head) keeps the teacher phase short; the student is the
+# default CNN at 64 px; batch 64 on both backends (same steps: the loss curves compare), then batch 256 on webgpu
+TRAIN_ARGS=(--data "$WORK/data" --teacher landmark-tiny --kd vanilla --size 64 --epochs 4 --teacher-epochs 2
+  --no-baselines --no-ensemble --workers 1 --seed 1 --cache-dir "$WORK/crop-cache" --json)
+for run in wasm:64 webgpu:64 webgpu:256; do
+  backend=${run%:*} batch=${run#*:}
+  name=$backend$([ "$batch" = 64 ] || echo "-$batch")
+  if [ "$batch" != 64 ] && [ $(($(date +%s) - T0)) -gt 300 ]; then echo "skipping $name: past 300 s"; continue; fi
+  rm -rf "$WORK/run-$name"
+  timeout 110 $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --batch-size "$batch" --out "$WORK/run-$name" \
+    >"$OUT/train-$name.json" || echo "train $name failed (rc $?)"
 done
 
 step "3/4 bench: tensorrt, cuda, webgpu, cpu"

@@ -82,7 +82,15 @@ const speed = (m) => student(m)?.trainImagesPerSec ?? student(m)?.imagesPerSec;
 if (speed(runs.webgpu) && speed(runs.wasm)) {
   const x = speed(runs.webgpu) / speed(runs.wasm);
   say();
-  say(`student training webgpu / wasm: ${fmt(x)}x (goal >= 10x: ${x >= 10 ? 'met' : 'NOT met'})`);
+  say(
+    `student training webgpu / wasm, batch 64 both: ${fmt(x)}x (goal >= 10x: ${x >= 10 ? 'met' : 'NOT met'})`,
+  );
+  if (speed(runs['webgpu-256'])) {
+    const y = speed(runs['webgpu-256']) / speed(runs.wasm);
+    say(
+      `student training webgpu batch 256 / wasm batch 64: ${fmt(y)}x (goal >= 10x: ${y >= 10 ? 'met' : 'NOT met'})`,
+    );
+  }
   const a = student(runs.webgpu)?.history ?? [];
   const b = student(runs.wasm)?.history ?? [];
   const gap = Math.max(0, ...a.map((h, i) => Math.abs(h.trainLoss - (b[i]?.trainLoss ?? h.trainLoss))));
