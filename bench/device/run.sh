@@ -8,7 +8,8 @@
 #      libraries do not load is listed as skipped with the reason)             -> $OUT/bench.json
 #   4. the agent on a 640x480 clip (30 frames, looped) with webgpu and with cpu -> $OUT/agent.json
 #   5. a summary against the goals (student training >= 10x wasm, detector >= 5x cpu) -> $OUT/summary.md
-# plus $OUT/run.log (8 files). Each step has its own time limit; a failed step is reported and the rest run.
+# plus $OUT/run.log (8 files). Each step has its own time limit, cut so the whole run ends by 570 s
+# (MASK_EDGE_DEVICE_DEADLINE); a failed or skipped step is reported and the rest run.
 #
 # Needs .devcarry/ (node bench/device/pack.mjs, here) and, where the image has no Vulkan loader, .gl/ (the
 # one-time prep in bench/device/README.md); both named in the device tool's carry.
@@ -19,6 +20,22 @@ mkdir -p "$OUT"
 exec > >(tee -a "$OUT/run.log") 2>&1
 T0=$(date +%s)
 step() { echo "== [$(($(date +%s) - T0))s] $*"; }
+# each step gets its own limit, cut to what is left of DEADLINE seconds (the device tool stops the call at 600)
+DEADLINE=${MASK_EDGE_DEVICE_DEADLINE:-570}
+limit() {
+  local left=$((DEADLINE - ($(date +%s) - T0)))
+  if [ "$left" -lt "$1" ]; then echo "$left"; else echo "$1"; fi
+}
+run_for() {
+  local secs
+  secs=$(limit "$1")
+  shift
+  if [ "$secs" -lt 20 ]; then
+    echo "skipped (out of time): $*"
+    return 124
+  fi
+  timeout "$secs" "$@"
+}
 CARRY=${MASK_EDGE_DEVICE_CARRY:-.devcarry}
 WORK=${MASK_EDGE_DEVICE_WORK:-/tmp/mask-edge-device}
 mkdir -p "$WORK"
@@ -63,7 +80,7 @@ fi
 ME="node bin/mask-edge.js"
 
 step "1/4 environment and webgpu vs cpu (1e-4)"
-timeout 100 node bench/device/env-and-parity.mjs >"$OUT/env.json" || echo "env/parity step failed (rc $?)"
+run_for 90 node bench/device/env-and-parity.mjs >"$OUT/env.json" || echo "env/parity step failed (rc $?)"
 
 step "2/4 training: wasm and webgpu, same data, seed and steps"
 # the landmark-tiny teacher (frozen face-api backbone + head) keeps the teacher phase short; the student is the
@@ -73,21 +90,21 @@ TRAIN_ARGS=(--data "$WORK/data" --teacher landmark-tiny --kd vanilla --size 64 -
 for run in wasm:64 webgpu:64 webgpu:256; do
   backend=${run%:*} batch=${run#*:}
   name=$backend$([ "$batch" = 64 ] || echo "-$batch")
-  if [ "$batch" != 64 ] && [ $(($(date +%s) - T0)) -gt 300 ]; then echo "skipping $name: past 300 s"; continue; fi
+  if [ "$batch" != 64 ] && [ $(($(date +%s) - T0)) -gt 280 ]; then echo "skipping $name: past 280 s"; continue; fi
   rm -rf "$WORK/run-$name"
-  timeout 110 $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --batch-size "$batch" --out "$WORK/run-$name" \
+  run_for "$([ "$backend" = wasm ] && echo 120 || echo 80)" $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --batch-size "$batch" --out "$WORK/run-$name" \
     >"$OUT/train-$name.json" || echo "train $name failed (rc $?)"
 done
 
 step "3/4 bench: tensorrt, cuda, webgpu, cpu"
-timeout 150 $ME bench --providers tensorrt,cuda,webgpu,cpu --threads "$(nproc)" --batches 1,32 --repeats 3 \
+run_for 110 $ME bench --providers tensorrt,cuda,webgpu,cpu --threads "$(nproc)" --batches 1,32 --repeats 3 \
   --seconds 0.5 --json >"$OUT/bench.json" || echo "bench failed (rc $?)"
 
 step "4/4 agent on the 640x480 clip: webgpu, then cpu"
 : >"$OUT/agent.json"
 for providers in webgpu,cpu cpu; do
-  timeout 60 node bench/agent-fps.mjs --providers "$providers" --frames "$WORK/frames" --sink recording \
-    --detector models/face-detector.onnx --detector-sizes 512 --every 1 --reclassify 1 --seconds 8 --warmup 3 \
+  run_for 40 node bench/agent-fps.mjs --providers "$providers" --frames "$WORK/frames" --sink recording \
+    --detector models/face-detector.onnx --detector-sizes 512 --every 1 --reclassify 1 --seconds 6 --warmup 3 \
     --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{if(s.trim())console.log(JSON.stringify(JSON.parse(s)))})' \
     >>"$OUT/agent.json" || echo "agent with $providers failed (rc $?)"
 done

@@ -58,12 +58,12 @@ if (env) {
 } else say('env.json missing: step 1 failed (see run.log)');
 
 say();
-say('## Short training run, same data, seed and steps');
+say('## Short training run, same data and seed; batch 64 unless named');
 const student = (m) =>
   m?.models?.find((x) => x.name === m.best?.student) ?? m?.models?.find((x) => x.role === 'student');
-const runs = Object.fromEntries(['wasm', 'webgpu'].map((b) => [b, read(`train-${b}.json`)]));
+const runs = Object.fromEntries(['wasm', 'webgpu', 'webgpu-256'].map((b) => [b, read(`train-${b}.json`)]));
 say(
-  '| backend | device | student train img/s | teacher train img/s | student train loss by epoch | test accuracy |',
+  '| run (backend[-batch]) | device | student train img/s | teacher train img/s | student train loss by epoch | test accuracy |',
 );
 say('|---|---|---|---|---|---|');
 for (const [b, m] of Object.entries(runs)) {
