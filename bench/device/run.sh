@@ -92,7 +92,7 @@ for run in wasm:64 webgpu:64 webgpu:256; do
   name=$backend$([ "$batch" = 64 ] || echo "-$batch")
   if [ "$batch" != 64 ] && [ $(($(date +%s) - T0)) -gt 280 ]; then echo "skipping $name: past 280 s"; continue; fi
   rm -rf "$WORK/run-$name"
-  run_for "$([ "$backend" = wasm ] && echo 120 || echo 80)" $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --batch-size "$batch" --out "$WORK/run-$name" \
+  run_for "$([ "$backend" = wasm ] && echo 150 || echo 80)" $ME train "${TRAIN_ARGS[@]}" --backend "$backend" --batch-size "$batch" --out "$WORK/run-$name" \
     >"$OUT/train-$name.json" || echo "train $name failed (rc $?)"
 done
 
