@@ -23,7 +23,22 @@ export function registerBench(program: Command): void {
     )
     .option('--only <model>', 'measure only the detector or only the classifier', parseOnly)
     .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
-    .option('--providers <list>', 'execution providers to measure (default tensorrt,cuda,cpu)', commaList)
+    .option(
+      '--providers <list>',
+      'execution providers to measure, each on its own: tensorrt, cuda, webgpu, cpu, or auto (default auto: every one whose libraries or GPU adapter are present)',
+      commaList,
+    )
+    .option('--device-id <n>', 'GPU index for cuda/tensorrt (default 0)', parseInteger('--device-id', 0, 64))
+    .option(
+      '--power-preference <p>',
+      'WebGPU adapter: high-performance (default) or low-power',
+      (value: string) => {
+        if (value !== 'high-performance' && value !== 'low-power') {
+          throw new InvalidArgumentError('expected high-performance or low-power');
+        }
+        return value;
+      },
+    )
     .option('--threads <list>', 'intra-op thread counts (default 1,2)', intList('--threads'))
     .option('--batch <list>', 'batch sizes (default 1,32)', intList('--batch'))
     // the option's name before it agreed with eval's --batch

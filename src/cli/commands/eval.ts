@@ -78,7 +78,7 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--providers <list>',
-      'execution providers in priority order (default tensorrt,cuda,cpu)',
+      'execution providers in priority order (default auto: tensorrt, cuda, webgpu, cpu where present)',
       commaList,
     )
     .option('--threads <n>', 'onnxruntime intra-op threads', parseInteger('--threads', 1, 256))

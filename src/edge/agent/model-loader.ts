@@ -59,6 +59,8 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     providers: models.providers,
     logger,
     ...(models.threads ? { threads: models.threads } : {}),
+    ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
+    ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
   const opened = await openDetector(detectorRefs(models), common);

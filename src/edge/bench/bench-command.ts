@@ -1,6 +1,7 @@
 /**
  * `mask-edge bench`: throughput (images/s, median of repeats) and latency (p50/p95 per call) of the detector
- * and the classifier, fp32 and int8, batch 1 and 32, 1 and 2 threads, on each execution provider that starts.
+ * and the classifier, fp32 and int8, batch 1 and 32, 1 and 2 threads, on each execution provider that starts
+ * (default `auto`: every provider whose libraries or adapter are on this machine, each measured on its own).
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -8,8 +9,11 @@ import { join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
-import { openOnnxSession } from '../../core/onnx-session.js';
-import { MODELS_DIR } from '../../core/package-paths.js';
+import { loadedRuntime, loadOnnxRuntime } from '../../core/onnx-runtime-module.js';
+import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
+import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
+import { expandProviders, isAuto } from '../../core/provider-auto.js';
+import type { PowerPreference } from '../../core/webgpu-adapter.js';
 import { DEFAULT_DETECTOR_NAME, resolveDetector } from '../inference/detector-zoo.js';
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
@@ -29,6 +33,10 @@ export interface BenchOptions {
   spinning?: boolean;
   /** Measure only this model (default both). */
   only?: 'detector' | 'classifier';
+  /** GPU index for cuda/tensorrt. */
+  deviceId?: number;
+  /** WebGPU adapter choice. */
+  powerPreference?: PowerPreference;
 }
 
 export interface BenchResult {
@@ -93,17 +101,33 @@ export async function runBench(
     },
   ];
   const models = all.filter((m) => !opts.only || m.model === opts.only);
-  const providers = opts.providers?.length ? opts.providers : ['tensorrt', 'cuda', 'cpu'];
+  let providers = opts.providers?.length ? opts.providers : ['auto'];
   for (const p of providers) {
-    if (!findProvider(p))
+    if (!findProvider(p) && !isAuto(p))
       throw new MaskEdgeError('E_USAGE', `unknown execution provider '${p}'`, { detail: { provider: p } });
+  }
+  const gpuOptions = {
+    ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
+    ...(opts.powerPreference ? { powerPreference: opts.powerPreference } : {}),
+  };
+  const skipped: BenchSkip[] = [];
+  if (providers.some(isAuto)) {
+    // auto: measure each provider that can run here; the others are listed as skipped with the reason
+    const ort = await loadOnnxRuntime();
+    const expanded = await expandProviders(providers, {
+      build: buildBackends(ort),
+      runtimeDir: loadedRuntime() ?? packageDir('onnxruntime-node'),
+      options: gpuOptions,
+    });
+    providers = expanded.providers;
+    for (const s of expanded.skipped)
+      skipped.push({ what: `provider ${s.provider}`, reason: `${s.reason} (auto)` });
   }
   const threads = opts.threads?.length ? opts.threads : [1, 2];
   const batches = opts.batches?.length ? opts.batches : [1, 32];
   const repeats = opts.repeats ?? 5;
   const seconds = opts.seconds ?? 0.4;
   const results: BenchResult[] = [];
-  const skipped: BenchSkip[] = [];
   const deadProviders = new Set<string>();
   let ortVersion = 'unknown';
 
@@ -121,6 +145,7 @@ export async function runBench(
             providers: [provider],
             threads: t,
             spinning: opts.spinning,
+            ...gpuOptions,
             logger: quiet,
           });
         } catch (err) {

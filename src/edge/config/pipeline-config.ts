@@ -39,8 +39,20 @@ export const modelsSchema = z
     providers: z
       .array(z.string().min(1))
       .min(1)
-      .default(['tensorrt', 'cuda', 'cpu'])
-      .describe('execution providers in priority order; each is tried and failures are logged'),
+      .default(['auto'])
+      .describe(
+        'execution providers in priority order (tensorrt, cuda, webgpu, cpu); auto = those of tensorrt, cuda, webgpu whose libraries or GPU adapter are present, then cpu; each listed one is tried and failures are logged',
+      ),
+    deviceId: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('GPU index for cuda/tensorrt (default 0); webgpu picks its adapter by powerPreference'),
+    powerPreference: z
+      .enum(['high-performance', 'low-power'])
+      .optional()
+      .describe('WebGPU adapter choice (default high-performance: the discrete GPU where there are two)'),
     threads: z
       .number()
       .int()
