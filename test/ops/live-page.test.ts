@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { PACKAGE_ROOT } from '../../src/core/package-paths.js';
@@ -65,7 +66,12 @@ describe.skipIf(missing.length > 0)('live page (real agent process, Chromium)', 
     const photos = join(dir, 'entrance-photos');
     await mkdir(photos);
     await copyFile(join(FACE_API_DEMO, 'sample2.jpg'), join(photos, 'a.jpg'));
-    await copyFile(join(FACE_API_DEMO, 'sample4.jpg'), join(photos, 'b.jpg'));
+    // the same frame size as a.jpg: a camera whose frame size changes has been cut to another scene (tracks end)
+    const { width, height } = await sharp(join(FACE_API_DEMO, 'sample2.jpg')).metadata();
+    await sharp(join(FACE_API_DEMO, 'sample4.jpg'))
+      .resize(width, height, { fit: 'contain', background: '#000' })
+      .jpeg()
+      .toFile(join(photos, 'b.jpg'));
     const video = join(dir, 'yard.avi');
     await makeBlobVideo(video, [{ colour: 'orange', size: 50, x: 20, y: 90, speed: 60 }], { seconds: 3 });
     const bundled = join(PACKAGE_ROOT, 'models', 'mask-classifier.int8.onnx');
@@ -86,7 +92,9 @@ describe.skipIf(missing.length > 0)('live page (real agent process, Chromium)', 
         health: { host: '127.0.0.1', port, token: TOKEN },
         logging: { level: 'info', json: true },
         models,
-        tracking: { stableFrames: 2, maxAgeSeconds: 3 },
+        // the two photos alternate as one looping scene (a cut between unrelated photos would end every track
+        // before it is stable: sceneChangeThreshold 0 keeps that to frame-size changes)
+        tracking: { stableFrames: 2, maxAgeSeconds: 3, sceneChangeThreshold: 0 },
         snapshots: { enabled: true },
         cameras: [
           { id: 'entrance', source: { type: 'images', path: photos, loop: true, fps: 2 } },
