@@ -56,7 +56,10 @@ export function exitCodeFor(err: unknown): number {
 /** One readable line (plus detail) for a terminal. */
 export function formatError(err: unknown): string {
   if (err instanceof MaskEdgeError) {
+    // Each fact once: config issues are already lines of the message, and so is a detail repeated in it.
     const detail = Object.entries(err.detail)
+      .filter(([k, v]) => k !== 'issues' && !(typeof v === 'string' && err.message.includes(v)))
+      .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join('\n');
     return `error ${err.code}: ${err.message}${detail ? `\n${detail}` : ''}`;

@@ -1,0 +1,18 @@
+/**
+ * Credentials inside text: `scheme://user:password@host` anywhere in a string (a log line, an ffmpeg error,
+ * a stats payload) loses its user info. Used by the logger on every line and by `redact` on config values.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]*(?:@[^\s/?#@'"]*)*@/gi;
+
+/** Replaces the user info of every URL in `text` with `***` (`rtsp://***@cam/stream`). */
+export function redactUrlCredentials(text: string): string {
+  return text.includes('@') ? text.replace(URL_USERINFO, '$1***@') : text;
+}
+
+/** True when `text` holds a URL with user info (a user name or a password). */
+export function hasUrlCredentials(text: string): boolean {
+  URL_USERINFO.lastIndex = 0;
+  const found = URL_USERINFO.test(text);
+  URL_USERINFO.lastIndex = 0;
+  return found;
+}
