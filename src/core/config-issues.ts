@@ -110,7 +110,10 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
   if (!best) return undefined;
   const limit = Math.max(2, Math.floor(best.key.length / 3));
   const caseOnly = best.key.toLowerCase() === key.toLowerCase();
-  return caseOnly || best.distance <= limit ? best.key : undefined;
+  if (caseOnly || best.distance <= limit) return best.key;
+  // `fps` for `maxFps`, `interval` for `intervalSeconds`: a known key that contains the typed one.
+  const lower = key.toLowerCase();
+  return lower.length >= 3 ? known.find((k) => k.toLowerCase().includes(lower)) : undefined;
 }
 
 /** A short, safe rendering of a config value for an error line. */
