@@ -35,7 +35,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
   for (let i = 0; i < 20; i++) {
     const def = defOf(current);
     if (def.innerType) current = def.innerType;
-    else if (def.type === 'pipe' && def.out) current = defOf(def.out).type === 'transform' ? def.in! : def.out;
+    else if (def.type === 'pipe' && def.out)
+      current = defOf(def.out).type === 'transform' ? def.in! : def.out;
     else return current;
   }
   return current;

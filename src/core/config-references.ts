@@ -76,16 +76,23 @@ export function resolveConfigReferences(
       const value = env[name];
       if (value !== undefined && value !== '') return value;
       if (dash >= 0) return body.slice(dash + 2);
-      problems.push({ path: where, message: `environment variable ${name} is not set (referenced as \${${name}})` });
+      problems.push({
+        path: where,
+        message: `environment variable ${name} is not set (referenced as \${${name}})`,
+      });
       return '';
     });
   };
   const resolved = walk(raw, []);
   if (problems.length > 0) {
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-    throw new MaskEdgeError('E_CONFIG', `${source} has unresolved references (${problems.length}):\n${lines}`, {
-      detail: { source, issues: problems },
-    });
+    throw new MaskEdgeError(
+      'E_CONFIG',
+      `${source} has unresolved references (${problems.length}):\n${lines}`,
+      {
+        detail: { source, issues: problems },
+      },
+    );
   }
   return resolved;
 }

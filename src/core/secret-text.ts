@@ -2,7 +2,7 @@
  * Credentials inside text: `scheme://user:password@host` anywhere in a string (a log line, an ffmpeg error,
  * a stats payload) loses its user info. Used by the logger on every line and by `redact` on config values.
  */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]*(?:@[^\s/?#@'"]*)*@/gi;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"]*(?:@[^\s/?#@"]*)*@/gi;
 
 /** Replaces the user info of every URL in `text` with `***` (`rtsp://***@cam/stream`). */
 export function redactUrlCredentials(text: string): string {

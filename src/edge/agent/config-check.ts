@@ -37,10 +37,14 @@ export async function verifyModels(models: ModelsConfig): Promise<string[]> {
       await session.release();
     } catch (err) {
       if (err instanceof MaskEdgeError) {
-        throw new MaskEdgeError(err.code === 'E_NOT_FOUND' ? 'E_MODEL' : err.code, `${field}: ${err.message}`, {
-          detail: { field, path },
-          cause: err,
-        });
+        throw new MaskEdgeError(
+          err.code === 'E_NOT_FOUND' ? 'E_MODEL' : err.code,
+          `${field}: ${err.message}`,
+          {
+            detail: { field, path },
+            cause: err,
+          },
+        );
       }
       throw err;
     }

@@ -47,7 +47,12 @@ export const brokerUrlSchema = z
 
 export const tlsSchema = z
   .object({
-    ca: z.string().min(1).max(4096).optional().describe('PEM file of the CA that signed the broker certificate'),
+    ca: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('PEM file of the CA that signed the broker certificate'),
     cert: z.string().min(1).max(4096).optional().describe('PEM client certificate (mutual TLS)'),
     key: z
       .string()

@@ -118,9 +118,7 @@ export const cameraSchema = z
 export const annotateSchema = z
   .object({
     enabled: z.boolean().default(false).describe('write annotated frames (boxes + labels) to disk'),
-    dir: pathString
-      .default('annotated')
-      .describe('folder for annotated JPEGs (one subfolder per camera)'),
+    dir: pathString.default('annotated').describe('folder for annotated JPEGs (one subfolder per camera)'),
     everySeconds: seconds(0)
       .default(1)
       .describe('at most one annotated frame per camera per this many seconds (0: every processed frame)'),

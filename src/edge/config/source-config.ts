@@ -19,8 +19,15 @@ export const reconnectSchema = z
     initialSeconds: seconds(0.01, 3600)
       .default(1)
       .describe('first wait before reconnecting a lost source, 0.01-3600'),
-    maxSeconds: seconds(0.01, 3600).default(30).describe('longest wait between reconnect attempts, 0.01-3600'),
-    factor: z.number().min(1).max(10).default(2).describe('each failed attempt multiplies the wait by this, 1-10'),
+    maxSeconds: seconds(0.01, 3600)
+      .default(30)
+      .describe('longest wait between reconnect attempts, 0.01-3600'),
+    factor: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe('each failed attempt multiplies the wait by this, 1-10'),
   })
   .strict()
   .refine((r) => r.initialSeconds <= r.maxSeconds, {
@@ -66,9 +73,7 @@ export const ffmpegSourceSchema = z
         'rtsp://, rtsps://, http(s):// (MJPEG or any stream ffmpeg reads), a video file or /dev/videoN',
       ),
     width: side.optional().describe('scale frames to this width (default: stream size)'),
-    height: side
-      .optional()
-      .describe('scale frames to this height (default: stream size)'),
+    height: side.optional().describe('scale frames to this height (default: stream size)'),
     realtime: z
       .boolean()
       .optional()
@@ -80,7 +85,9 @@ export const ffmpegSourceSchema = z
       .enum(['tcp', 'udp'])
       .default('tcp')
       .describe('RTSP transport (tcp survives lossy links)'),
-    timeoutSeconds: seconds(0.1, 600).default(10).describe('network read/connect timeout handed to ffmpeg, 0.1-600'),
+    timeoutSeconds: seconds(0.1, 600)
+      .default(10)
+      .describe('network read/connect timeout handed to ffmpeg, 0.1-600'),
     inputFormat: z
       .string()
       .regex(/^[A-Za-z0-9_,-]{1,64}$/, 'an ffmpeg format name such as v4l2 or mjpeg')
