@@ -4,7 +4,7 @@
  * Values of secret-looking keys are never shown; long strings are cut.
  */
 import type { z } from 'zod';
-import { redactUrlCredentials } from './secret-text.js';
+import { redactUrlCredentials, stripControlCharacters } from './secret-text.js';
 
 export interface ConfigIssue {
   path: string;
@@ -122,7 +122,7 @@ export function showValue(value: unknown, path: readonly PropertyKey[]): string 
   const last = String(path[path.length - 1] ?? '');
   if (SECRET_KEY.test(last) && value !== undefined) return '(hidden)';
   if (typeof value === 'string') {
-    const safe = redactUrlCredentials(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    const safe = stripControlCharacters(redactUrlCredentials(value));
     const cut = safe.length > SHOWN_CHARS ? `${safe.slice(0, SHOWN_CHARS)}... (${safe.length} chars)` : safe;
     return JSON.stringify(cut);
   }

@@ -41,7 +41,7 @@ export function resolveConfigReferences(
   const resolveString = (text: string, path: string[]): string => {
     const where = path.length ? path.join('.') : '(root)';
     const unclosed = text.replace(REFERENCE, '').includes('${');
-    if (unclosed) problems.push({ path: where, message: 'a "${" reference is not closed by "}"' });
+    if (unclosed) problems.push({ path: where, message: 'a "$' + '{" reference is not closed by "}"' });
     return text.replace(REFERENCE, (whole, inner: string | undefined) => {
       if (whole === '$${') return '${';
       const body = inner ?? '';

@@ -4,6 +4,15 @@
  */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"]*(?:@[^\s/?#@"]*)*@/gi;
 
+/** C0 and C1 control characters (ESC, BEL, CR, LF, CSI ...): terminal escapes and forged lines. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** `text` with every control character replaced by `replacement` (default '?'). */
+export function stripControlCharacters(text: string, replacement = '?'): string {
+  return text.replace(CONTROL_CHARACTERS, replacement);
+}
+
 /** Replaces the user info of every URL in `text` with `***` (`rtsp://***@cam/stream`). */
 export function redactUrlCredentials(text: string): string {
   return text.includes('@') ? text.replace(URL_USERINFO, '$1***@') : text;

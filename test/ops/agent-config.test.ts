@@ -104,7 +104,9 @@ describe('agent config', () => {
     );
     expect((error as Error).message).toContain('mqtt.url');
     expect((error as Error).message).toContain('mqtt.pasword: unknown key; did you mean "password"?');
-    expect((error as Error).message).toContain('health.port: must be a whole number >= 0 and <= 65535 (got 70000)');
+    expect((error as Error).message).toContain(
+      'health.port: must be a whole number >= 0 and <= 65535 (got 70000)',
+    );
     expect((error as Error).message).not.toContain('typo');
   });
 

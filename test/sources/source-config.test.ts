@@ -49,7 +49,9 @@ describe('source config', () => {
     const paths = issues.map((i) => i.path).sort();
     expect(paths).toEqual(['fps', 'maxFps', 'width']);
     expect(issues.find((i) => i.path === 'fps')!.message).toMatch(/unknown key; did you mean "maxFps"/);
-    expect(issues.find((i) => i.path === 'maxFps')!.message).toBe('must be a number >= 0.01 and <= 240 (got -1)');
+    expect(issues.find((i) => i.path === 'maxFps')!.message).toBe(
+      'must be a number >= 0.01 and <= 240 (got -1)',
+    );
     const half = issuesOf({ type: 'ffmpeg', url: 'x.mp4', width: 640 });
     expect(half).toEqual([{ path: 'width', message: 'give both width and height, or neither (got 640)' }]);
   });

@@ -4,6 +4,7 @@
  * credentials (see `mqtt/mqtt-credentials.ts`); they are never logged.
  */
 import { z } from 'zod';
+import { stripControlCharacters } from '../../core/secret-text.js';
 
 export const MQTT_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
 export type MqttScheme = (typeof MQTT_SCHEMES)[number];
@@ -19,7 +20,7 @@ const topicPrefix = z
   .max(128)
   .regex(/^[^#+/\s]+(\/[^#+/\s]+)*$/, 'no wildcards (+ #), spaces, or leading/trailing/double slashes')
   .refine((v) => !v.startsWith('$'), 'must not start with $ ($SYS/... topics belong to the broker)')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'no control characters');
+  .refine((v) => stripControlCharacters(v) === v, 'no control characters');
 
 export const brokerUrlSchema = z
   .string()
