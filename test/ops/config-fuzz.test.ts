@@ -31,8 +31,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Paths to every leaf (and every object) of a parsed config. */
 function paths(value: Json, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = prefix.length ? [prefix] : [];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...prefix, i])));
-  else if (value && typeof value === 'object')
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...paths(v, [...prefix, i]));
+  } else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
   return out;
 }
@@ -61,7 +62,7 @@ function randomValue(rng: SeededRandom): Json {
     case 9:
       return '$SYS/broker';
     case 10:
-      return '${UNSET_FUZZ_VARIABLE}';
+      return `\${UNSET_FUZZ_VARIABLE}`;
     case 11:
       return [1, 'two', null];
     case 12:
