@@ -8,11 +8,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Label } from '../../core/labels.js';
 import { log as defaultLog, type Logger } from '../../core/logger.js';
 import { type EventType, type MaskEvent, maskEventSchema } from '../events/event-types.js';
-import type { AlertOrigin } from './alert-format.js';
 import type { BrokerSecrets } from '../mqtt/mqtt-credentials.js';
 import { toBrokerError } from '../mqtt/mqtt-errors.js';
 import { eventsFilter, parseEventsTopic } from '../mqtt/mqtt-topics.js';
 import { safeUrl, transportFor } from '../mqtt/mqtt-transports.js';
+import type { AlertOrigin } from './alert-format.js';
 
 export interface AlertFilter {
   prefix: string;
