@@ -109,7 +109,7 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
     if (!best || distance < best.distance) best = { key: candidate, distance };
   }
   if (!best) return undefined;
-  const limit = Math.max(2, Math.floor(best.key.length / 3));
+  const limit = best.key.length <= 4 ? 1 : Math.max(2, Math.floor(best.key.length / 4));
   const caseOnly = best.key.toLowerCase() === key.toLowerCase();
   if (caseOnly || best.distance <= limit) return best.key;
   // `fps` for `maxFps`, `interval` for `intervalSeconds`: a known key that contains the typed one.
