@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { isMaskEdgeError, type MaskEdgeError } from '../../src/core/errors.js';
+import { formatError, isMaskEdgeError, MaskEdgeError } from '../../src/core/errors.js';
 import { Logger } from '../../src/core/logger.js';
 import { type AgentWiring, runAgent } from '../../src/edge/agent/agent-command.js';
 import { agentWiring } from '../../src/edge/agent/agent-wiring.js';
@@ -112,6 +112,25 @@ describe('agent secrets and --check-config depth', () => {
     expect(all).not.toContain(PASSWORD);
     expect(all).not.toContain(CRED_PASSWORD);
   }, 60_000);
+
+  it('printed errors and log lines (JSON and text) lose URL user info wherever it appears', () => {
+    const err = new MaskEdgeError('E_SOURCE', `ffmpeg exited reading rtsp://admin:${PASSWORD}@cam/s`, {
+      detail: { input: `http://u:${PASSWORD}@cam/x` },
+    });
+    expect(formatError(err)).toBe(
+      'error E_SOURCE: ffmpeg exited reading rtsp://***@cam/s\n  input: http://***@cam/x',
+    );
+    for (const json of [true, false]) {
+      const lines: string[] = [];
+      const logger = new Logger({ level: 'info', json, sink: { write: (l) => lines.push(l) } });
+      logger.warn(`open 'rtsp://a:${PASSWORD}@h/x' failed`, {
+        url: `rtsps://a:${PASSWORD}@h:322/x`,
+        error: err,
+      });
+      expect(lines.join(''), `json=${json}`).not.toContain(PASSWORD);
+      expect(lines.join('')).toContain('rtsps://***@h:322/x');
+    }
+  });
 
   it('an unresolved reference is E_CONFIG naming the field and the variable, never a value', async () => {
     process.env.OTHER_SECRET = PASSWORD;
