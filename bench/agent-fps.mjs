@@ -9,7 +9,10 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
 //       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--reclassify 5] [--threads N]
-//       [--sink mqtt|recording] [--json]
+//       [--sink mqtt|recording] [--providers cpu|webgpu,cpu|auto] [--frames DIR] [--json]
+// --providers: the execution providers of both models (default cpu); the row names the one that ran.
+// --frames DIR: a folder of 640x480 JPEG frames, looped, instead of the ffmpeg clip (machines without ffmpeg,
+// e.g. the GPU machine: bench/device/run.sh); decoding is then sharp's, in the agent's process.
 // Events go through the real MQTT sink (on-disk outbox, QoS 1) to mosquitto on a loopback port (the embedded
 // aedes broker when mosquitto is not installed); `--sink recording` keeps them in memory instead.
 import { execFileSync } from 'node:child_process';
@@ -32,6 +35,8 @@ const { values: args } = parseArgs({
     reclassify: { type: 'string', default: '5' },
     threads: { type: 'string' },
     sink: { type: 'string', default: 'mqtt' },
+    providers: { type: 'string', default: 'cpu' },
+    frames: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -51,32 +56,34 @@ const work = mkdtempSync(join(tmpdir(), 'agent-fps-'));
 const say = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// 1. The video: face-api's sample6 (4 people) panned slowly, 640x480, 30 fps, H.264.
+// 1. The video: face-api's sample6 (4 people) panned slowly, 640x480, 30 fps, H.264 (or --frames).
 const photo = join(here, '..', 'node_modules/@vladmandic/face-api/demo/sample6.jpg');
 const video = join(work, 'four-faces-640x480.mp4');
-execFileSync('ffmpeg', [
-  '-v',
-  'error',
-  '-y',
-  '-loop',
-  '1',
-  '-framerate',
-  '30',
-  '-i',
-  photo,
-  '-t',
-  '10',
-  '-vf',
-  "scale=760:-2,crop=640:480:x='60+50*sin(t*0.8)':y='(ih-480)/3',format=yuv420p",
-  '-c:v',
-  'libx264',
-  '-preset',
-  'veryfast',
-  '-crf',
-  '23',
-  video,
-]);
-say(`video: ${video}`);
+if (!args.frames) {
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    '30',
+    '-i',
+    photo,
+    '-t',
+    '10',
+    '-vf',
+    "scale=760:-2,crop=640:480:x='60+50*sin(t*0.8)':y='(ih-480)/3',format=yuv420p",
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    video,
+  ]);
+  say(`video: ${video}`);
+} else say(`frames: ${args.frames}`);
 
 // 2. Models: bundled ones when present, else built the way `mask-edge export` builds them.
 async function detectorAt(size) {
@@ -130,7 +137,12 @@ function configFor(everyFrames, reclassifyEvery, run) {
     outbox: { dir: join(work, `outbox-${run}`) },
     health: { enabled: false },
     cameras: [
-      { id: 'bench', source: { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 } },
+      {
+        id: 'bench',
+        source: args.frames
+          ? { type: 'images', path: args.frames, fps: 240, loop: true }
+          : { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 },
+      },
     ],
     detection: { everyFrames },
     tracking: { reclassifyEvery },
@@ -171,7 +183,7 @@ function replayDetector(real) {
 }
 
 const threads = args.threads ? Number(args.threads) : undefined;
-const sessionOptions = { providers: ['cpu'], logger, ...(threads ? { threads } : {}) };
+const sessionOptions = { providers: args.providers.split(','), logger, ...(threads ? { threads } : {}) };
 const classifier = await MaskClassifier.open(await classifierPath(), sessionOptions);
 const sizes = args['detector-sizes'].split(',').map(Number);
 
@@ -237,7 +249,13 @@ for (const size of sizes) {
   for (const every of everyList) {
     say(`measuring detector ${size}px, every ${every} frame(s) ...`);
     const what = every === 1 ? 'every frame' : `1 in ${every} frames`;
-    rows.push(await measure(`detector ${detector.inputSize}px on ${what} + classifier`, detector, every));
+    rows.push(
+      await measure(
+        `detector ${detector.inputSize}px (${detector.provider}) on ${what} + classifier (${classifier.provider})`,
+        detector,
+        every,
+      ),
+    );
   }
   const reclassify = Number(args.reclassify);
   if (reclassify > 1) {

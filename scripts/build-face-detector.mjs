@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds models/face-detector.onnx from @vladmandic/face-api's SSD MobileNet v1 weights (node_modules), with the
-// settings chosen for real photos (issue 5): input 512 (as trained), score threshold 0.3, NMS IoU 0.5, and the
-// box adjustment that maps face-api's forehead-to-chin boxes onto the Kaggle VOC box convention.
+// Builds the face detectors of the zoo (src/edge/inference/detector-zoo.ts) from @vladmandic/face-api's weights
+// (node_modules): SSD MobileNet v1 at 512 (models/face-detector.onnx, the default), 384 and 320 px, and the tiny
+// face detector at 416 and 320 px, each with its score threshold, NMS IoU and the box adjustment that maps
+// face-api's boxes onto the Kaggle VOC box convention (issue 5; zoo: issue 11).
 //
 // The adjustment (four numbers: dx, dy, sw, sh) is fitted here, leak-free, on the TRAIN split of exactly the
 // default training run's split: the same data folders (kaggle-face-mask + maskedface-net) and seed
@@ -11,14 +12,20 @@
 // adjustment is the median offset/size ratio (src/edge/eval/box-calibration.ts), rounded to 3 decimals.
 // Where a training run's split.json is at hand (--split-file, default runs/default/split.json) the script
 // refuses to write a model if any fitting photo is in that run's val or test split.
+// A second source annotates faces its own way: --fit-source NAME=DIR (default ilc=../shared/data/ilc-face-mask
+// where present) fits the same four numbers on the train split of DIR alone (seed --seed) and keeps them in the
+// model as 'mask_edge.box_adjust_by_source' (select with `eval --pipeline --box-convention NAME`); the runtime
+// default stays the Kaggle fit, the convention the classifier was trained on.
 //
-//   npm run build:models                      (tsc, then this script: fit on the shared data, build)
-//   node scripts/build-face-detector.mjs [--out F.onnx] [--input-size 512] [--min-score 0.3] [--iou 0.5]
-//       [--max-faces 100] [--data DIR ... (default: ../shared/data/{kaggle-face-mask,maskedface-net})]
+//   npm run build:models                      (tsc, then this script: fit on the shared data, build every detector)
+//   node scripts/build-face-detector.mjs [--detector NAME[,NAME...]|all (default all)] [--out F.onnx] [--input-size N]
+//       [--min-score P] [--iou P] [--max-faces 100]
+//       [--data DIR ... (default: ../shared/data/{kaggle-face-mask,maskedface-net})] [--fit-source NAME=DIR ...]
 //       [--seed 1] [--split-file runs/default/split.json]
 //       [--box-adjust fit | recorded | dx,dy,sw,sh | none]
-//   recorded: the numbers of the last fit, models/face-detector.box-adjust.json (what `npm ci` builds with, through
-//   `prepare`: the 22 MB model is generated, not committed); a fit to the default output path rewrites that file.
+//   recorded: the numbers of the last fit, models/<detector>.box-adjust.json (what `npm ci` builds with, through
+//   `prepare`: the models are generated, not committed); a fit to the default output path rewrites that file.
+//   --out, --input-size, --min-score and --iou apply to one --detector only.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,21 +36,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', p);
 const { TRAIN_DEFAULTS } = await import(dist('train/train-options.js'));
 const { sharedDataDir } = await import(dist('core/package-paths.js'));
+const { DETECTOR_ZOO, zooDetectorNames } = await import(dist('edge/inference/detector-zoo.js'));
 
-export const SHIPPED = { inputSize: 512, minScore: 0.3, iou: 0.5, maxFaces: 100 };
 /** Pairing rules of the fit (see src/edge/eval/box-calibration.ts). */
-const FIT = { minScore: SHIPPED.minScore, minIou: 0.3, minFace: 24 };
+const FIT = { minScore: 0.3, minIou: 0.3, minFace: 24 };
+const MAX_FACES = 100;
 
 const shared = sharedDataDir();
 const { values: args } = parseArgs({
   options: {
-    out: { type: 'string', default: join(root, 'models', 'face-detector.onnx') },
-    'input-size': { type: 'string', default: String(SHIPPED.inputSize) },
-    'min-score': { type: 'string', default: String(SHIPPED.minScore) },
-    iou: { type: 'string', default: String(SHIPPED.iou) },
-    'max-faces': { type: 'string', default: String(SHIPPED.maxFaces) },
+    detector: { type: 'string', default: 'all' },
+    out: { type: 'string' },
+    'input-size': { type: 'string' },
+    'min-score': { type: 'string' },
+    iou: { type: 'string' },
+    'max-faces': { type: 'string', default: String(MAX_FACES) },
     'box-adjust': { type: 'string', default: 'fit' },
     data: { type: 'string', multiple: true },
+    'fit-source': { type: 'string', multiple: true },
     seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
     'split-file': { type: 'string', default: join(root, 'runs', 'default', 'split.json') },
   },
@@ -54,95 +64,155 @@ function fail(message) {
   process.exit(2);
 }
 
-const RECORDED = join(root, 'models', 'face-detector.box-adjust.json');
+const wanted = args.detector === 'all' ? zooDetectorNames() : args.detector.split(',').map((n) => n.trim());
+const unknown = wanted.filter((n) => !DETECTOR_ZOO.some((d) => d.name === n));
+if (unknown.length > 0 || wanted.length === 0)
+  fail(
+    `unknown --detector ${unknown.join(',') || args.detector}; known: all, ${zooDetectorNames().join(', ')}`,
+  );
+const chosen = DETECTOR_ZOO.filter((d) => wanted.includes(d.name));
+if (chosen.length > 1 && (args.out || args['input-size'] || args['min-score'] || args.iou)) {
+  fail('--out, --input-size, --min-score and --iou need one --detector NAME');
+}
 
-function parseAdjust(raw) {
-  if (raw === 'none') return undefined;
+const recordedPath = (entry) => join(root, 'models', entry.boxAdjustFile);
+const pick = ({ dx, dy, sw, sh }) => ({ dx, dy, sw, sh });
+
+function parseAdjust(raw, entry) {
+  if (raw === 'none') return {};
   if (raw === 'recorded') {
-    const { dx, dy, sw, sh } = JSON.parse(readFileSync(RECORDED, 'utf8'));
-    return { dx, dy, sw, sh };
+    const file = recordedPath(entry);
+    if (!existsSync(file))
+      fail(`no recorded box adjustment for ${entry.name}: ${file}; run with --box-adjust fit`);
+    const rec = JSON.parse(readFileSync(file, 'utf8'));
+    const bySource = rec.bySource
+      ? Object.fromEntries(Object.entries(rec.bySource).map(([k, v]) => [k, pick(v)]))
+      : undefined;
+    return { boxAdjust: pick(rec), bySource };
   }
   const v = raw.split(',').map(Number);
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) {
     fail(`--box-adjust expects fit, recorded, dx,dy,sw,sh or none, got ${raw}`);
   }
-  return { dx: v[0], dy: v[1], sw: v[2], sh: v[3] };
+  return { boxAdjust: { dx: v[0], dy: v[1], sw: v[2], sh: v[3] } };
 }
 
 const { buildFaceDetector } = await import(dist('export/detector/build-face-detector.js'));
-const build = (out, boxAdjust) =>
+const build = (entry, out, adjust) =>
   buildFaceDetector({
     out,
-    inputSize: Number(args['input-size']),
+    architecture: entry.architecture,
+    inputSize: Number(args['input-size'] ?? entry.inputSize),
     defaults: {
-      minScore: Number(args['min-score']),
-      iou: Number(args.iou),
+      minScore: Number(args['min-score'] ?? entry.minScore),
+      iou: Number(args.iou ?? entry.iou),
       maxFaces: Number(args['max-faces']),
     },
-    boxAdjust,
+    boxAdjust: adjust.boxAdjust,
+    boxAdjustBySource: adjust.bySource,
   });
 
-/** Fits the box adjustment on the default training split's train photos (see the header). */
-async function fitAdjust() {
+const seed = Number(args.seed);
+const { readDataset, splitDataset } = await import(dist('core/dataset/index.js'));
+const { photosFromSamples, detectPhotos } = await import(dist('edge/eval/detection-recall.js'));
+const { fitBoxAdjust } = await import(dist('edge/eval/box-calibration.js'));
+const { FaceDetector } = await import(dist('edge/inference/face-detector.js'));
+
+/** The train split's annotated photos of some data folders (read once per folder list). */
+const trainCache = new Map();
+async function trainPhotos(dirs) {
+  const key = dirs.join('\n');
+  if (!trainCache.has(key)) {
+    const { samples } = await readDataset(dirs);
+    const train = splitDataset(samples, { seed }).train;
+    trainCache.set(key, {
+      photos: photosFromSamples(train),
+      fitIds: train.filter((s) => s.box).map((s) => s.id),
+    });
+  }
+  return trainCache.get(key);
+}
+
+function checkSplitFile(fitIds) {
+  if (!existsSync(args['split-file'])) return;
+  const split = JSON.parse(readFileSync(args['split-file'], 'utf8'));
+  const heldOut = new Set([...(split.val ?? []), ...(split.test ?? [])]);
+  const leaked = fitIds.filter((id) => heldOut.has(id));
+  if (leaked.length > 0) {
+    fail(
+      `${leaked.length} fitting faces are held out in ${args['split-file']} (e.g. ${leaked[0]}); refusing`,
+    );
+  }
+  const inTrain = new Set(split.train ?? []);
+  console.log(
+    `checked against ${args['split-file']} (seed ${split.seed}): 0 fitting faces in its val/test, ` +
+      `${fitIds.filter((id) => inTrain.has(id)).length}/${fitIds.length} in its train split`,
+  );
+}
+
+/** Fits the adjustment of an unadjusted detector on the train photos of `dirs`. */
+async function fitOn(detector, dirs, label) {
+  const { photos, fitIds } = await trainPhotos(dirs);
+  console.log(
+    `${label}: fitting on the train split (seed ${seed}, data ${dirs.join(', ')}): ` +
+      `${photos.length} photos with boxes, ${fitIds.length} faces`,
+  );
+  if (label === 'kaggle') checkSplitFile(fitIds);
+  const detected = await detectPhotos(detector, photos, {
+    minScore: FIT.minScore,
+    onProgress: (done, total) => {
+      if (done % 100 === 0 || done === total) process.stderr.write(`  detect ${done}/${total}\n`);
+    },
+  });
+  const fitted = fitBoxAdjust(detected, FIT);
+  const adjust = Object.fromEntries(['dx', 'dy', 'sw', 'sh'].map((k) => [k, Number(fitted[k].toFixed(3))]));
+  const fittedOn = `train split of ${dirs.map((d) => d.split('/').pop()).join(' + ')}, seed ${seed}: ${fitted.pairs} detected faces in ${photos.length} photos`;
+  console.log(`${label} box adjustment from ${fitted.pairs} detected faces: ${JSON.stringify(adjust)}`);
+  return { adjust, fittedOn };
+}
+
+function fitSources() {
+  if (args['fit-source']) {
+    return args['fit-source'].map((raw) => {
+      const at = raw.indexOf('=');
+      if (at < 1) fail(`--fit-source expects NAME=DIR, got ${raw}`);
+      return { name: raw.slice(0, at), dir: raw.slice(at + 1) };
+    });
+  }
+  const ilc = shared ? join(shared, 'ilc-face-mask') : undefined;
+  return ilc && existsSync(ilc) ? [{ name: 'ilc', dir: ilc }] : [];
+}
+
+/** Fits the Kaggle adjustment (and one per --fit-source) for one zoo entry (see the header). */
+async function fitAdjust(entry, isDefaultOut) {
   const dirs =
     args.data ?? (shared ? [join(shared, 'kaggle-face-mask'), join(shared, 'maskedface-net')] : undefined);
   if (!dirs || dirs.some((d) => !existsSync(d))) {
     fail(
       `box adjustment fit needs the training data (${dirs?.join(', ') ?? '../shared/data or MASK_EDGE_DATA'} ` +
-        'not found); pass --data DIR..., or --box-adjust dx,dy,sw,sh to reuse recorded numbers ' +
-        "(models/face-detector.onnx metadata 'mask_edge.box_adjust')",
-    );
-  }
-  const seed = Number(args.seed);
-  const { readDataset, splitDataset } = await import(dist('core/dataset/index.js'));
-  const { photosFromSamples, detectPhotos } = await import(dist('edge/eval/detection-recall.js'));
-  const { fitBoxAdjust } = await import(dist('edge/eval/box-calibration.js'));
-  const { FaceDetector } = await import(dist('edge/inference/face-detector.js'));
-  const { samples } = await readDataset(dirs);
-  const train = splitDataset(samples, { seed }).train;
-  const photos = photosFromSamples(train);
-  const fitIds = train.filter((s) => s.box).map((s) => s.id);
-  console.log(
-    `fitting the box adjustment on the train split (seed ${seed}, data ${dirs.join(', ')}): ` +
-      `${photos.length} photos with boxes, ${fitIds.length} faces`,
-  );
-  if (existsSync(args['split-file'])) {
-    const split = JSON.parse(readFileSync(args['split-file'], 'utf8'));
-    const heldOut = new Set([...(split.val ?? []), ...(split.test ?? [])]);
-    const leaked = fitIds.filter((id) => heldOut.has(id));
-    if (leaked.length > 0) {
-      fail(
-        `${leaked.length} fitting faces are held out in ${args['split-file']} (e.g. ${leaked[0]}); refusing`,
-      );
-    }
-    const inTrain = new Set(split.train ?? []);
-    console.log(
-      `checked against ${args['split-file']} (seed ${split.seed}): 0 fitting faces in its val/test, ` +
-        `${fitIds.filter((id) => inTrain.has(id)).length}/${fitIds.length} in its train split`,
+        'not found); pass --data DIR..., or --box-adjust recorded to reuse the recorded numbers',
     );
   }
   const tmp = mkdtempSync(join(tmpdir(), 'mask-edge-fit-'));
   try {
-    const plain = await build(join(tmp, 'unadjusted.onnx'), undefined);
+    const plain = await build(entry, join(tmp, 'unadjusted.onnx'), {});
     const detector = await FaceDetector.open(plain.path, { providers: ['cpu'] });
     try {
-      const detected = await detectPhotos(detector, photos, {
-        minScore: FIT.minScore,
-        onProgress: (done, total) => {
-          if (done % 50 === 0 || done === total) process.stderr.write(`  detect ${done}/${total}\n`);
-        },
-      });
-      const fitted = fitBoxAdjust(detected, FIT);
-      const adjust = Object.fromEntries(
-        ['dx', 'dy', 'sw', 'sh'].map((k) => [k, Number(fitted[k].toFixed(3))]),
-      );
-      console.log(`box adjustment from ${fitted.pairs} detected faces: ${JSON.stringify(adjust)}`);
-      if (args.out === join(root, 'models', 'face-detector.onnx')) {
-        const fittedOn = `train split of ${dirs.map((d) => d.split('/').pop()).join(' + ')}, seed ${seed}: ${fitted.pairs} detected faces in ${photos.length} photos`;
-        writeFileSync(RECORDED, `${JSON.stringify({ ...adjust, fittedOn }, null, 1)}\n`);
-        console.log(`recorded in ${RECORDED}`);
+      const kaggle = await fitOn(detector, dirs, 'kaggle');
+      const bySource = {};
+      const record = { ...kaggle.adjust, fittedOn: kaggle.fittedOn, bySource: {} };
+      for (const source of fitSources()) {
+        const fit = await fitOn(detector, [source.dir], source.name);
+        bySource[source.name] = fit.adjust;
+        record.bySource[source.name] = { ...fit.adjust, fittedOn: fit.fittedOn };
       }
-      return adjust;
+      bySource.kaggle = kaggle.adjust;
+      record.bySource.kaggle = { ...kaggle.adjust, fittedOn: kaggle.fittedOn };
+      if (isDefaultOut) {
+        writeFileSync(recordedPath(entry), `${JSON.stringify(record, null, 1)}\n`);
+        console.log(`recorded in ${recordedPath(entry)}`);
+      }
+      return { boxAdjust: kaggle.adjust, bySource };
     } finally {
       await detector.close();
     }
@@ -151,9 +221,17 @@ async function fitAdjust() {
   }
 }
 
-const boxAdjust = args['box-adjust'] === 'fit' ? await fitAdjust() : parseAdjust(args['box-adjust']);
-const built = await build(args.out, boxAdjust);
-console.log(
-  `wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}, ${built.anchors} anchors, ` +
-    `defaults ${built.metadata['mask_edge.defaults']}, box adjust ${built.metadata['mask_edge.box_adjust'] ?? 'none'}`,
-);
+for (const entry of chosen) {
+  const defaultOut = join(root, 'models', entry.file);
+  const out = args.out ?? defaultOut;
+  const adjust =
+    args['box-adjust'] === 'fit'
+      ? await fitAdjust(entry, out === defaultOut)
+      : parseAdjust(args['box-adjust'], entry);
+  const built = await build(entry, out, adjust);
+  console.log(
+    `${entry.name}: wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}, ` +
+      `${built.anchors} anchors, defaults ${built.metadata['mask_edge.defaults']}, box adjust ` +
+      `${built.metadata['mask_edge.box_adjust'] ?? 'none'}`,
+  );
+}

@@ -9,7 +9,7 @@
 //   real-fp32   the same with the fp32 model (when it exists)
 //   mfn         eval --model INT8 --data MFN --split-file RUN --split test --json           (held-out MaskedFace-Net)
 //   pipeline    eval --pipeline --min-face 24 --model INT8 --data KAGGLE --split-file RUN --split test --json
-//   bench       bench --classifier FP32 --classifier-int8 INT8 --providers cpu --threads 1 --batches 1,32 --json
+//   bench       bench --classifier FP32 --classifier-int8 INT8 --providers cpu --threads 1 --batch 1,32 --json
 // copies the teacher/student summary of RUN/metrics.json to docs/results/run-metrics.json, records the commands and
 // model file sizes in docs/results/manifest.json, then renders. render rewrites the block between
 // <!-- results:begin --> and <!-- results:end --> in README.md, and the same block in models/README.md (--card)
@@ -98,7 +98,7 @@ function evalCommands() {
     'cpu',
     '--threads',
     '1',
-    '--batches',
+    '--batch',
     '1,32',
     '--repeats',
     '3',

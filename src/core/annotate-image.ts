@@ -11,6 +11,8 @@ export const LABEL_COLOURS: Readonly<Record<Label, string>> = {
   no_mask: '#d7191c',
 };
 const OTHER_COLOUR = '#2c7bb6';
+/** Outline of a camera's zone. */
+export const ZONE_COLOUR = '#ffd400';
 
 export interface FaceAnnotation {
   box: Box;
@@ -30,8 +32,10 @@ export interface AnnotateOptions {
   format?: 'jpeg' | 'png';
   /** JPEG quality (default 85). */
   quality?: number;
-  /** A caption in the top-left corner (e.g. camera id and time). */
+  /** A caption in the bottom-left corner (e.g. camera id and time). */
   caption?: string;
+  /** A zone polygon in pixels, drawn as a dashed yellow outline (faces outside it are ignored). */
+  zone?: readonly (readonly [number, number])[];
 }
 
 /** Colour for a label: the mask-label colours, blue for anything else. */
@@ -45,11 +49,18 @@ export function annotationSvg(
   height: number,
   faces: readonly FaceAnnotation[],
   caption?: string,
+  zone?: readonly (readonly [number, number])[],
 ): string {
   const side = Math.min(width, height);
   const stroke = Math.max(2, Math.round(side / 220));
   const font = Math.max(11, Math.round(side / 38));
   const parts: string[] = [];
+  if (zone && zone.length >= 3 && zone.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y))) {
+    const points = zone.map(([x, y]) => `${fmt(x)},${fmt(y)}`).join(' ');
+    parts.push(
+      `<polygon points="${points}" fill="${ZONE_COLOUR}" fill-opacity="0.08" stroke="${ZONE_COLOUR}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4} ${stroke * 2}"/>`,
+    );
+  }
   for (const face of faces) {
     const { x, y, width: w, height: h } = face.box;
     if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) continue;
@@ -97,7 +108,7 @@ export async function annotateImage(
       detail: { width, height, bytes: data.length },
     });
   }
-  const overlay = Buffer.from(annotationSvg(width, height, faces, options.caption));
+  const overlay = Buffer.from(annotationSvg(width, height, faces, options.caption, options.zone));
   const pipeline = sharp(data, { raw: { width, height, channels: 3 } }).composite([
     { input: overlay, top: 0, left: 0 },
   ]);

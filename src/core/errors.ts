@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   E_SOURCE: { exit: 10, what: 'a frame source failed' },
   E_BROKER: { exit: 11, what: 'the MQTT broker cannot be reached or refused us' },
   E_TLS: { exit: 11, what: 'TLS material is missing or invalid' },
+  E_DISK: { exit: 13, what: 'a disk is full or refused a write' },
   E_NOT_IMPLEMENTED: { exit: 12, what: 'this command is not yet available' },
   E_INTERRUPTED: { exit: 130, what: 'interrupted by a signal' },
   E_INTERNAL: { exit: 70, what: 'an unexpected internal error' },

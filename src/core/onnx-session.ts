@@ -1,7 +1,8 @@
 /**
  * Opens ONNX Runtime sessions on the best available execution provider. Providers are tried in priority order
- * (default tensorrt, cuda, cpu); every failure is collected, logged and returned with the provider in use.
- * Shared by export (verification) and edge (detector, classifier). onnxruntime only, never tfjs.
+ * (default `auto`: tensorrt, cuda, webgpu, cpu, each GPU one only where its libraries or adapter are present);
+ * every failure is collected, logged and returned with the provider in use, and the provider that runs is named
+ * once per logger. Shared by export (verification) and edge (detector, classifier). onnxruntime only, never tfjs.
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { MaskEdgeError } from './errors.js';
@@ -18,14 +19,21 @@ import {
 import { log as defaultLog, type Logger } from './logger.js';
 import { checkInputContract } from './onnx-contract.js';
 import { readModelBytes, summariseOnnx } from './onnx-metadata.js';
-import { loadOnnxRuntime, type OrtModule } from './onnx-runtime-module.js';
+import { loadedRuntime, loadOnnxRuntime, type OrtModule } from './onnx-runtime-module.js';
+import { packageDir } from './package-paths.js';
+import { type AutoChecks, expandProviders, type SkippedProvider, summariseSkipped } from './provider-auto.js';
 
 export { DEFAULT_PROVIDERS } from './execution-providers.js';
 export { readOnnxMetadata } from './onnx-metadata.js';
 
 export interface OpenSessionOptions extends ProviderOptions {
-  /** Priority list; names or aliases ('trt', 'CUDAExecutionProvider', ...). Default tensorrt, cuda, cpu. */
+  /**
+   * Priority list; names or aliases ('trt', 'CUDAExecutionProvider', ...) and `auto`. Default `auto`: tensorrt,
+   * cuda, webgpu, cpu, skipping quietly the GPU providers whose libraries or adapter are not on this machine.
+   */
   providers?: string[];
+  /** Test hook: the machine checks `auto` makes (default: library files and a Dawn adapter probe). */
+  autoChecks?: AutoChecks;
   /** intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
   /**
@@ -52,6 +60,8 @@ export interface OpenedSession {
   provider: string;
   /** Providers tried before it, with the reason each failed, in priority order. */
   failures: ProviderFailure[];
+  /** Providers `auto` left out without trying them, with the reason. */
+  skipped: SkippedProvider[];
   metadata: Record<string, string>;
   /** The onnxruntime module the session belongs to (create its input Tensors with `runtime.Tensor`). */
   runtime: OrtModule;
@@ -62,6 +72,7 @@ export function sessionOptionsFor(
   entry: ProviderEntry,
   options: OpenSessionOptions = {},
 ): InferenceSession.SessionOptions {
+  const providerConfig = entry.sessionConfig?.(options);
   return {
     executionProviders: [entry.sessionProvider(options)],
     graphOptimizationLevel: 'all',
@@ -73,11 +84,26 @@ export function sessionOptionsFor(
         intra_op: { allow_spinning: options.spinning ? '1' : '0' },
         inter_op: { allow_spinning: options.spinning ? '1' : '0' },
       },
+      // read by onnxruntime as `ep.<provider>executionprovider.<key>` (the binding joins nested keys with '.')
+      ...(providerConfig ? { ep: { [`${entry.name}executionprovider`]: providerConfig } } : {}),
     },
   };
 }
 
-function buildBackends(ort: OrtModule): BuildBackend[] {
+const announced = new WeakMap<Logger, Set<string>>();
+
+/** Names the provider that runs, once per logger and provider (not once per model). */
+function announceProvider(logger: Logger, provider: string, skipped: readonly SkippedProvider[]): void {
+  const seen = announced.get(logger) ?? new Set<string>();
+  announced.set(logger, seen);
+  if (seen.has(provider)) return;
+  seen.add(provider);
+  const fields = skipped.length > 0 ? { skipped: summariseSkipped(skipped) } : {};
+  logger.info(`execution provider: ${provider}`, fields);
+}
+
+/** The providers this onnxruntime build knows (`listSupportedBackends()`; cpu only where it is missing). */
+export function buildBackends(ort: OrtModule): BuildBackend[] {
   const list = (ort as { listSupportedBackends?: () => BuildBackend[] }).listSupportedBackends;
   return typeof list === 'function' ? list() : [{ name: 'cpu', bundled: true }];
 }
@@ -109,12 +135,19 @@ export async function openOnnxSession(
   else ort.env.logLevel = process.env.MASK_EDGE_ORT_LOG_LEVEL as typeof ort.env.logLevel;
   const build = buildBackends(ort);
   const requested = options.providers && options.providers.length > 0 ? options.providers : DEFAULT_PROVIDERS;
+  const { providers: expanded, skipped } = await expandProviders(requested, {
+    build,
+    runtimeDir: loadedRuntime() ?? packageDir('onnxruntime-node'),
+    options,
+    ...(options.autoChecks ? { checks: options.autoChecks } : {}),
+  });
+  for (const s of skipped) logger.debug('execution provider skipped', { model: path, ...s });
   const failures: ProviderFailure[] = [];
   let modelError: string | undefined;
 
-  for (const name of requested) {
+  for (const name of expanded) {
     const entry = findProvider(name);
-    const reason = unavailableReason(name, build);
+    const reason = unavailableReason(name, build) ?? entry?.optionProblem?.(options);
     if (!entry || reason) {
       failures.push({ provider: entry?.name ?? name, error: reason ?? `unknown provider '${name}'` });
       continue;
@@ -132,8 +165,9 @@ export async function openOnnxSession(
         }
       }
       for (const f of failures) logger.warn('execution provider unavailable', { model: path, ...f });
-      logger.info('onnx session opened', { model: path, provider: entry.name, tried: failures.length + 1 });
-      return { session, provider: entry.name, failures, metadata, runtime: ort };
+      logger.debug('onnx session opened', { model: path, provider: entry.name, tried: failures.length + 1 });
+      announceProvider(logger, entry.name, skipped);
+      return { session, provider: entry.name, failures, skipped, metadata, runtime: ort };
     } catch (err) {
       if (err instanceof MaskEdgeError) throw err;
       const message = (err as Error).message ?? String(err);
@@ -151,6 +185,6 @@ export async function openOnnxSession(
   throw new MaskEdgeError(
     'E_BACKEND',
     `no execution provider could run ${path}: ${failures.map((f) => `${f.provider}: ${f.error}`).join('; ')}`,
-    { detail: { path, requested: [...requested], build: describeBuild(build), failures } },
+    { detail: { path, requested: [...requested], build: describeBuild(build), failures, skipped } },
   );
 }

@@ -2,6 +2,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  dropLeakedSynthetic,
   type FaceSample,
   loadCrops,
   readDataset,
@@ -70,7 +71,14 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   const { samples, problems } = await readDataset(settings.data.map((d) => resolve(d)));
   for (const p of problems.slice(0, 20)) say(`data problem (${p.kind}): ${p.path}: ${p.message}`);
   if (problems.length > 20) say(`... ${problems.length - 20} more data problems`);
-  let split = splitDataset(samples, { seed: settings.seed });
+  // Synthetic faces (data synth) train only where their real photo is in train of this very split.
+  const leakCheck = dropLeakedSynthetic(splitDataset(samples, { seed: settings.seed }), settings.data);
+  let split = leakCheck.splits;
+  if (leakCheck.dropped.length > 0) {
+    say(
+      `synthetic faces dropped to keep val/test unseen: ${leakCheck.dropped.length} (first: ${leakCheck.dropped[0]?.reason})`,
+    );
+  }
   const cacheDir = settings.cacheDir ?? join(homedir(), '.cache', 'mask-edge', 'crops');
   const cropMaps = new Map<number, Map<string, RgbImage>>();
   const loadAt = async (size: number, list: FaceSample[]) => {

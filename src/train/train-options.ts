@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfigFile } from '../core/config-loader.js';
 import { MaskEdgeError } from '../core/errors.js';
+import { BACKEND_NAMES } from './backends/backend.js';
 import { DEFAULT_KD_PARAMS } from './kd/index.js';
 
 /** `mask-edge train` options after defaults. Defaults finish on a 2-core machine in well under 30 minutes. */
@@ -113,7 +114,7 @@ export function classWeightsFor(counts: number[], mode: TrainSettings['classWeig
 export const trainConfigSchema = z
   .object({
     data: z.array(z.string()).min(1).describe('dataset folders').optional(),
-    backend: z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).describe('force a backend').optional(),
+    backend: z.enum(BACKEND_NAMES).describe('force a backend').optional(),
     teacher: z.array(z.string()).describe('teachers to train and compare').optional(),
     teacherWeights: z.string().describe('a tfjs layers model.json used as an extra teacher').optional(),
     kd: z

@@ -38,11 +38,21 @@ describe('bundled face detector', () => {
         inputSize: JSON.parse(meta['mask_edge.input_size']!),
         defaults: JSON.parse(meta['mask_edge.defaults']!),
         boxAdjust: meta['mask_edge.box_adjust'] ? JSON.parse(meta['mask_edge.box_adjust']) : undefined,
+        boxAdjustBySource: meta['mask_edge.box_adjust_by_source']
+          ? JSON.parse(meta['mask_edge.box_adjust_by_source'])
+          : undefined,
       });
       expect(await sha(rebuilt.path)).toBe(await sha(BUNDLED));
       const recorded = JSON.parse(await readFile(join(MODELS_DIR, 'face-detector.box-adjust.json'), 'utf8'));
       const { dx, dy, sw, sh } = recorded;
       expect(JSON.parse(meta['mask_edge.box_adjust']!)).toEqual({ dx, dy, sw, sh });
+      // Per-source fits (issue 11): each source's recorded numbers are in the model, Kaggle's is the default.
+      const bySource = JSON.parse(meta['mask_edge.box_adjust_by_source'] ?? '{}');
+      for (const [source, fit] of Object.entries(recorded.bySource ?? {})) {
+        const { dx: x, dy: y, sw: w, sh: h } = fit as Record<string, number>;
+        expect(bySource[source], source).toEqual({ dx: x, dy: y, sw: w, sh: h });
+      }
+      expect(bySource.kaggle ?? { dx, dy, sw, sh }).toEqual({ dx, dy, sw, sh });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 /**
  * The ONNX tiny face detector (YOLO v2 style) against face-api's own on its demo photos, given the same
- * 416x416 letterboxed pixels, and straight from the JPEG (same decoded RGB to both, each resizing itself).
+ * letterboxed pixels, and straight from the JPEG (same decoded RGB to both, each resizing itself), at each input
+ * size of the detector zoo (416 as trained, 320).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,31 +15,35 @@ import { FaceDetector } from '../../src/edge/inference/face-detector.js';
 import { buildFaceDetector } from '../../src/export/detector/build-face-detector.js';
 import { faceApiDetectTiny } from './face-api-reference.js';
 
-let dir: string;
-let detector: FaceDetector;
+describe.each([416, 320])('tiny face detector (ONNX) at %i vs face-api', (size) => {
+  let dir: string;
+  let detector: FaceDetector;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mask-edge-tiny-'));
-  const built = await buildFaceDetector({ out: join(dir, 'tiny.onnx'), architecture: 'tiny' });
-  expect(built.inputSize).toBe(416);
-  expect(built.anchors).toBe(13 * 13 * 5);
-  detector = await FaceDetector.open(built.path, { providers: ['cpu'] });
-});
-afterAll(async () => {
-  await detector?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mask-edge-tiny-'));
+    const built = await buildFaceDetector({
+      out: join(dir, 'tiny.onnx'),
+      architecture: 'tiny',
+      inputSize: size,
+    });
+    expect(built.inputSize).toBe(size);
+    expect(built.anchors).toBe((size / 32) ** 2 * 5);
+    detector = await FaceDetector.open(built.path, { providers: ['cpu'] });
+  });
+  afterAll(async () => {
+    await detector?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
-describe('tiny face detector (ONNX) vs face-api', () => {
-  it('finds the same faces with IoU >= 0.9 and scores within 0.02 given the same 416x416 pixels', async () => {
+  it('finds the same faces with IoU >= 0.9 and scores within 0.02 given the same letterboxed pixels', async () => {
     let faces = 0;
     let worstIou = 1;
     let worstScore = 0;
     for (let i = 1; i <= 6; i++) {
       const photo = await decodeImage(join(packageDir('@vladmandic/face-api'), 'demo', `sample${i}.jpg`));
-      const { image } = await letterboxImage(photo, 416, 0);
+      const { image } = await letterboxImage(photo, size, 0);
       const ours = await detector.detect(image, { minScore: 0.5, iou: 0.4 });
-      const theirs = await faceApiDetectTiny(image, { inputSize: 416, scoreThreshold: 0.5 });
+      const theirs = await faceApiDetectTiny(image, { inputSize: size, scoreThreshold: 0.5 });
       expect(ours.length, `sample${i}`).toBe(theirs.length);
       for (const ref of theirs) {
         const best = ours.reduce((a, d) => (boxIou(d.box, ref.box) > boxIou(a.box, ref.box) ? d : a));
@@ -48,7 +53,7 @@ describe('tiny face detector (ONNX) vs face-api', () => {
       }
     }
     console.log(
-      `tiny same-input parity over ${faces} faces: worst IoU ${worstIou.toFixed(4)}, worst |dscore| ${worstScore.toFixed(4)}`,
+      `tiny ${size} same-input parity over ${faces} faces: worst IoU ${worstIou.toFixed(4)}, worst |dscore| ${worstScore.toFixed(4)}`,
     );
     expect(faces).toBeGreaterThanOrEqual(15);
     expect(worstIou).toBeGreaterThanOrEqual(0.9);
@@ -62,7 +67,7 @@ describe('tiny face detector (ONNX) vs face-api', () => {
     for (let i = 1; i <= 6; i++) {
       const photo = await decodeImage(join(packageDir('@vladmandic/face-api'), 'demo', `sample${i}.jpg`));
       const ours = await detector.detect(photo, { minScore: 0.5, iou: 0.4 });
-      const theirs = await faceApiDetectTiny(photo, { inputSize: 416, scoreThreshold: 0.5 });
+      const theirs = await faceApiDetectTiny(photo, { inputSize: size, scoreThreshold: 0.5 });
       expect(ours.length, `sample${i}`).toBe(theirs.length);
       for (const ref of theirs) {
         const best = ours.reduce((a, d) => (boxIou(d.box, ref.box) > boxIou(a.box, ref.box) ? d : a));
@@ -72,7 +77,7 @@ describe('tiny face detector (ONNX) vs face-api', () => {
       }
     }
     console.log(
-      `tiny from-JPEG parity over ${faces} faces: worst IoU ${worstIou.toFixed(4)}, worst |dscore| ${worstScore.toFixed(4)}`,
+      `tiny ${size} from-JPEG parity over ${faces} faces: worst IoU ${worstIou.toFixed(4)}, worst |dscore| ${worstScore.toFixed(4)}`,
     );
     expect(faces).toBeGreaterThanOrEqual(15);
     expect(worstIou).toBeGreaterThanOrEqual(0.9);

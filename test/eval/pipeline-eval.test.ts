@@ -82,5 +82,29 @@ describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
     const strict = await run(['--correct-min', '0.999']);
     expect(correctColumn(strict)).toBe(0);
     expect(strict.detected).toBe(all.detected);
-  }, 120_000);
+    // issue 11: the detector's name, input size and thresholds; the score sweep from the same detections; the
+    // agent's minFaceSize as --min-detection-size; a zoo name and a per-source box convention.
+    expect(all.detector).toMatchObject({ minScore: all.minScore, maxFaces: 200 });
+    expect(all.detector.inputSize).toBeGreaterThan(0);
+    expect(all.detector.iou).toBeGreaterThan(0);
+    const at = (m: { scoreSweep: { minScore: number; detected: number }[] }, t: number) =>
+      m.scoreSweep.find((p) => p.minScore === t)!;
+    expect(all.scoreSweep.map((p: { minScore: number }) => p.minScore)).toEqual([
+      0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+    ]);
+    expect(at(all, 0.3).detected).toBe(all.detected);
+    expect(at(all, 0.9).detected).toBeLessThanOrEqual(at(all, 0.3).detected);
+    const wide = await run(['--min-detection-size', '24']);
+    expect(wide.minDetectionSize).toBe(24);
+    expect(wide.detections).toBeLessThanOrEqual(all.detections);
+    if (detector === join(MODELS_DIR, 'face-detector.onnx')) {
+      const named = await run(['--detector', 'ssd-mobilenet-v1-512', '--box-convention', 'kaggle']);
+      expect(named.detector).toMatchObject({
+        name: 'ssd-mobilenet-v1-512',
+        inputSize: 512,
+        boxConvention: 'kaggle',
+      });
+      expect(named.recall).toBe(all.recall);
+    }
+  }, 180_000);
 });

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FaceSample } from '../../src/core/dataset/index.js';
+import { splitDataset } from '../../src/core/dataset/index.js';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { selectSamples } from '../../src/edge/eval/sample-selection.js';
 import { tempDir } from '../inference/tiny-models.js';
@@ -28,6 +29,20 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('selectSamples', () => {
+  it('--seed splits all samples as training does and takes --split (default test); not with --split-file', async () => {
+    const many = Array.from(
+      { length: 40 },
+      (_, i) => ({ ...sample(`s${i}`), label: i % 3 ? 'correct' : 'no_mask' }) as FaceSample,
+    );
+    const expected = splitDataset(many, { seed: 7 });
+    const test = await selectSamples(many, { seed: 7 });
+    expect(test.samples.map((s) => s.id)).toEqual(expected.test.map((s) => s.id));
+    expect(test.note).toContain('seed 7');
+    const train = await selectSamples(many, { seed: 7, split: 'train' });
+    expect(train.samples.map((s) => s.id)).toEqual(expected.train.map((s) => s.id));
+    expect(await code(selectSamples(many, { seed: 7, splitFile: dir }))).toBe('E_USAGE');
+  });
+
   it('takes all, a preset split, or a split listed in a run split.json (file or run folder)', async () => {
     expect((await selectSamples(samples, {})).samples).toHaveLength(4);
     expect((await selectSamples(samples, { split: 'test' })).samples.map((s) => s.id)).toEqual(['b', 'c']);

@@ -55,6 +55,24 @@ describe('runBench', () => {
     expect(report.skipped.find((s) => s.what === 'provider cuda')!.reason).toMatch(/cuda/);
   });
 
+  it('default auto: measures cpu, lists tensorrt, cuda and webgpu as skipped with why, without trying them', async () => {
+    const report = await runBench({
+      classifier: fp32,
+      classifierInt8: join(dir, 'none.onnx'),
+      detector: join(dir, 'none.onnx'),
+      detectorInt8: join(dir, 'none.onnx'),
+      threads: [1],
+      batches: [1],
+      repeats: 1,
+      seconds: 0.02,
+    });
+    expect(report.results.map((r) => r.provider)).toEqual(['cpu']);
+    const skipped = Object.fromEntries(report.skipped.map((s) => [s.what, s.reason]));
+    expect(skipped['provider tensorrt']).toMatch(/libonnxruntime_providers_tensorrt\.so.*\(auto\)/);
+    expect(skipped['provider cuda']).toMatch(/libonnxruntime_providers_cuda\.so/);
+    expect(skipped['provider webgpu']).toMatch(/Vulkan|adapter/);
+  });
+
   it('rejects an unknown provider name', async () => {
     const err = await runBench({ classifier: fp32, providers: ['quantum'] }).catch((e) => e);
     expect(isMaskEdgeError(err, 'E_USAGE')).toBe(true);

@@ -27,18 +27,65 @@ async function codeOf(p: Promise<unknown>): Promise<MaskEdgeError> {
 }
 
 describe('openOnnxSession', () => {
-  it('falls back through the default list to cpu, naming each failed provider, and runs the model', async () => {
+  it('default auto: skips GPU providers whose libraries/adapter are absent, warns about none, names cpu once', async () => {
     const { logger, lines } = capture();
     const opened = await openOnnxSession(relu, { logger });
     expect(opened.provider).toBe('cpu');
-    expect(opened.failures.map((f) => f.provider)).toEqual(['tensorrt', 'cuda']);
-    for (const f of opened.failures) expect(f.error.length).toBeGreaterThan(10);
+    expect(opened.failures).toEqual([]);
+    // this machine: no CUDA/TensorRT provider libraries next to the binding, no Vulkan driver for WebGPU
+    expect(opened.skipped.map((s) => s.provider)).toEqual(['tensorrt', 'cuda', 'webgpu']);
+    expect(opened.skipped[0]!.reason).toMatch(/libonnxruntime_providers_tensorrt\.so/);
     expect(opened.metadata['mask_edge.kind']).toBe('test');
-    const warned = lines().filter((l) => l.level === 'warn');
-    expect(warned.map((l) => l.provider)).toEqual(['tensorrt', 'cuda']);
+    const again = await openOnnxSession(relu, { logger });
+    const visible = lines().filter((l) => l.level !== 'debug');
+    expect(visible.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(visible.map((l) => l.msg)).toEqual(['execution provider: cpu']);
+    expect(visible[0]!.skipped).toMatch(/tensorrt, cuda: libraries not installed; webgpu: no GPU adapter/);
     const x = new opened.runtime.Tensor('float32', Float32Array.from([-1, 2, -3, 4, -5, 6]), [2, 3]);
     const y = (await opened.session.run({ x })).y!;
     expect(Array.from(y.data as Float32Array)).toEqual([0, 2, 0, 4, 0, 6]);
+    await opened.session.release();
+    await again.session.release();
+  });
+
+  it('an explicit --providers cuda is still tried and its failure explained (E_BACKEND, exit 7)', async () => {
+    const { logger, lines } = capture();
+    const err = await codeOf(openOnnxSession(relu, { providers: ['cuda'], logger }));
+    expect(err.code).toBe('E_BACKEND');
+    expect(err.message).toMatch(
+      /cuda: cuda is in this onnxruntime-node build but its libraries are not installed/,
+    );
+    expect(err.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(
+      lines()
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.provider),
+    ).toEqual(['cuda']);
+    const webgpu = await codeOf(openOnnxSession(relu, { providers: ['webgpu'], logger }));
+    expect(webgpu.message).toMatch(/webgpu found no GPU adapter.*Vulkan/);
+  });
+
+  it('auto keeps cuda, tensorrt and webgpu when the machine checks find them, in the default order', async () => {
+    const { logger, lines } = capture();
+    const tried: string[] = [];
+    const opened = await openOnnxSession(relu, {
+      logger,
+      autoChecks: {
+        libraries: (provider) => {
+          tried.push(provider);
+          return provider === 'cuda'
+            ? { present: true, reason: '' }
+            : { present: false, reason: 'no libnvinfer' };
+        },
+        adapter: async () => ({ found: true, description: 'test adapter' }),
+      },
+    });
+    expect(tried).toEqual(['tensorrt', 'cuda']);
+    expect(opened.skipped).toEqual([{ provider: 'tensorrt', reason: 'no libnvinfer' }]);
+    // cuda and webgpu were tried for real and failed here (no libraries, no adapter): warned, then cpu ran
+    expect(opened.failures.map((f) => f.provider)).toEqual(['cuda', 'webgpu']);
+    expect(opened.provider).toBe('cpu');
+    expect(lines().filter((l) => l.level === 'warn')).toHaveLength(2);
     await opened.session.release();
   });
 
@@ -56,6 +103,17 @@ describe('openOnnxSession', () => {
       ORT_TENSORRT_CACHE_PATH: '/var/lib/mask-edge/trt',
     });
     expect(sessionOptionsFor(findProvider('cpu')!).intraOpNumThreads).toBeUndefined();
+    // WebGPU: the adapter choice goes in as onnxruntime session config (ep.webgpuexecutionprovider.*)
+    const webgpu = findProvider('WebGpuExecutionProvider')!;
+    expect(sessionOptionsFor(webgpu, { powerPreference: 'low-power' })).toMatchObject({
+      executionProviders: [{ name: 'webgpu' }],
+      extra: { ep: { webgpuexecutionprovider: { powerPreference: 'LowPower' } } },
+    });
+    expect(sessionOptionsFor(webgpu).extra?.ep).toEqual({
+      webgpuexecutionprovider: { powerPreference: 'HighPerformance' },
+    });
+    expect(webgpu.optionProblem?.({ deviceId: 1 })).toMatch(/webgpu takes no device index.*power preference/);
+    expect(webgpu.optionProblem?.({ deviceId: 0 })).toBeUndefined();
     // Idle worker threads sleep unless spinning is asked for.
     expect(sessionOptionsFor(findProvider('cpu')!).extra).toEqual({
       session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },

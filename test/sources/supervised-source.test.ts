@@ -55,6 +55,19 @@ function supervised(
 }
 
 describe('SupervisedSource', () => {
+  it('a stream of damaged frames is counted in full but warned about once per 10 s', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'warn', json: true, sink: { write: (l: string) => lines.push(l) } });
+    const driver = new ManualDriver();
+    const source = supervised(driver, { logger });
+    source.start();
+    await until(() => driver.contexts.length > 0, 'open');
+    for (let i = 0; i < 500; i++) driver.ctx.badFrame(new Error(`damaged frame ${i}`));
+    expect(source.stats().badFrames).toBe(500);
+    expect(lines.filter((l) => l.includes('bad frame skipped'))).toHaveLength(1);
+    await source.stop();
+  });
+
   it('goes starting -> online on the first frame and delivers numbered frames', async () => {
     const driver = new ManualDriver();
     const source = supervised(driver);

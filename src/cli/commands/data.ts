@@ -1,5 +1,6 @@
-import { type Command, Option } from 'commander';
-import { collect, parseInteger, parseNumber } from './option-parsers.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MaskEdgeError } from '../../core/errors.js';
+import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const noseMouthOption = () =>
   new Option(
@@ -16,7 +17,8 @@ export function registerData(program: Command): void {
     .description(
       'count faces per split and label, and flag unreadable files, tiny crops and cross-split duplicates',
     )
-    .argument('<dir...>', 'dataset folder(s): ImageFolder, Pascal VOC or MaskedFace-Net')
+    .option('--data <dir>', 'dataset folder (ImageFolder, Pascal VOC or MaskedFace-Net); repeatable', collect)
+    .argument('[dir...]', 'dataset folder(s), the same as --data (older form)')
     .option(
       '--min-face <px>',
       'flag crops whose shorter side is below this',
@@ -37,9 +39,22 @@ export function registerData(program: Command): void {
     .option('--json', 'print one JSON object instead of a table')
     .action(
       async (
-        dirs: string[],
-        opts: { minFace: number; seed: number; decode: boolean; json?: boolean; mfnNoseMouth: string },
+        positional: string[],
+        opts: {
+          data?: string[];
+          minFace: number;
+          seed: number;
+          decode: boolean;
+          json?: boolean;
+          mfnNoseMouth: string;
+        },
       ) => {
+        const dirs = [...(opts.data ?? []), ...positional];
+        if (dirs.length === 0) {
+          throw new MaskEdgeError('E_USAGE', 'data inspect needs a dataset folder: --data DIR', {
+            detail: { option: '--data' },
+          });
+        }
         const { run } = await import('../../train/data/data-inspect-command.js');
         await run({
           dirs,
@@ -78,4 +93,78 @@ export function registerData(program: Command): void {
         await run({ ...opts, mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip' });
       },
     );
+  data
+    .command('synth')
+    .description(
+      'draw masks (correct and incorrectly worn) on unmasked faces of the train split: a train-only ImageFolder',
+    )
+    .option(
+      '--data <dir>',
+      'dataset folder, as train reads it (its no_mask faces of the train split are used); repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--faces <dir>',
+      'folder of face images you bring (each image one face, train only); repeatable',
+      collect,
+      [],
+    )
+    .requiredOption('--out <dir>', 'output folder (created; must be empty or absent)')
+    .option(
+      '--templates <dir>',
+      'mask templates: masks.cfg + templates/ (default: ../shared/data/mask-templates)',
+    )
+    .option(
+      '--families <list>',
+      'template families to draw from, comma-separated (default: all but gas)',
+      commaList,
+    )
+    .option(
+      '--seed <n>',
+      'split seed (use the one train will use) and seed of every random choice',
+      parseInteger('--seed', 0),
+      1,
+    )
+    .addOption(
+      new Option('--variants <list>', 'variants to draw, comma-separated')
+        .argParser(variantList)
+        .default(['correct', 'nose-out', 'mouth-nose-out', 'chin-out', 'under-chin']),
+    )
+    .option(
+      '--incorrect-per-face <n>',
+      'incorrect variants drawn per face (random, no repeats)',
+      parseInteger('--incorrect-per-face', 0, 4),
+      1,
+    )
+    .option('--min-face <px>', 'skip faces whose box is smaller than this', parseInteger('--min-face', 8), 48)
+    .option(
+      '--max-side <px>',
+      'scale larger face crops down to this',
+      parseInteger('--max-side', 32, 2048),
+      224,
+    )
+    .option(
+      '--gallery <n>',
+      'faces shown in OUT/gallery.png (0: none)',
+      parseInteger('--gallery', 0, 100),
+      12,
+    )
+    .option('--limit <n>', 'use only the first n faces of --data (trials)', parseInteger('--limit', 1))
+    .option('--backend <name>', 'TensorFlow.js backend for the landmark net (default: best available)')
+    .action(async (opts: Record<string, unknown>) => {
+      const { run } = await import('../../train/synth/synth-command.js');
+      await run(opts as unknown as Parameters<typeof run>[0]);
+    });
+}
+
+const SYNTH_VARIANT_NAMES = ['correct', 'nose-out', 'mouth-nose-out', 'chin-out', 'under-chin'];
+
+function variantList(value: string): string[] {
+  const list = commaList(value);
+  const bad = list.filter((v) => !SYNTH_VARIANT_NAMES.includes(v));
+  if (list.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`expected some of ${SYNTH_VARIANT_NAMES.join(', ')}; got '${value}'`);
+  }
+  return list;
 }

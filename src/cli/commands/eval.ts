@@ -4,12 +4,15 @@ import { collect, commaList, parseInteger, parseNumber } from './option-parsers.
 export interface EvalOptions {
   model?: string;
   detector?: string;
+  boxConvention?: string;
   data?: string[];
   json?: boolean;
   pipeline?: boolean;
   split?: 'train' | 'val' | 'test';
   splitFile?: string;
+  seed?: number;
   minFace?: number;
+  minDetectionSize?: number;
   annotate?: string;
   providers?: string[];
   threads?: number;
@@ -42,12 +45,29 @@ export function registerEval(program: Command): void {
       '--split-file <file>',
       "a training run's split.json (or the run folder): evaluate its held-out split",
     )
+    .option(
+      '--seed <n>',
+      'split all --data by photo with this seed as `train --seed N` does on the same folders, and evaluate --split (default test)',
+      parseInteger('--seed', 0),
+    )
     .option('--pipeline', 'full photos through detector + classifier (needs a Pascal VOC --data)')
-    .option('--detector <file>', 'ONNX face detector for --pipeline (default: the bundled model)')
+    .option(
+      '--detector <name|file>',
+      '--pipeline: face detector, a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512)',
+    )
+    .option(
+      '--box-convention <source>',
+      "--pipeline: the detector's box adjustment fitted on this source's train split (kaggle, ilc; none: off)",
+    )
     .option(
       '--min-face <px>',
       '--pipeline: leave out annotated faces smaller than this',
       parseInteger('--min-face', 0),
+    )
+    .option(
+      '--min-detection-size <px>',
+      "--pipeline: drop detections narrower than this, as the agent's detection.minFaceSize does (default 0)",
+      parseInteger('--min-detection-size', 0),
     )
     .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
     .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))
@@ -58,7 +78,7 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--providers <list>',
-      'execution providers in priority order (default tensorrt,cuda,cpu)',
+      'execution providers in priority order (default auto: tensorrt, cuda, webgpu, cpu where present)',
       commaList,
     )
     .option('--threads <n>', 'onnxruntime intra-op threads', parseInteger('--threads', 1, 256))

@@ -18,7 +18,7 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'YAML training config (flags override it)')
     .option(
       '--backend <name>',
-      'force a backend: tfjs-node-gpu, tfjs-node, wasm, cpu (default: best available)',
+      'force a backend: tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu (default: the first that starts, in that order)',
     )
     .option(
       '--teacher <names>',

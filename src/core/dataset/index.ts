@@ -5,6 +5,17 @@ export { hashFile, IMAGE_EXTENSIONS, isImageFile } from './dataset-files.js';
 export { splitFromFolderName } from './imagefolder-reader.js';
 export { type LoadCropsOptions, type LoadCropsResult, loadCrops } from './load-crops.js';
 export { labelForMfnKind, type MfnKind, mfnKindOf } from './maskedface-net-names.js';
+export {
+  DHASH_SIDE,
+  type DifferenceHash,
+  differenceHash,
+  groupNearDuplicates,
+  hammingDistance,
+  MIN_STRUCTURE_BITS,
+  NEAR_DUPLICATE_MAX_DISTANCE,
+  type NearDuplicateGroup,
+  structureBits,
+} from './near-duplicates.js';
 export { type DatasetLayout, detectLayout, readDataset } from './read-dataset.js';
 export {
   applySplitIds,
@@ -13,5 +24,17 @@ export {
   splitDataset,
   splitIds,
 } from './split-dataset.js';
+export {
+  applySynthManifest,
+  dropLeakedSynthetic,
+  type LeakCheck,
+  readSynthManifest,
+  SYNTH_MANIFEST,
+  SYNTH_VARIANTS,
+  type SynthFace,
+  type SynthManifest,
+  type SynthVariant,
+  synthManifestSchema,
+} from './synthetic-manifest.js';
 export * from './types.js';
 export { resolveVocImage } from './voc-reader.js';

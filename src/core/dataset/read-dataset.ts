@@ -4,7 +4,20 @@ import sharp from 'sharp';
 import { MaskEdgeError } from '../errors.js';
 import { hashFile, listDir, mapWithConcurrency } from './dataset-files.js';
 import { readImageFolder, type SampleDraft } from './imagefolder-reader.js';
-import type { DataProblem, FaceSample, ReadDatasetOptions, ReadDatasetResult } from './types.js';
+import {
+  type DifferenceHash,
+  differenceHash,
+  groupNearDuplicates,
+  NEAR_DUPLICATE_MAX_DISTANCE,
+} from './near-duplicates.js';
+import { applySynthManifest, readSynthManifest } from './synthetic-manifest.js';
+import type {
+  DataProblem,
+  FaceSample,
+  NearDuplicatePhotos,
+  ReadDatasetOptions,
+  ReadDatasetResult,
+} from './types.js';
 import { readVoc } from './voc-reader.js';
 
 export type DatasetLayout = 'voc' | 'imagefolder';
@@ -42,7 +55,8 @@ export async function detectLayout(dir: string): Promise<DatasetLayout> {
 
 /**
  * Reads labelled faces from one or more dataset folders (format auto-detected per folder). Every photo is
- * hashed (SHA-1 of its bytes) so exact duplicates share a `group`. Per-file trouble is returned in `problems`;
+ * hashed (SHA-1 of its bytes) so exact duplicates share a `group`, and near copies (difference hash within
+ * `nearDuplicateDistance` bits, across all folders) share one too. Per-file trouble is returned in `problems`;
  * a folder that is missing, empty, or has an unknown label folder raises a MaskEdgeError with its path.
  */
 export async function readDataset(
@@ -55,10 +69,13 @@ export async function readDataset(
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
-    const found =
+    let found =
       layout === 'voc'
         ? await readVoc(root, problems)
         : await readImageFolder(root, options.mfnPolicy ?? {}, problems);
+    // A folder written by `data synth` is train-only: its faces get the preset split 'train'.
+    const synth = layout === 'imagefolder' ? await readSynthManifest(root) : undefined;
+    if (synth) found = applySynthManifest(root, synth, found, problems);
     if (found.length === 0) {
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
         detail: { path: root, layout, problems: problems.length },
@@ -75,6 +92,8 @@ export async function readDataset(
       problems.push({ kind: 'unreadable', path: p, message: `cannot read: ${(err as Error).message}` });
     }
   });
+  const maxDistance = options.nearDuplicateDistance ?? NEAR_DUPLICATE_MAX_DISTANCE;
+  const near = maxDistance === false ? undefined : await nearDuplicateGroups(hashes, maxDistance);
   let samples: FaceSample[] = [];
   const seenIds = new Map<string, number>();
   for (const d of drafts) {
@@ -82,14 +101,52 @@ export async function readDataset(
     if (hash === undefined) continue;
     const n = seenIds.get(d.id) ?? 0;
     seenIds.set(d.id, n + 1);
-    samples.push({ ...d, id: n === 0 ? d.id : `${d.id}~${n + 1}`, group: `sha1:${hash}` });
+    const group = near?.groupOf.get(hash) ?? `sha1:${hash}`;
+    samples.push({ ...d, id: n === 0 ? d.id : `${d.id}~${n + 1}`, group });
   }
   problems.push(...presetSplitDuplicates(samples));
   if (options.minFace !== undefined) {
     const tiny = await findTiny(samples, options.minFace, problems);
     if (options.dropTiny) samples = samples.filter((s) => !tiny.has(s.id));
   }
-  return { samples, problems };
+  return { samples, problems, nearDuplicates: near?.groups ?? [] };
+}
+
+/**
+ * Near-copy groups over the distinct photos (one difference hash per SHA-1): each member SHA-1 maps to the
+ * group key `near:<first member's SHA-1>`; the groups list photo paths. A photo that cannot be decoded keeps
+ * its SHA-1 group (loadCrops reports it).
+ */
+async function nearDuplicateGroups(
+  hashes: ReadonlyMap<string, string>,
+  maxDistance: number,
+): Promise<{ groupOf: Map<string, string>; groups: NearDuplicatePhotos[] }> {
+  const pathsOf = new Map<string, string[]>();
+  for (const [path, sha] of hashes) {
+    const list = pathsOf.get(sha) ?? [];
+    list.push(path);
+    pathsOf.set(sha, list);
+  }
+  const dhashes = new Map<string, DifferenceHash>();
+  await mapWithConcurrency([...pathsOf.keys()], 4, async (sha) => {
+    try {
+      dhashes.set(sha, await differenceHash((pathsOf.get(sha) as string[])[0] as string));
+    } catch {
+      // undecodable: stays in its own SHA-1 group; loadCrops reports the file
+    }
+  });
+  const groupOf = new Map<string, string>();
+  const groups: NearDuplicatePhotos[] = [];
+  for (const g of groupNearDuplicates(dhashes, maxDistance)) {
+    const key = `near:${g.members[0]}`;
+    for (const sha of g.members) groupOf.set(sha, key);
+    groups.push({
+      group: key,
+      paths: g.members.flatMap((sha) => pathsOf.get(sha) ?? []).sort(),
+      maxDistance: g.maxDistance,
+    });
+  }
+  return { groupOf, groups };
 }
 
 /** Photos whose identical copies sit in different preset splits (a train/test leak). */

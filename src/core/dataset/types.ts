@@ -15,13 +15,27 @@ export interface FaceSample {
   /** Face box in photo pixels (VOC); undefined = the whole image is the face. */
   box?: Box;
   label: Label;
-  /** Photo identity for splitting: the SHA-1 of the file bytes, so exact duplicate photos share one group. */
+  /**
+   * Photo identity for splitting: `sha1:<SHA-1 of the file bytes>`, so exact duplicate photos share one group,
+   * or `near:<SHA-1>` shared by every photo of a near-duplicate set (see ReadDatasetOptions.nearDuplicateDistance).
+   */
   group: string;
   format: DatasetFormat;
   /** Preset by an ImageFolder train/val/test layout. */
   split?: Split;
   /** The --data dir it came from (absolute). */
   source: string;
+  /**
+   * Synthetic faces (`mask-edge data synth`): the real photo this face was made from. Such a face trains only
+   * where that photo is in train (see dropLeakedSynthetic).
+   */
+  derivedFrom?: {
+    path: string;
+    sha1?: string;
+    /** The --data or --faces folder of the real photo. */
+    dataDir?: string;
+    origin?: 'data' | 'faces';
+  };
 }
 
 export type DataProblemKind =
@@ -65,9 +79,26 @@ export interface ReadDatasetOptions {
   minFace?: number;
   /** Drop the faces reported as tiny (default false: they are only reported). */
   dropTiny?: boolean;
+  /**
+   * Photos whose 256-bit difference hashes differ in at most this many bits are near copies and share a
+   * split group (default 32; false turns near-duplicate grouping off, leaving byte-identical grouping).
+   */
+  nearDuplicateDistance?: number | false;
+}
+
+/** A set of near-identical photos (re-encoded, resized, watermarked copies, or shots of the same scene). */
+export interface NearDuplicatePhotos {
+  /** The `group` its faces carry. */
+  group: string;
+  /** Photo paths, sorted (byte-identical copies included). */
+  paths: string[];
+  /** Largest hash distance of a link that joined the set (bits of 256). */
+  maxDistance: number;
 }
 
 export interface ReadDatasetResult {
   samples: FaceSample[];
   problems: DataProblem[];
+  /** Near-duplicate photo sets found (empty when grouping is off). */
+  nearDuplicates: NearDuplicatePhotos[];
 }

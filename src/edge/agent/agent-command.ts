@@ -9,6 +9,7 @@ import { loadConfigFile } from '../../core/config-loader.js';
 import { log as defaultLog, type Logger, redact } from '../../core/logger.js';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import type { EventSink, RuntimeStats } from '../events/event-types.js';
+import type { LiveSource } from '../health/live-contract.js';
 import { AgentRuntime } from './agent-runtime.js';
 import { verifyModels } from './config-check.js';
 import { checkModelFiles, openModels } from './model-loader.js';
@@ -29,7 +30,7 @@ export interface AgentWiring<C extends PipelineConfig> {
   openSink(config: C, logger: Logger): Promise<EventSink>;
   startHealth?(
     config: C,
-    probes: { stats: () => RuntimeStats; healthy: () => boolean; logger: Logger },
+    probes: { stats: () => RuntimeStats; healthy: () => boolean; live?: LiveSource; logger: Logger },
   ): Promise<{ close(): Promise<void> }>;
 }
 
@@ -83,23 +84,37 @@ export async function runAgent<C extends PipelineConfig>(
       sink,
       model: models.model,
       logger,
-      extraStats: () => ({ providerFailures: models.providerFailures }),
+      extraStats: () => ({
+        providerFailures: models.providerFailures,
+        detector: { name: models.detectorName, path: models.detectorPath, failures: models.detectorFailures },
+      }),
     });
     await runtime.start();
     const rt = runtime;
     health = await wiring.startHealth?.(config, {
       stats: () => rt.stats(),
       healthy: () => rt.isRunning,
+      live: rt.live(),
       logger,
     });
     const provider = models.detector.provider;
     await notifier.ready(`watching ${cameras.length} camera(s), detector on ${provider}`);
     notifier.startWatchdog(() => rt.isRunning);
+    let failure: Error | undefined;
     const reason = await Promise.race([
       stopSignal.then((s) => `signal ${s}`),
       runtime.finished.then(() => 'every source ended'),
+      ...(sink.fatal
+        ? [
+            sink.fatal.then((err) => {
+              failure = err;
+              return `event sink failed: ${err.message}`;
+            }),
+          ]
+        : []),
     ]);
     logger.info('stopping agent', { reason });
+    if (failure) throw failure;
   } finally {
     signals.removeListener('SIGINT', onSignal);
     signals.removeListener('SIGTERM', onSignal);

@@ -5,7 +5,8 @@
  */
 import { log as defaultLog, type Logger } from '../../core/logger.js';
 import type { CameraConfig, PipelineConfig } from '../config/pipeline-config.js';
-import type { EventSink, RuntimeStats } from '../events/event-types.js';
+import type { EventSink, MaskEvent, RuntimeStats } from '../events/event-types.js';
+import type { LiveSource } from '../health/live-contract.js';
 import type { FrameSource } from '../sources/frame-source.js';
 import { createFrameSource } from '../sources/source-registry.js';
 import { CameraPipeline, type ClassifierPort, type DetectorPort } from './camera-pipeline.js';
@@ -26,6 +27,8 @@ export interface AgentRuntimeOptions {
   extraStats?: () => Record<string, unknown>;
 }
 
+const RECENT_EVENTS = 50;
+
 export class AgentRuntime {
   readonly pipelines: CameraPipeline[] = [];
   private readonly log: Logger;
@@ -35,6 +38,7 @@ export class AgentRuntime {
   private running = false;
   private finishedAll: Promise<void> = Promise.resolve();
   private readonly frameRate = new RateMeter(10_000);
+  private readonly recent: MaskEvent[] = [];
 
   constructor(
     private readonly config: PipelineConfig,
@@ -74,8 +78,10 @@ export class AgentRuntime {
         tracking: { ...this.config.tracking, ...definedOnly(camera.tracking) },
         snapshots: this.config.snapshots,
         ...(this.config.annotate.enabled
-          ? { annotator: new AnnotatedFrameWriter(camera.id, this.config.annotate) }
+          ? { annotator: new AnnotatedFrameWriter(camera.id, this.config.annotate, camera.zone) }
           : {}),
+        ...(camera.zone ? { zone: camera.zone } : {}),
+        onEvent: (event) => this.remember(event),
         latency: this.latency,
       });
       source.onFrame(() => this.frameRate.mark());
@@ -105,6 +111,51 @@ export class AgentRuntime {
     await Promise.all(this.pipelines.map((p) => p.stop()));
     await this.publishStats();
     this.log.info('agent stopped', { framesProcessed: this.totals().processed });
+  }
+
+  /** The newest events the sink accepted, newest first (at most RECENT_EVENTS; for the live page). */
+  recentEvents(): MaskEvent[] {
+    return [...this.recent].reverse();
+  }
+
+  /** What the live page shows (no source URLs). */
+  live(): LiveSource {
+    return {
+      view: () => {
+        const stats = this.stats();
+        // Source inputs (paths, stream URLs) stay off the page; only state and figures are shown.
+        const sources = Object.fromEntries(
+          Object.entries(stats.sources).map(([id, status]) => {
+            const { input: _input, ...rest } = status as typeof status & { input?: unknown };
+            return [id, rest];
+          }),
+        );
+        return {
+          stats: { ...stats, sources },
+          events: this.recentEvents(),
+          cameras: this.pipelines.map((p) => {
+            const camera = this.config.cameras.find((c) => c.id === p.camera);
+            return {
+              id: p.camera,
+              sourceType: camera?.source.type ?? 'unknown',
+              state: p.sourceStats().state,
+              fps: p.fps(),
+              counts: p.tracker.counts(),
+              framesProcessed: p.counters.processed,
+              events: p.counters.events,
+              outsideZone: p.counters.outsideZone,
+              hasZone: camera?.zone !== undefined,
+            };
+          }),
+        };
+      },
+      frame: async (camera) => this.pipelines.find((p) => p.camera === camera)?.liveFrame.jpeg(),
+    };
+  }
+
+  private remember(event: MaskEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
   }
 
   /** Totals over all cameras. */

@@ -4,8 +4,8 @@
  * slot and replaces (drops, counted) any frame already waiting there, so memory never grows and the
  * newest frame is always the next one processed. Nothing that goes wrong with one frame stops the camera.
  */
-import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js';
-import { type Box, cropRgb, encodeImage, expandBox, type RgbImage } from '../../core/image-io.js';
+import type { FaceAnnotation } from '../../core/annotate-image.js';
+import type { Box, RgbImage } from '../../core/image-io.js';
 import type { Logger } from '../../core/logger.js';
 import type { DetectionConfig, SnapshotsConfig, TrackingConfig } from '../config/pipeline-config.js';
 import type { EventSink, MaskEvent } from '../events/event-types.js';
@@ -13,8 +13,12 @@ import { decideLabel } from '../inference/label-decision.js';
 import type { Classification } from '../inference/mask-classifier.js';
 import type { Frame, FrameSource, SourceStats } from '../sources/frame-source.js';
 import { IouTracker, type TrackEvent } from '../tracking/iou-tracker.js';
-import { toDraft, toSourceStatus } from './event-drafts.js';
+import { SceneChangeDetector } from '../tracking/scene-change.js';
+import { CameraEvents } from './camera-events.js';
+import { boxInZone, type ZonePolygon } from './camera-zone.js';
+import { toSourceStatus } from './event-drafts.js';
 import type { AnnotatedFrameWriter } from './frame-writer.js';
+import { LiveFrame } from './live-frame.js';
 import { LatencyWindow, RateMeter } from './rolling-stats.js';
 import { SettledLabels } from './settled-labels.js';
 
@@ -45,6 +49,10 @@ export interface CameraPipelineOptions {
   tracking: TrackingConfig;
   snapshots?: SnapshotsConfig;
   annotator?: AnnotatedFrameWriter;
+  /** Faces whose box centre lies outside this polygon (frame fractions) are ignored. */
+  zone?: ZonePolygon;
+  /** Called with every event the sink accepted (the live page's event list). */
+  onEvent?: (event: MaskEvent) => void;
   /** Shared latency window (all cameras) in addition to the camera's own. */
   latency?: LatencyWindow;
 }
@@ -65,6 +73,8 @@ export interface CameraCounters {
   detections: number;
   /** Faces sent to the classifier (fewer than `faces` when tracking.reclassifyEvery > 1). */
   classified: number;
+  /** Detected faces ignored because their centre lay outside the camera's zone. */
+  outsideZone: number;
 }
 
 type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
@@ -83,6 +93,7 @@ export class CameraPipeline {
     faces: 0,
     detections: 0,
     classified: 0,
+    outsideZone: 0,
   };
   readonly latency = new LatencyWindow();
   /** Time spent in each model call per frame (ms). */
@@ -91,11 +102,13 @@ export class CameraPipeline {
   private readonly log: Logger;
   private busy: Promise<void> | undefined;
   private pending: Frame | undefined;
-  private publishing: Promise<unknown> = Promise.resolve();
-  private queuedPublishes = 0;
+  private readonly events: CameraEvents;
+  /** The newest processed frame with its boxes, encoded on demand for the live page. */
+  readonly liveFrame: LiveFrame;
   private lastCounts = '';
   private readonly lastErrorLog: Partial<Record<ErrorKind, number>> = {};
   private stopped = false;
+  private readonly scenes: SceneChangeDetector;
 
   constructor(private readonly o: CameraPipelineOptions) {
     this.log = o.logger.child({ camera: o.camera });
@@ -106,6 +119,23 @@ export class CameraPipeline {
       cooldownMs: o.tracking.cooldownSeconds * 1000,
     });
     this.settled = new SettledLabels(o.tracking.reclassifyEvery, o.tracking.stableFrames);
+    this.liveFrame = new LiveFrame(o.camera, o.zone);
+    this.events = new CameraEvents({
+      camera: o.camera,
+      sink: o.sink,
+      logger: this.log,
+      model: o.model,
+      ...(o.snapshots ? { snapshots: o.snapshots } : {}),
+      onError: (kind, err) => {
+        if (kind === 'publish') this.counters.publishErrors += 1;
+        this.logError(kind, err);
+      },
+      onPublished: (event) => {
+        this.counters.events += 1;
+        this.o.onEvent?.(event);
+      },
+    });
+    this.scenes = new SceneChangeDetector(o.tracking.sceneChangeThreshold ?? 0);
   }
 
   get camera(): string {
@@ -126,9 +156,9 @@ export class CameraPipeline {
     await this.o.source.stop();
     this.pending = undefined;
     await this.busy;
-    this.emit(this.tracker.endAll(Date.now()), undefined);
+    this.emitWithoutFrame(this.tracker.endAll(Date.now()));
     await this.publishState(true);
-    await this.publishing;
+    await this.events.settled();
   }
 
   sourceStats(): SourceStats {
@@ -141,7 +171,7 @@ export class CameraPipeline {
   }
 
   get eventsQueued(): number {
-    return this.queuedPublishes;
+    return this.events.queuedEvents;
   }
 
   /** Entry point for frames (public for tests that push frames directly). */
@@ -149,7 +179,8 @@ export class CameraPipeline {
     if (this.stopped) return;
     if (this.busy) {
       if (this.pending) this.counters.dropped += 1;
-      this.pending = frame;
+      // a dropped frame's scene change still applies to the one that replaces it
+      this.pending = this.pending?.newScene && !frame.newScene ? { ...frame, newScene: true } : frame;
       return;
     }
     this.busy = this.drain(frame);
@@ -183,6 +214,13 @@ export class CameraPipeline {
     }
     const size = this.lastFrameSize;
     if (size && (size.width !== image.width || size.height !== image.height)) this.lastFaces = undefined;
+    const cut = this.scenes.check(image, frame.newScene === true);
+    if (cut) {
+      // another scene: these are not the people tracked so far (their boxes are in the old frame's size)
+      this.lastFaces = undefined;
+      this.log.debug('scene change: tracks ended', { why: cut });
+      this.emitWithoutFrame(this.tracker.endAll(frame.ts));
+    }
     this.lastFrameSize = { width: image.width, height: image.height };
     const faces = await this.facesOf(image);
     if (!faces) return;
@@ -194,25 +232,24 @@ export class CameraPipeline {
       score: classes.all[i]!.score,
     }));
     const events = this.tracker.update(inputs, frame.ts);
-    this.settled.remember(
-      this.tracker.lastAssignments,
-      classes.fresh,
-      new Set(this.tracker.tracks().map((t) => t.id)),
-    );
+    const liveIds = new Set(this.tracker.tracks().map((t) => t.id));
+    this.settled.remember(this.tracker.lastAssignments, classes.fresh, liveIds);
+    this.events.records.observe(this.tracker.lastAssignments, inputs, frame.ts);
     this.counters.processed += 1;
     this.counters.faces += inputs.length;
     this.rate.mark();
     const latency = Date.now() - frame.ts;
     this.latency.add(latency);
     this.o.latency?.add(latency);
-    this.emit(events, image);
+    this.events.emit(events, image, this.lastFrameSize, liveIds);
     void this.publishState(false);
+    const annotations: FaceAnnotation[] = this.tracker.tracks().flatMap((t) => {
+      if (t.lastSeen < frame.ts) return [];
+      const label = t.reportedLabel ?? t.candidateLabel;
+      return [{ box: t.box, label, text: `#${t.id} ${label}${t.reportedLabel ? '' : '?'}` }];
+    });
+    this.liveFrame.set(image, annotations, frame.ts, frame.index);
     if (this.o.annotator?.due(Date.now(), inputs.length)) {
-      const annotations: FaceAnnotation[] = this.tracker.tracks().flatMap((t) => {
-        if (t.lastSeen < frame.ts) return [];
-        const label = t.reportedLabel ?? t.candidateLabel;
-        return [{ box: t.box, label, text: `#${t.id} ${label}${t.reportedLabel ? '' : '?'}` }];
-      });
       await this.o.annotator
         .write(image, annotations, frame.ts, frame.index)
         .catch((err) => this.logError('annotate', err));
@@ -275,68 +312,21 @@ export class CameraPipeline {
     this.stages.detect.add(performance.now() - t0);
     this.counters.detections += 1;
     this.framesSinceDetect = 0;
-    this.lastFaces = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
+    const sized = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
+    const zone = this.o.zone;
+    this.lastFaces = zone ? sized.filter((f) => boxInZone(f.box, image, zone)) : sized;
+    this.counters.outsideZone += sized.length - this.lastFaces.length;
     return this.lastFaces;
   }
 
   private lastFaces: { box: Box; score: number }[] | undefined;
   private framesSinceDetect = 0;
 
-  /** Hands events to the sink in order without holding up frames; snapshots follow their event. */
-  private emit(events: TrackEvent[], image: RgbImage | undefined): void {
-    const frameSize = this.lastFrameSize;
-    if (!frameSize) return;
-    for (const event of events) {
-      const draft = toDraft(event, this.o.camera, frameSize, this.o.model);
-      const snapshot =
-        image && this.o.snapshots?.enabled && event.type !== 'end'
-          ? this.snapshotOf(image, event)
-          : undefined;
-      this.queuedPublishes += 1;
-      this.publishing = this.publishing.then(async () => {
-        try {
-          const published: MaskEvent = await this.o.sink.publishEvent(draft);
-          this.counters.events += 1;
-          this.log.info('event', {
-            type: event.type,
-            trackId: event.trackId,
-            label: event.label,
-            id: published.id,
-          });
-          const jpeg = await snapshot;
-          if (jpeg && this.o.sink.publishSnapshot) {
-            await this.o.sink.publishSnapshot(this.o.camera, jpeg, {
-              kind: this.o.snapshots!.kind,
-              eventId: published.id,
-              trackId: event.trackId,
-            });
-          }
-        } catch (err) {
-          this.counters.publishErrors += 1;
-          this.logError('publish', err);
-        } finally {
-          this.queuedPublishes -= 1;
-        }
-      });
-    }
-  }
-
   private lastFrameSize: { width: number; height: number } | undefined;
 
-  private async snapshotOf(image: RgbImage, event: TrackEvent): Promise<Buffer | undefined> {
-    const quality = this.o.snapshots!.quality;
-    try {
-      if (this.o.snapshots!.kind === 'face') {
-        const region = expandBox(event.box, image.width, image.height, 0.2, true);
-        return await encodeImage(cropRgb(image, region), 'jpeg', quality);
-      }
-      return await annotateImage(image, [{ box: event.box, label: event.label, score: event.score }], {
-        quality,
-      });
-    } catch (err) {
-      this.logError('annotate', err);
-      return undefined;
-    }
+  /** Events with no frame in hand (camera lost, stopping): no snapshots. */
+  private emitWithoutFrame(events: TrackEvent[]): void {
+    if (this.lastFrameSize && events.length > 0) this.events.emit(events, undefined, this.lastFrameSize);
   }
 
   private async publishState(force: boolean): Promise<void> {
@@ -362,7 +352,7 @@ export class CameraPipeline {
     if (stats.state === 'offline' || stats.state === 'stopped') {
       // Nobody can be seen on a dead camera: close the tracks instead of leaving them "present".
       this.lastFaces = undefined;
-      this.emit(this.tracker.endAll(Date.now()), undefined);
+      this.emitWithoutFrame(this.tracker.endAll(Date.now()));
       void this.publishState(false);
     }
   }

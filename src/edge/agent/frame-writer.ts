@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { annotateImage, type FaceAnnotation } from '../../core/annotate-image.js';
 import type { RgbImage } from '../../core/image-io.js';
 import type { AnnotateConfig } from '../config/pipeline-config.js';
+import { type ZonePolygon, zoneInPixels } from './camera-zone.js';
 
 export class AnnotatedFrameWriter {
   private readonly dir: string;
@@ -18,6 +19,7 @@ export class AnnotatedFrameWriter {
   constructor(
     private readonly camera: string,
     private readonly config: AnnotateConfig,
+    private readonly zone?: ZonePolygon,
   ) {
     this.dir = join(config.dir, camera);
   }
@@ -36,6 +38,7 @@ export class AnnotatedFrameWriter {
     const file = join(this.dir, `${stamp}-${String(index).padStart(6, '0')}.jpg`);
     const jpeg = await annotateImage(image, faces, {
       caption: `${this.camera} ${new Date(ts).toISOString()}`,
+      ...(this.zone ? { zone: zoneInPixels(this.zone, image) } : {}),
     });
     await writeFile(file, jpeg);
     this.count += 1;

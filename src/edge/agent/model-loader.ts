@@ -6,31 +6,44 @@ import { access } from 'node:fs/promises';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
-import { FaceDetector } from '../inference/face-detector.js';
+import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
+import type { FaceDetector } from '../inference/face-detector.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 
 export interface OpenedModels {
   detector: FaceDetector;
+  /** The detector in use: zoo name (or file name) and path. */
+  detectorName: string;
+  detectorPath: string;
   classifier: MaskClassifier;
   model: { name: string; version: string };
   /** Providers that were tried and failed, per model (for stats and the startup log). */
   providerFailures: { classifier: { provider: string; error: string }[] };
+  /** Detectors of a `models.detector` list that failed before the one in use opened. */
+  detectorFailures: DetectorFailure[];
   close(): Promise<void>;
 }
 
-/** Checks that both model files exist (used by --check-config too). */
+/** Detector references of the config as a list (one name or path, or a list tried in order). */
+export function detectorRefs(models: ModelsConfig): string[] {
+  return typeof models.detector === 'string' ? [models.detector] : [...models.detector];
+}
+
+/** Checks that the classifier and at least one detector exist (used by --check-config too). */
 export async function checkModelFiles(models: ModelsConfig): Promise<void> {
   const missing: { field: string; path: string }[] = [];
-  for (const [field, path] of [
-    ['models.detector', models.detector],
-    ['models.classifier', models.classifier],
-  ] as const) {
-    try {
-      await access(path);
-    } catch {
-      missing.push({ field, path });
-    }
+  const exists = async (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
+  const detectors = detectorRefs(models).map((ref) => resolveDetector(ref).path);
+  const found = await Promise.all(detectors.map(exists));
+  if (!found.some(Boolean)) {
+    for (const path of detectors) missing.push({ field: 'models.detector', path });
   }
+  if (!(await exists(models.classifier)))
+    missing.push({ field: 'models.classifier', path: models.classifier });
   if (missing.length > 0) {
     throw new MaskEdgeError(
       'E_MODEL',
@@ -46,9 +59,12 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     providers: models.providers,
     logger,
     ...(models.threads ? { threads: models.threads } : {}),
+    ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
+    ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
-  const detector = await FaceDetector.open(models.detector, common);
+  const opened = await openDetector(detectorRefs(models), common);
+  const detector = opened.detector;
   let classifier: MaskClassifier;
   try {
     classifier = await MaskClassifier.open(models.classifier, common);
@@ -59,6 +75,9 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
   const meta = classifier.metadata;
   return {
     detector,
+    detectorName: opened.name,
+    detectorPath: opened.path,
+    detectorFailures: opened.failures,
     classifier,
     model: {
       name: meta['mask_edge.model_name'] || 'unknown',

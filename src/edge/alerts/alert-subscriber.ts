@@ -25,7 +25,8 @@ export interface AlertFilter {
 
 export interface AlertSubscriberOptions {
   url: string;
-  protocolVersion?: 5 | '3.1.1';
+  /** 'auto' (default): MQTT 5, or 3.1.1 where the broker refuses 5. */
+  protocolVersion?: 'auto' | 5 | '3.1.1';
   filter: AlertFilter;
   secrets?: BrokerSecrets;
   clientId?: string;
@@ -39,6 +40,9 @@ const REMEMBERED_IDS = 10_000;
 /** An event is a few hundred bytes; anything far larger is not one (and is not parsed). */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
+/** The broker refused MQTT 5's protocol version: try 3.1.1. */
+class ProtocolRefused extends Error {}
+
 export class AlertSubscriber {
   private client: MqttClient | undefined;
   private readonly seen = new Set<string>();
@@ -51,12 +55,31 @@ export class AlertSubscriber {
     this.topic = eventsFilter(o.filter);
   }
 
-  /** Connects and subscribes; resolves on the first SUBACK. Fails with E_TLS/E_BROKER when it cannot. */
+  /** The protocol the connection uses (after negotiation), e.g. 'MQTT 5' or 'MQTT 3.1.1'. */
+  protocol: 'MQTT 5' | 'MQTT 3.1.1' | undefined;
+
+  /**
+   * Connects and subscribes; resolves on the first SUBACK. Fails with E_TLS/E_BROKER when it cannot.
+   * `protocolVersion: 'auto'` (the default) tries MQTT 5 and, when the broker refuses that protocol version
+   * (CONNACK 1 in 3.1.1, 0x84 in 5: e.g. the demo's embedded aedes broker), connects again with MQTT 3.1.1.
+   */
   async start(waitMs = 15_000): Promise<void> {
+    const wanted = this.o.protocolVersion ?? 'auto';
+    if (wanted !== 'auto') return this.connect(wanted === '3.1.1' ? 4 : 5, waitMs, false);
+    try {
+      await this.connect(5, waitMs, true);
+    } catch (err) {
+      if (!(err instanceof ProtocolRefused)) throw err;
+      this.log.info('broker refused MQTT 5, using MQTT 3.1.1');
+      await this.connect(4, waitMs, false);
+    }
+  }
+
+  private async connect(version: 4 | 5, waitMs: number, mayFallBack: boolean): Promise<void> {
     const transport = transportFor(this.o.url);
     const s = this.o.secrets;
     const client = mqtt.connect(this.o.url, {
-      protocolVersion: this.o.protocolVersion === '3.1.1' ? 4 : 5,
+      protocolVersion: version,
       clientId: this.o.clientId ?? `mask-edge-alerts-${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
       reconnectPeriod: 2000,
@@ -68,10 +91,11 @@ export class AlertSubscriber {
       ...(transport.tls && s?.key ? { key: s.key } : {}),
     });
     this.client = client;
+    this.protocol = version === 5 ? 'MQTT 5' : 'MQTT 3.1.1';
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('offline', () => this.log.warn('broker unreachable, reconnecting'));
     client.on('connect', () => {
-      this.log.info('subscribed', { topic: this.topic });
+      this.log.info('subscribed', { topic: this.topic, protocol: this.protocol });
       this.o.onConnect?.();
     });
     await new Promise<void>((resolve, reject) => {
@@ -79,7 +103,15 @@ export class AlertSubscriber {
         client.end(true);
         reject(toBrokerError(new Error(`no answer within ${waitMs} ms`), { url: safeUrl(this.o.url) }));
       }, waitMs);
+      let connected = false;
       client.on('error', (raw) => {
+        const code = (raw as { code?: unknown }).code;
+        if (mayFallBack && !connected && (code === 1 || code === 132)) {
+          clearTimeout(timer);
+          client.end(true);
+          reject(new ProtocolRefused());
+          return;
+        }
         const err = toBrokerError(raw, { url: safeUrl(this.o.url) });
         this.log.error(err.message, { code: err.code });
         if (err.code === 'E_TLS' || err.detail.fatal) {
@@ -89,6 +121,7 @@ export class AlertSubscriber {
         }
       });
       client.once('connect', () => {
+        connected = true;
         client.subscribe(this.topic, { qos: 1 }, (err) => {
           clearTimeout(timer);
           if (err) reject(toBrokerError(err, { url: safeUrl(this.o.url) }));

@@ -12,7 +12,8 @@ import { formatAlert } from './alert-format.js';
 import { AlertSubscriber } from './alert-subscriber.js';
 
 export interface AlertsOptions {
-  broker: string;
+  /** Broker URL or host[:port] (default mqtt://localhost:1883, as mosquitto_sub). */
+  broker?: string;
   device?: string;
   camera?: string;
   labels?: string[];
@@ -33,6 +34,15 @@ export interface AlertsIo {
   colour?: boolean;
   /** Called once subscribed (tests, demo). */
   onReady?: (subscriber: AlertSubscriber) => void;
+}
+
+export const DEFAULT_BROKER = 'mqtt://localhost:1883';
+
+/** `host`, `host:port` or a URL: a bare host gets mqtt:// (and MQTT.js's default port 1883). */
+export function brokerUrl(value: string | undefined): string {
+  const v = (value ?? '').trim();
+  if (!v) return DEFAULT_BROKER;
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `mqtt://${v}`;
 }
 
 export const DEFAULT_ALERT_LABELS: readonly Label[] = ['incorrect', 'no_mask'];
@@ -76,8 +86,9 @@ function parseTypes(values: string[] | undefined): EventType[] {
 export async function run(opts: AlertsOptions, io: AlertsIo = {}): Promise<void> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const logger = io.logger ?? new Logger({ level: 'warn' });
-  if (opts.protocol !== undefined && opts.protocol !== '5' && opts.protocol !== '3.1.1') {
-    throw new MaskEdgeError('E_USAGE', `--protocol must be 5 or 3.1.1, got '${opts.protocol}'`, {
+  const protocol = opts.protocol ?? 'auto';
+  if (protocol !== 'auto' && protocol !== '5' && protocol !== '3.1.1') {
+    throw new MaskEdgeError('E_USAGE', `--protocol must be auto, 5 or 3.1.1, got '${opts.protocol}'`, {
       detail: { protocol: opts.protocol },
     });
   }
@@ -98,8 +109,8 @@ export async function run(opts: AlertsOptions, io: AlertsIo = {}): Promise<void>
   });
   let shown = 0;
   const subscriber = new AlertSubscriber({
-    url: opts.broker,
-    protocolVersion: opts.protocol === '3.1.1' ? '3.1.1' : 5,
+    url: brokerUrl(opts.broker),
+    protocolVersion: protocol === 'auto' ? 'auto' : protocol === '3.1.1' ? '3.1.1' : 5,
     filter: {
       prefix: opts.prefix ?? 'mask-edge',
       ...(opts.device ? { device: opts.device } : {}),

@@ -1,6 +1,7 @@
 /**
  * `mask-edge bench`: throughput (images/s, median of repeats) and latency (p50/p95 per call) of the detector
- * and the classifier, fp32 and int8, batch 1 and 32, 1 and 2 threads, on each execution provider that starts.
+ * and the classifier, fp32 and int8, batch 1 and 32, 1 and 2 threads, on each execution provider that starts
+ * (default `auto`: every provider whose libraries or adapter are on this machine, each measured on its own).
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -8,8 +9,12 @@ import { join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
-import { openOnnxSession } from '../../core/onnx-session.js';
-import { MODELS_DIR } from '../../core/package-paths.js';
+import { loadedRuntime, loadOnnxRuntime } from '../../core/onnx-runtime-module.js';
+import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
+import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
+import { expandProviders, isAuto } from '../../core/provider-auto.js';
+import type { PowerPreference } from '../../core/webgpu-adapter.js';
+import { DEFAULT_DETECTOR_NAME, resolveDetector } from '../inference/detector-zoo.js';
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
 
@@ -26,10 +31,20 @@ export interface BenchOptions {
   seconds?: number;
   /** Let idle onnxruntime threads spin (default off, as in the agent). */
   spinning?: boolean;
+  /** Measure only this model (default both). */
+  only?: 'detector' | 'classifier';
+  /** GPU index for cuda/tensorrt. */
+  deviceId?: number;
+  /** WebGPU adapter choice. */
+  powerPreference?: PowerPreference;
 }
 
 export interface BenchResult {
   model: 'classifier' | 'detector';
+  /** Detector zoo name, or the file name (detector results only). */
+  detector?: string;
+  /** Square input side in pixels (detector results only). */
+  inputSize?: number;
   precision: 'fp32' | 'int8';
   file: string;
   provider: string;
@@ -61,7 +76,13 @@ export async function runBench(
   opts: BenchOptions,
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
-  const models = [
+  const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
+  const all: {
+    model: 'classifier' | 'detector';
+    precision: 'fp32' | 'int8';
+    file: string;
+    detector?: string;
+  }[] = [
     {
       model: 'classifier',
       precision: 'fp32',
@@ -72,24 +93,41 @@ export async function runBench(
       precision: 'int8',
       file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
     },
-    { model: 'detector', precision: 'fp32', file: opts.detector ?? join(MODELS_DIR, 'face-detector.onnx') },
+    { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
     {
       model: 'detector',
       precision: 'int8',
       file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
     },
-  ] as const;
-  const providers = opts.providers?.length ? opts.providers : ['tensorrt', 'cuda', 'cpu'];
+  ];
+  const models = all.filter((m) => !opts.only || m.model === opts.only);
+  let providers = opts.providers?.length ? opts.providers : ['auto'];
   for (const p of providers) {
-    if (!findProvider(p))
+    if (!findProvider(p) && !isAuto(p))
       throw new MaskEdgeError('E_USAGE', `unknown execution provider '${p}'`, { detail: { provider: p } });
+  }
+  const gpuOptions = {
+    ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
+    ...(opts.powerPreference ? { powerPreference: opts.powerPreference } : {}),
+  };
+  const skipped: BenchSkip[] = [];
+  if (providers.some(isAuto)) {
+    // auto: measure each provider that can run here; the others are listed as skipped with the reason
+    const ort = await loadOnnxRuntime();
+    const expanded = await expandProviders(providers, {
+      build: buildBackends(ort),
+      runtimeDir: loadedRuntime() ?? packageDir('onnxruntime-node'),
+      options: gpuOptions,
+    });
+    providers = expanded.providers;
+    for (const s of expanded.skipped)
+      skipped.push({ what: `provider ${s.provider}`, reason: `${s.reason} (auto)` });
   }
   const threads = opts.threads?.length ? opts.threads : [1, 2];
   const batches = opts.batches?.length ? opts.batches : [1, 32];
   const repeats = opts.repeats ?? 5;
   const seconds = opts.seconds ?? 0.4;
   const results: BenchResult[] = [];
-  const skipped: BenchSkip[] = [];
   const deadProviders = new Set<string>();
   let ortVersion = 'unknown';
 
@@ -107,6 +145,7 @@ export async function runBench(
             providers: [provider],
             threads: t,
             spinning: opts.spinning,
+            ...gpuOptions,
             logger: quiet,
           });
         } catch (err) {
@@ -129,6 +168,10 @@ export async function runBench(
                 repeatSeconds: seconds,
               });
               const r: BenchResult = { ...m, provider: opened.provider, threads: t, ...timing };
+              if (m.model === 'detector') {
+                const size = opened.metadata['mask_edge.input_size'];
+                if (size) r.inputSize = Number(size);
+              }
               results.push(r);
               log(
                 `${m.model} ${m.precision} ${opened.provider} threads ${t} batch ${batch}: ${r.imagesPerSec.toFixed(1)} img/s, p50 ${r.p50Ms.toFixed(2)} ms, p95 ${r.p95Ms.toFixed(2)} ms`,

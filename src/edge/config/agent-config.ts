@@ -1,6 +1,6 @@
 /**
  * The whole agent config file: PIPELINE's sections (models, detection, tracking, cameras, annotate,
- * snapshots, stats) plus device, mqtt, outbox, health and logging. Strict: unknown keys are errors, and
+ * snapshots, stats) plus device, mqtt, outbox, health, logging and homeAssistant. Strict: unknown keys are errors, and
  * every problem is listed with its path (core `validateConfig`).
  */
 import { homedir, hostname } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { loadConfigFile, validateConfig } from '../../core/config-loader.js';
 import { healthConfigSchema } from './health-config.js';
+import { homeAssistantConfigSchema } from './home-assistant-config.js';
 import { mqttConfigSchema } from './mqtt-config.js';
 import { pipelineConfigShape } from './pipeline-config.js';
 
@@ -69,6 +70,9 @@ export const agentConfigSchema = z
       .describe('on-disk queue of events not yet acknowledged by the broker'),
     health: healthConfigSchema.prefault({}).describe('local /healthz and Prometheus /metrics endpoint'),
     logging: loggingSchema.prefault({}).describe('log output'),
+    homeAssistant: homeAssistantConfigSchema
+      .prefault({})
+      .describe('Home Assistant MQTT discovery (on by default)'),
     ...pipelineConfigShape,
   })
   .strict();

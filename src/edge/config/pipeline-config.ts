@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MODELS_DIR } from '../../core/package-paths.js';
+import { DEFAULT_DETECTOR_NAME, isDetectorPath, zooDetectorNames } from '../inference/detector-zoo.js';
 import { sourceConfigSchema } from './source-config.js';
 
-export const DEFAULT_DETECTOR_PATH = join(MODELS_DIR, 'face-detector.onnx');
 export const DEFAULT_CLASSIFIER_PATH = join(MODELS_DIR, 'mask-classifier.int8.onnx');
 
 const fraction = z.number().min(0).max(1);
@@ -17,9 +17,20 @@ const pathString = z.string().min(1).max(4096);
 /** Seconds for a timer: at least 10 ms, at most a day (Node timers overflow past 24.8 days). */
 const seconds = (min: number, max = 86_400) => z.number().min(min).max(max);
 
+/** A detector zoo name or an ONNX file path (a path has a slash or ends in .onnx). */
+const detectorRef = pathString.refine((v) => isDetectorPath(v) || zooDetectorNames().includes(v), {
+    error: (issue) =>
+      `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
+  });
+
 export const modelsSchema = z
   .object({
-    detector: pathString.default(DEFAULT_DETECTOR_PATH).describe('face detector ONNX file'),
+    detector: z
+      .union([detectorRef, z.array(detectorRef).min(1).max(8)])
+      .default(DEFAULT_DETECTOR_NAME)
+      .describe(
+        'face detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file, or a list of them tried in order (the first that opens is used; every failure is logged)',
+      ),
     classifier: pathString
       .default(DEFAULT_CLASSIFIER_PATH)
       .describe('mask classifier ONNX file (fp32 or int8)'),
@@ -27,8 +38,21 @@ export const modelsSchema = z
       .array(z.string().min(1).max(32))
       .min(1)
       .max(8)
-      .default(['tensorrt', 'cuda', 'cpu'])
-      .describe('execution providers in priority order; each is tried and failures are logged'),
+      .default(['auto'])
+      .describe(
+        'execution providers in priority order (tensorrt, cuda, webgpu, cpu); auto = those of tensorrt, cuda, webgpu whose libraries or GPU adapter are present, then cpu; each listed one is tried and failures are logged',
+      ),
+    deviceId: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe('GPU index for cuda/tensorrt (default 0); webgpu picks its adapter by powerPreference'),
+    powerPreference: z
+      .enum(['high-performance', 'low-power'])
+      .optional()
+      .describe('WebGPU adapter choice (default high-performance: the discrete GPU where there are two)'),
     threads: z
       .number()
       .int()
@@ -99,6 +123,11 @@ export const trackingSchema = z
       .describe(
         'a person whose label is settled is classified again on every Nth frame only (1: every frame)',
       ),
+    sceneChangeThreshold: fraction
+      .default(0.25)
+      .describe(
+        'end every track when the frame differs from the previous one by more than this (mean grey difference of 16x16 thumbnails, 0..1; a camera cut); 0: only on a new photo or frame size',
+      ),
   })
   .strict();
 
@@ -112,6 +141,14 @@ export const cameraSchema = z
     enabled: z.boolean().default(true).describe('false: keep the camera in config but do not run it'),
     detection: detectionSchema.partial().optional().describe('per-camera overrides of `detection`'),
     tracking: trackingSchema.partial().optional().describe('per-camera overrides of `tracking`'),
+    zone: z
+      .array(z.tuple([fraction, fraction]))
+      .min(3, 'a zone needs at least 3 points')
+      .max(64)
+      .optional()
+      .describe(
+        'polygon [[x, y], ...] in frame fractions (0..1, from the top-left): faces whose box centre is outside are ignored; drawn on annotated frames',
+      ),
   })
   .strict();
 

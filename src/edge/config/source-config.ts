@@ -58,6 +58,12 @@ export const imagesSourceSchema = z
     path: pathString.describe('folder holding the photos'),
     fps: seconds(0.01, 240).default(5).describe('photos read per second, 0.01-240'),
     loop: z.boolean().default(false).describe('start again at the first photo after the last'),
+    scenePerPhoto: z
+      .boolean()
+      .default(false)
+      .describe(
+        "each photo is its own scene (unrelated photos): the tracker ends the previous photo's tracks; false: the photos are frames of one view",
+      ),
     ...commonShape,
   })
   .strict();

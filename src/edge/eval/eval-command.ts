@@ -7,23 +7,26 @@ import { readDataset, type Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
-import { FaceDetector } from '../inference/face-detector.js';
+import { DEFAULT_DETECTOR_NAME, openDetector } from '../inference/detector-zoo.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 import { evaluateClassifier } from './classifier-eval.js';
 import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
-import { evaluatePipeline } from './pipeline-eval.js';
+import { evaluatePipeline, PIPELINE_MAX_FACES } from './pipeline-eval.js';
 import { selectSamples } from './sample-selection.js';
 
 /** Options as commander parses them (declared in src/cli/commands/eval.ts). */
 export interface EvalOptions {
   model?: string;
   detector?: string;
+  boxConvention?: string;
   data?: string[];
   json?: boolean;
   pipeline?: boolean;
   split?: Split;
   splitFile?: string;
+  seed?: number;
   minFace?: number;
+  minDetectionSize?: number;
   annotate?: string;
   minScore?: number;
   providers?: string[];
@@ -34,7 +37,6 @@ export interface EvalOptions {
 }
 
 export const DEFAULT_CLASSIFIER = join(MODELS_DIR, 'mask-classifier.int8.onnx');
-export const DEFAULT_DETECTOR = join(MODELS_DIR, 'face-detector.onnx');
 
 function progress(label: string): ProgressReporter {
   return new ProgressReporter({ total: 1, label, sink: process.stderr });
@@ -47,8 +49,19 @@ export async function run(opts: EvalOptions): Promise<void> {
   const modelPath = opts.model ?? DEFAULT_CLASSIFIER;
   const session = { providers: opts.providers, threads: opts.threads };
   const { samples: all, problems } = await readDataset(opts.data);
-  const selection = await selectSamples(all, { split: opts.split, splitFile: opts.splitFile });
+  const selection = await selectSamples(all, {
+    split: opts.split,
+    splitFile: opts.splitFile,
+    seed: opts.seed,
+  });
   let samples = selection.samples;
+  let boxless = 0;
+  if (opts.pipeline && opts.seed !== undefined) {
+    // Folders without face boxes (MaskedFace-Net) take part in the split, as in training, not in --pipeline.
+    const withBoxes = samples.filter((s) => s.box);
+    boxless = samples.length - withBoxes.length;
+    samples = withBoxes;
+  }
   if (opts.limit) {
     if (opts.pipeline) {
       const photos = [...new Set(samples.map((s) => s.path))].slice(0, opts.limit);
@@ -59,7 +72,7 @@ export async function run(opts: EvalOptions): Promise<void> {
     }
   }
   process.stderr.write(
-    `eval: ${selection.note}; using ${samples.length}${problems.length ? `; ${problems.length} data problems` : ''}\n`,
+    `eval: ${selection.note}; using ${samples.length}${boxless ? ` (${boxless} without face boxes left out)` : ''}${problems.length ? `; ${problems.length} data problems` : ''}\n`,
   );
 
   const classifier = await MaskClassifier.open(modelPath, session);
@@ -86,12 +99,16 @@ export async function run(opts: EvalOptions): Promise<void> {
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatClassifierReport(out));
       return;
     }
-    const detectorPath = opts.detector ?? DEFAULT_DETECTOR;
-    const detector = await FaceDetector.open(detectorPath, session);
+    const opened = await openDetector(opts.detector ?? DEFAULT_DETECTOR_NAME, {
+      ...session,
+      ...(opts.boxConvention ? { boxConvention: opts.boxConvention } : {}),
+    });
+    const detector = opened.detector;
     try {
       const bar = progress('detect+classify');
       const metrics = await evaluatePipeline(detector, classifier, samples, {
         minFace: opts.minFace,
+        minDetectionSize: opts.minDetectionSize,
         minScore: opts.minScore,
         annotateDir: opts.annotate,
         correctMin: opts.correctMin,
@@ -105,7 +122,17 @@ export async function run(opts: EvalOptions): Promise<void> {
         ...metrics,
         problems: metrics.problems.length,
         model,
-        detector: { path: detectorPath, provider: detector.provider },
+        detector: {
+          name: opened.name,
+          path: opened.path,
+          provider: detector.provider,
+          inputSize: detector.contract.inputSize,
+          minScore: metrics.minScore,
+          iou: detector.contract.defaults.iou,
+          maxFaces: PIPELINE_MAX_FACES,
+          boxConvention: opts.boxConvention ?? 'model default',
+          boxAdjust: detector.contract.boxAdjust,
+        },
       };
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatPipelineReport(out));
     } finally {

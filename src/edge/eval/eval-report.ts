@@ -55,17 +55,29 @@ export function formatClassifierReport(
 export function formatPipelineReport(
   m: Omit<PipelineMetrics, 'problems'> & {
     model: { path: string };
-    detector: { path: string; provider: string };
+    detector: { path: string; provider: string; name?: string; inputSize?: number; iou?: number };
   },
 ): string {
+  const d = m.detector;
   const lines = [
-    `detector ${m.detector.path} (${m.detector.provider}), classifier ${m.model.path}`,
+    `detector ${d.name ? `${d.name} ` : ''}${d.path} (${d.provider}${d.inputSize ? `, input ${d.inputSize}` : ''}${d.iou !== undefined ? `, NMS IoU ${d.iou}` : ''}), classifier ${m.model.path}`,
     `photos ${m.photos}   faces ${m.faces}${m.ignoredFaces ? ` (+${m.ignoredFaces} under ${m.minFace}px left out)` : ''}   detector threshold ${m.minScore}`,
     `detection recall ${pct(m.recall)} (${m.detected}/${m.faces})   precision ${pct(m.precision)}   false positives ${m.falsePositives}`,
     `end-to-end accuracy on matched faces ${pct(m.endToEndAccuracy)}   balanced ${pct(m.endToEndBalancedAccuracy)}`,
     `mAP@0.5 ${pct(m.mAP50)}   AP: ${Object.entries(m.ap50)
       .map(([l, v]) => `${l} ${pct(v).trim()}`)
       .join(', ')}`,
+    '',
+    ...(m.scoreSweep?.length
+      ? [
+          'detection by score threshold: ' +
+            m.scoreSweep
+              .map(
+                (p) => `${p.minScore}: recall ${pct(p.recall).trim()} precision ${pct(p.precision).trim()}`,
+              )
+              .join(', '),
+        ]
+      : []),
     '',
     'recall by face size (shorter side, px):',
     ...Object.entries(m.recallBySize).map(

@@ -15,7 +15,7 @@ import type { FaceDetector } from '../inference/face-detector.js';
 import { decideLabel } from '../inference/label-decision.js';
 import type { Classification, MaskClassifier } from '../inference/mask-classifier.js';
 import { averagePrecision, type ScoredBox, type TruthBox } from './average-precision.js';
-import { matchDetections, type RecallCount, summariseDetection } from './detection-matching.js';
+import { matchDetections, type RecallCount, sizeBucket, summariseDetection } from './detection-matching.js';
 
 export interface PipelineEvalOptions {
   /** Leave out annotated faces whose shorter side is under this (and detections matched to them). */
@@ -26,6 +26,8 @@ export interface PipelineEvalOptions {
   apMinScore?: number;
   iouThreshold?: number;
   annotateDir?: string;
+  /** The agent's `detection.minFaceSize`: detections narrower than this many pixels are dropped (default 0). */
+  minDetectionSize?: number;
   /** The agent's `detection.correctMinProbability`: the labels decided as the agent would (default: argmax). */
   correctMin?: number;
   onProgress?: (done: number, total: number) => void;
@@ -49,8 +51,30 @@ export interface PipelineMetrics {
   endToEnd: ClassMetrics | null;
   minFace: number;
   minScore: number;
+  /** Detections narrower than this were dropped before scoring (the agent's detection.minFaceSize). */
+  minDetectionSize: number;
   iouThreshold: number;
+  /** Detection recall/precision at the thresholds of SCORE_SWEEP at or above the mAP floor. */
+  scoreSweep: ScoreSweepPoint[];
   problems: DataProblem[];
+}
+
+/** Most detections per photo kept for scoring (the NMS IoU is the detector's own default). */
+export const PIPELINE_MAX_FACES = 200;
+
+/** Score thresholds of the recall/precision sweep in the report (from the same detections). */
+export const SCORE_SWEEP = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+
+/** Detection recall and precision at one score threshold; false positives by the detection's size. */
+export interface ScoreSweepPoint {
+  minScore: number;
+  recall: number;
+  precision: number;
+  detected: number;
+  detections: number;
+  falsePositives: number;
+  recallBySize: Record<string, RecallCount>;
+  falsePositivesBySize: Record<string, number>;
 }
 
 export interface PhotoResult {
@@ -110,7 +134,10 @@ export async function evaluatePipeline(
       options.onProgress?.(i + 1, entries.length);
       continue;
     }
-    const found = await detector.detect(frame, { minScore: apMinScore, maxFaces: 200 });
+    const minWidth = options.minDetectionSize ?? 0;
+    const found = (
+      await detector.detect(frame, { minScore: apMinScore, maxFaces: PIPELINE_MAX_FACES })
+    ).filter((d) => d.box.width >= minWidth);
     const classes = await classifier.classifyFaces(
       frame,
       found.map((d) => d.box),
@@ -137,14 +164,17 @@ export async function evaluatePipeline(
       detail: { problems: problems.slice(0, 5) },
     });
   }
-  return scorePipeline(photos, { minFace, minScore, thr, problems });
+  return {
+    ...scorePipeline(photos, { minFace, minScore, thr, problems, sweepFloor: apMinScore }),
+    minDetectionSize: options.minDetectionSize ?? 0,
+  };
 }
 
 /** Scores detector + classifier outputs of every photo against its annotated faces (pure; tested directly). */
 export function scorePipeline(
   photos: Map<string, PhotoResult>,
-  o: { minFace: number; minScore: number; thr: number; problems: DataProblem[] },
-): PipelineMetrics {
+  o: { minFace: number; minScore: number; thr: number; problems: DataProblem[]; sweepFloor?: number },
+): Omit<PipelineMetrics, 'minDetectionSize'> {
   const match = { iou: o.thr, minFace: o.minFace, minScore: o.minScore };
   const entries = [...photos.entries()];
   // Detection, class-agnostic, at the operating threshold (DETECTOR's matching: VOC "difficult" for small faces).
@@ -204,7 +234,40 @@ export function scorePipeline(
     minFace: o.minFace,
     minScore: o.minScore,
     iouThreshold: o.thr,
+    scoreSweep: SCORE_SWEEP.filter((t) => t >= (o.sweepFloor ?? 0)).map((t) =>
+      sweepPoint(entries, { iou: o.thr, minFace: o.minFace }, t),
+    ),
     problems: o.problems,
+  };
+}
+
+function sweepPoint(
+  entries: [string, PhotoResult][],
+  match: { iou: number; minFace: number },
+  minScore: number,
+): ScoreSweepPoint {
+  const photos = entries.map(([, p]) => ({
+    faces: p.truths.map((t) => ({ box: t.box, label: t.label })),
+    detections: p.detections.filter((d) => d.score > minScore),
+  }));
+  const s = summariseDetection(photos, { ...match, minScore });
+  const falsePositivesBySize: Record<string, number> = {};
+  for (const photo of photos) {
+    const m = matchDetections(photo.faces, photo.detections, { ...match, minScore });
+    for (const i of m.falsePositives) {
+      const bucket = sizeBucket(photo.detections[i]!.box);
+      falsePositivesBySize[bucket] = (falsePositivesBySize[bucket] ?? 0) + 1;
+    }
+  }
+  return {
+    minScore,
+    recall: s.recall,
+    precision: s.precision,
+    detected: s.detected,
+    detections: s.detections,
+    falsePositives: s.falsePositives,
+    recallBySize: s.recallBySize,
+    falsePositivesBySize,
   };
 }
 

@@ -4,13 +4,18 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applySplitIds, type FaceSample, type Split } from '../../core/dataset/index.js';
+import { applySplitIds, type FaceSample, type Split, splitDataset } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
 
 export interface SelectOptions {
   split?: Split;
   /** RUN/split.json, or the run folder holding it. */
   splitFile?: string;
+  /**
+   * Split every --data sample by photo with this seed, as `mask-edge train --seed N` does on the same folders,
+   * and take --split (default test): the held-out photos of a training run that is not at hand.
+   */
+  seed?: number;
 }
 
 export interface Selection {
@@ -54,6 +59,11 @@ async function readSplitFile(file: string): Promise<{ path: string; ids: Partial
 }
 
 export async function selectSamples(samples: FaceSample[], options: SelectOptions): Promise<Selection> {
+  if (options.seed !== undefined && options.splitFile) {
+    throw new MaskEdgeError('E_USAGE', '--seed and --split-file both choose the split; pass one', {
+      detail: { seed: options.seed, splitFile: options.splitFile },
+    });
+  }
   if (options.splitFile) {
     const which = options.split ?? 'test';
     const { path, ids } = await readSplitFile(options.splitFile);
@@ -68,6 +78,14 @@ export async function selectSamples(samples: FaceSample[], options: SelectOption
     }
     const gone = missing.length > 0 ? ` (${missing.length} '${which}' ids not found in --data)` : '';
     return { samples: chosen, note: `${which} split of ${path}: ${chosen.length} faces${gone}` };
+  }
+  if (options.seed !== undefined) {
+    const which = options.split ?? 'test';
+    const chosen = splitDataset(samples, { seed: options.seed })[which];
+    return {
+      samples: chosen,
+      note: `${which} split of all --data by photo, seed ${options.seed} (as train --seed ${options.seed}): ${chosen.length} faces`,
+    };
   }
   if (options.split) {
     const chosen = samples.filter((s) => s.split === options.split);

@@ -1,7 +1,8 @@
 /**
  * The event contract between the agent runtime (which sees tracks) and whatever carries events out of the
  * device (MQTT with an on-disk outbox in production, a recorder in tests). The JSON published on
- * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`.
+ * `<prefix>/<device>/<camera>/events` is exactly `MaskEvent`. Fields added later (Frigate's `start_time`,
+ * `end_time`, `top_score`, `has_snapshot`) are optional so events stored by an older agent still parse.
  */
 import { z } from 'zod';
 import { LABELS, type Label } from '../../core/labels.js';
@@ -38,6 +39,31 @@ export const maskEventSchema = z
       .object({ name: z.string().min(1), version: z.string().min(1) })
       .strict()
       .describe('classifier model that produced the label'),
+    // Frigate-style fields (snake_case like Frigate's events). Optional: events stored by an older agent
+    // (in an outbox) and consumers written before them still parse.
+    start_time: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('Unix time (seconds, fractional) the person was first seen on this track'),
+    end_time: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .optional()
+      .describe('Unix time (seconds) the track ended; null while it is still live (new/update)'),
+    top_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("highest classifier probability of the event's label seen on this track so far"),
+    has_snapshot: z
+      .boolean()
+      .optional()
+      .describe(
+        'a JPEG snapshot of this track was published (<camera>/snapshot and retained <camera>/<label>/snapshot, MQTT 5 user property event_id = id)',
+      ),
   })
   .strict();
 
@@ -62,6 +88,8 @@ export interface CameraState {
   ts: string;
   counts: LabelCounts;
   total: number;
+  /** The camera source's state (online/offline/...) when the state was published. */
+  source?: SourceState;
 }
 
 export const SOURCE_STATES = ['starting', 'online', 'offline', 'stopped'] as const;
@@ -94,9 +122,16 @@ export interface RuntimeStats {
 /** Outbox/broker figures the sink owns. */
 export interface DeliveryStats {
   queuedEvents: number;
+  /** Events dropped this run: the oldest when the outbox was full, or refused by the disk (ENOSPC). */
   droppedEvents: number;
   publishedEvents: number;
   broker: 'connected' | 'disconnected' | 'none';
+  /** Unreadable outbox records found at start (damaged files): events counted as lost. */
+  lostEvents?: number;
+  /** 'ok', or why the outbox cannot write (e.g. "ENOSPC: ..."). */
+  outbox?: string;
+  /** Why the broker is not connected, when known (last connection error, with a hint). */
+  brokerError?: string;
 }
 
 /** The message published on `<prefix>/<device>/stats`. */
@@ -106,6 +141,8 @@ export interface SnapshotMeta {
   kind: 'face' | 'frame';
   eventId?: string;
   trackId?: number;
+  /** The event's label: the snapshot is also kept (retained) per camera and label. */
+  label?: Label;
 }
 
 /**
@@ -124,6 +161,8 @@ export interface EventSink {
   publishSnapshot?(camera: string, jpeg: Buffer, meta: SnapshotMeta): Promise<void>;
   /** Flushes what it can and releases resources (publishes `offline` for MQTT). */
   close(): Promise<void>;
+  /** Settles with the error when the sink failed for good (e.g. the broker refused TLS or credentials). */
+  readonly fatal?: Promise<Error>;
 }
 
 export function fullCounts(counts: Partial<LabelCounts>): LabelCounts {

@@ -9,17 +9,18 @@ import type { RuntimeStats } from '../events/event-types.js';
 import type { MqttEventSink } from '../mqtt/mqtt-event-sink.js';
 import { openMqttEventSink } from '../mqtt/open-event-sink.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
+import type { LiveSource } from './live-contract.js';
 
 export function mqttAgentParts() {
   let sink: MqttEventSink | undefined;
   return {
     async openSink(config: AgentConfig, logger: Logger): Promise<MqttEventSink> {
-      sink = await openMqttEventSink(config, logger);
+      sink = await openMqttEventSink(config, logger, process.env, { waitMs: 0 });
       return sink;
     },
     async startHealth(
       config: AgentConfig,
-      probes: { stats: () => RuntimeStats; healthy: () => boolean; logger: Logger },
+      probes: { stats: () => RuntimeStats; healthy: () => boolean; live?: LiveSource; logger: Logger },
     ): Promise<HealthServer> {
       if (!config.health.enabled) return { url: '', close: async () => undefined };
       const current = sink;

@@ -56,6 +56,15 @@ const schema = z.object({
   'mask_edge.box_adjust': json('box_adjust')
     .pipe(z.object({ dx: z.number(), dy: z.number(), sw: z.number().positive(), sh: z.number().positive() }))
     .optional(),
+  // Optional: the same fit per annotation source ({ kaggle: {...}, ilc: {...} }), chosen by name at run time.
+  'mask_edge.box_adjust_by_source': json('box_adjust_by_source')
+    .pipe(
+      z.record(
+        z.string(),
+        z.object({ dx: z.number(), dy: z.number(), sw: z.number().positive(), sh: z.number().positive() }),
+      ),
+    )
+    .optional(),
   'mask_edge.defaults': json('defaults').pipe(
     z.object({
       minScore: z.number().min(0).max(1),
@@ -93,6 +102,8 @@ export interface DetectorContract {
   scoresOutput: string;
   coding: BoxCoding;
   boxAdjust: BoxAdjust;
+  /** Box adjustments fitted per annotation source (empty when the model has none). */
+  boxAdjustBySource: Record<string, BoxAdjust>;
   defaults: { minScore: number; iou: number; maxFaces: number };
 }
 
@@ -130,6 +141,7 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
     scoresOutput: m['mask_edge.outputs'].scores,
     coding,
     boxAdjust: m['mask_edge.box_adjust'] ?? NO_BOX_ADJUST,
+    boxAdjustBySource: m['mask_edge.box_adjust_by_source'] ?? {},
     defaults: m['mask_edge.defaults'],
   };
 }

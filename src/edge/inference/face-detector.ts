@@ -9,7 +9,7 @@ import type { Box, RgbImage } from '../../core/image-io.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
 import { adjustBox, boxDecoder, type NormalisedBox } from './box-decoding.js';
-import { type DetectorContract, parseDetectorContract } from './detector-contract.js';
+import { type DetectorContract, NO_BOX_ADJUST, parseDetectorContract } from './detector-contract.js';
 import { letterbox } from './detector-input.js';
 import { type Corners, nonMaxSuppression } from './non-max-suppression.js';
 
@@ -26,7 +26,13 @@ export interface DetectOptions {
   maxFaces?: number;
 }
 
-export type FaceDetectorOptions = OpenSessionOptions;
+export interface FaceDetectorOptions extends OpenSessionOptions {
+  /**
+   * Use the box adjustment fitted on this annotation source (metadata 'mask_edge.box_adjust_by_source', e.g.
+   * 'ilc'); 'none' turns the adjustment off. Default: the model's own ('mask_edge.box_adjust').
+   */
+  boxConvention?: string;
+}
 
 export class FaceDetector {
   private constructor(
@@ -53,6 +59,20 @@ export class FaceDetector {
     } catch (err) {
       await opened.session.release();
       throw err;
+    }
+    if (options.boxConvention !== undefined) {
+      const chosen =
+        options.boxConvention === 'none' ? NO_BOX_ADJUST : contract.boxAdjustBySource[options.boxConvention];
+      if (!chosen) {
+        await opened.session.release();
+        const known = ['none', ...Object.keys(contract.boxAdjustBySource)];
+        throw new MaskEdgeError(
+          'E_USAGE',
+          `${path} has no box adjustment for '${options.boxConvention}'; it has: ${known.join(', ')}`,
+          { detail: { path, boxConvention: options.boxConvention, known } },
+        );
+      }
+      contract = { ...contract, boxAdjust: chosen };
     }
     const decoder = boxDecoder(contract.coding, contract.inputSize);
     return new FaceDetector(path, opened.session, opened.runtime, opened.provider, contract, decoder);

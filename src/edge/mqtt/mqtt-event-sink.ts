@@ -23,6 +23,7 @@ import {
   type StatsMessage,
 } from '../events/event-types.js';
 import type { DiskOutbox } from '../outbox/disk-outbox.js';
+import type { DiscoveryAnnouncer } from './ha-announcer.js';
 import type { Publisher } from './mqtt-publisher.js';
 import { type DeviceTopics, deviceTopics } from './mqtt-topics.js';
 
@@ -33,6 +34,8 @@ export interface MqttEventSinkOptions {
   outbox: DiskOutbox;
   maxInflight?: number;
   snapshots?: boolean;
+  /** Home Assistant discovery, announced after `online` on every connect. */
+  discovery?: DiscoveryAnnouncer;
   log?: Logger;
 }
 
@@ -56,6 +59,11 @@ export class MqttEventSink implements EventSink {
   private readonly startedAt = Date.now();
   private idleWaiters: (() => void)[] = [];
   private lastRefusalLogged = 0;
+  private onFatal: (err: MaskEdgeError) => void = () => undefined;
+  /** Settles with the error when the broker connection failed for good (E_TLS, refused credentials). */
+  readonly fatal: Promise<MaskEdgeError> = new Promise((resolve) => {
+    this.onFatal = resolve;
+  });
 
   constructor(private readonly o: MqttEventSinkOptions) {
     this.device = o.device;
@@ -65,7 +73,13 @@ export class MqttEventSink implements EventSink {
     this.topics = deviceTopics(o.topicPrefix, o.device);
     this.log = (o.log ?? defaultLog).child({ component: 'event-sink' });
     this.publisher.on('connect', () => this.onConnect());
+    this.publisher.on('fatal', (err) => this.onFatal(err));
     if (this.publisher.connected) this.onConnect();
+  }
+
+  /** Home Assistant discovery, when configured. */
+  get discovery(): DiscoveryAnnouncer | undefined {
+    return this.o.discovery;
   }
 
   async publishEvent(draft: EventDraft): Promise<MaskEvent> {
@@ -91,12 +105,14 @@ export class MqttEventSink implements EventSink {
 
   async publishState(camera: string, counts: Partial<LabelCounts>): Promise<void> {
     const full = fullCounts(counts);
+    const source = this.sources.get(camera)?.state;
     const state: CameraState = {
       device: this.device,
       camera,
       ts: new Date().toISOString(),
       counts: full,
       total: Object.values(full).reduce((a, b) => a + b, 0),
+      ...(source ? { source } : {}),
     };
     this.states.set(camera, state);
     if (this.publisher.connected) await this.sendState(state);
@@ -124,23 +140,55 @@ export class MqttEventSink implements EventSink {
       const fields = { camera, state: status.state, ...(status.error ? { error: status.error } : {}) };
       if (status.state === 'offline') this.log.warn('source offline', fields);
       else this.log.info('source state', fields);
+      // The retained state topic says whether the camera is watching: re-publish it with the new status.
+      const last = this.states.get(camera);
+      void this.publishState(camera, last?.counts ?? {});
     }
   }
 
+  /**
+   * The JPEG goes to `<camera>/snapshot` (QoS 0, not retained, as before) and, when the label is known,
+   * retained to `<camera>/<label>/snapshot` (QoS 1) so a dashboard shows the latest face per label. With
+   * MQTT 5 both carry the event id, track id and label as user properties (the link to the event).
+   */
   async publishSnapshot(camera: string, jpeg: Buffer, meta: SnapshotMeta): Promise<void> {
     if (!this.o.snapshots || !this.publisher.connected) return;
-    await this.publisher
-      .publish(this.topics.snapshot(camera), jpeg, { qos: 0, contentType: 'image/jpeg' })
-      .catch((err) => this.log.debug('snapshot not published', { error: err, ...meta }));
+    const userProperties = Object.fromEntries(
+      Object.entries({ event_id: meta.eventId, track_id: meta.trackId, label: meta.label, kind: meta.kind })
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    const sent = [
+      this.publisher.publish(this.topics.snapshot(camera), jpeg, {
+        qos: 0,
+        contentType: 'image/jpeg',
+        userProperties,
+      }),
+    ];
+    if (meta.label) {
+      sent.push(
+        this.publisher.publish(this.topics.labelSnapshot(camera, meta.label), jpeg, {
+          qos: 1,
+          retain: true,
+          contentType: 'image/jpeg',
+          userProperties,
+        }),
+      );
+    }
+    await Promise.all(sent).catch((err) => this.log.debug('snapshot not published', { error: err, ...meta }));
   }
 
   deliveryStats(): DeliveryStats {
     const s = this.outbox.stats();
+    const brokerError = this.publisher.lastError;
     return {
       queuedEvents: s.queued,
       droppedEvents: s.dropped,
       publishedEvents: this.published,
       broker: this.publisher.connected ? 'connected' : 'disconnected',
+      lostEvents: s.lostEvents,
+      outbox: s.writable ? 'ok' : (s.writeError ?? 'not writable'),
+      ...(brokerError ? { brokerError } : {}),
     };
   }
 
@@ -178,6 +226,7 @@ export class MqttEventSink implements EventSink {
       .publish(this.topics.availability, 'online', { qos: 1, retain: true })
       .catch((err) => this.log.warn('online not published', { error: err }));
     for (const state of this.states.values()) void this.sendState(state);
+    void this.o.discovery?.announce();
     // Events in flight when the connection dropped are re-sent by the client; continue after them.
     this.pump();
   }

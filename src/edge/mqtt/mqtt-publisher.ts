@@ -3,7 +3,9 @@
  * mqtts, ws, wss); every one honours the same contract (test/mqtt/publisher-contract.test.ts):
  * - `connect()` resolves on the first CONNACK; fails fast with E_TLS / E_BROKER(fatal) on a bad
  *   certificate or refused credentials; other failures (broker down) reject with E_BROKER after `waitMs`
- *   while the client keeps reconnecting in the background.
+ *   while the client keeps reconnecting in the background. A fatal failure of the first connection, even
+ *   after `connect()` gave up waiting, ends the client and emits `fatal`. A reset before any CONNACK is
+ *   probed once for a plain/TLS mismatch (tls-mismatch-probe.ts), which is fatal E_TLS with a hint.
  * - `publish()` resolves when the broker acknowledged a QoS 1 message (PUBACK) and rejects when the
  *   client is closed before that. QoS 1 messages in flight when a connection drops are re-sent by MQTT.js
  *   after reconnecting, in order.
@@ -17,6 +19,7 @@ import type { MqttScheme } from '../config/mqtt-config.js';
 import type { BrokerSecrets } from './mqtt-credentials.js';
 import { isFatalConnectError, toBrokerError } from './mqtt-errors.js';
 import { safeUrl, type Transport, transportFor } from './mqtt-transports.js';
+import { mismatchError, probeProtocolMismatch } from './tls-mismatch-probe.js';
 
 export interface WillMessage {
   topic: string;
@@ -44,13 +47,19 @@ export interface PublishOptions {
   retain?: boolean;
   /** MQTT 5 content type (ignored by 3.1.1). */
   contentType?: string;
+  /** MQTT 5 user properties (ignored by 3.1.1). */
+  userProperties?: Record<string, string>;
 }
 
 export interface Publisher {
   readonly url: string;
   readonly protocol: string;
   readonly connected: boolean;
+  /** The last connection error (message and hint), while not connected. */
+  readonly lastError?: string | undefined;
   on(event: 'connect' | 'disconnect', listener: () => void): this;
+  /** The first connection failed for a reason retrying cannot fix (E_TLS, refused credentials). */
+  on(event: 'fatal', listener: (err: MaskEdgeError) => void): this;
   connect(options?: { waitMs?: number }): Promise<void>;
   publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<void>;
   /** DISCONNECTs cleanly (no last will), waiting up to `timeoutMs` for in-flight messages. */
@@ -63,6 +72,9 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
   private client: MqttClient | undefined;
   private closing = false;
   private lastErrorLogged = 0;
+  private everConnected = false;
+  private probed = false;
+  private lastErr: MaskEdgeError | undefined;
   readonly url: string;
   readonly protocol: string;
   private readonly log: Logger;
@@ -81,12 +93,20 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
     return this.client?.connected === true;
   }
 
+  get lastError(): string | undefined {
+    if (this.connected || !this.lastErr) return undefined;
+    const hint = this.lastErr.detail.hint;
+    return `${this.lastErr.code}: ${this.lastErr.message}${typeof hint === 'string' ? ` (${hint})` : ''}`;
+  }
+
   connect(options: { waitMs?: number } = {}): Promise<void> {
     if (this.client)
       throw new MaskEdgeError('E_INTERNAL', 'publisher already connected', { detail: { url: this.url } });
     const client = mqtt.connect(this.options.url, this.clientOptions());
     this.client = client;
     client.on('connect', () => {
+      this.everConnected = true;
+      this.lastErr = undefined;
       // Small QoS 1 messages: without TCP_NODELAY, Nagle + delayed ACK stall each burst ~40 ms.
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.log.info('connected', { protocol: this.protocol });
@@ -118,20 +138,33 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
       };
       const onConnect = () => done();
       client.once('connect', onConnect);
+      const giveUp = (err: MaskEdgeError) => {
+        // First connection: give up now (retrying a bad certificate or password cannot help).
+        this.lastErr = err;
+        this.logError(err, true);
+        this.closing = true;
+        client.end(true);
+        done(err);
+        this.emit('fatal', err);
+      };
       client.on('error', (raw) => {
         const err = toBrokerError(raw, { url: this.url });
         lastError = err;
-        if (isFatalConnectError(err) && !client.connected) {
-          this.logError(err);
-          if (!settled) {
-            // First connection: give up now (retrying a bad certificate or password cannot help).
-            this.closing = true;
-            client.end(true);
-            done(err);
-          }
+        this.lastErr = err;
+        if (this.closing) return;
+        if (isFatalConnectError(err) && !client.connected && !this.everConnected) {
+          giveUp(err);
           return;
         }
         this.logError(err);
+        // A reset before any CONNACK is also what a plain/TLS mismatch looks like: ask the port once.
+        if (!this.everConnected && !this.probed && err.detail.errno === 'ECONNRESET') {
+          this.probed = true;
+          void probeProtocolMismatch(this.options.url).then((answer) => {
+            const mismatch = mismatchError(this.url, answer);
+            if (mismatch && !this.everConnected && !this.closing) giveUp(mismatch);
+          });
+        }
       });
     });
   }
@@ -143,9 +176,20 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
         new MaskEdgeError('E_BROKER', 'publisher is closed', { detail: { url: this.url, topic } }),
       );
     }
+    const v5 = this.options.protocolVersion !== '3.1.1';
     const properties =
-      this.options.protocolVersion !== '3.1.1' && options.contentType
-        ? { contentType: options.contentType, payloadFormatIndicator: true }
+      v5 && (options.contentType || options.userProperties)
+        ? {
+            ...(options.contentType
+              ? {
+                  contentType: options.contentType,
+                  payloadFormatIndicator: !options.contentType.startsWith('image/'),
+                }
+              : {}),
+            ...(options.userProperties && Object.keys(options.userProperties).length > 0
+              ? { userProperties: options.userProperties }
+              : {}),
+          }
         : undefined;
     return new Promise<void>((resolve, reject) => {
       client.publish(
@@ -209,9 +253,9 @@ class MqttJsPublisher extends EventEmitter implements Publisher {
   }
 
   /** At most one error line per 30 s while reconnecting, so a dead broker does not flood the journal. */
-  private logError(err: MaskEdgeError): void {
+  private logError(err: MaskEdgeError, always = false): void {
     const now = Date.now();
-    if (now - this.lastErrorLogged < 30_000) return;
+    if (!always && now - this.lastErrorLogged < 30_000) return;
     this.lastErrorLogged = now;
     this.log.error(err.message, { code: err.code, ...err.detail });
   }

@@ -1,10 +1,14 @@
-/** Topic names: `<prefix>/<device>/availability|stats` and `<prefix>/<device>/<camera>/events|state|snapshot`. */
+/**
+ * Topic names: `<prefix>/<device>/availability|stats`, `<prefix>/<device>/<camera>/events|state|snapshot`
+ * and the retained latest snapshot per label `<prefix>/<device>/<camera>/<label>/snapshot`.
+ */
 export interface DeviceTopics {
   availability: string;
   stats: string;
   events(camera: string): string;
   state(camera: string): string;
   snapshot(camera: string): string;
+  labelSnapshot(camera: string, label: string): string;
 }
 
 export function deviceTopics(prefix: string, device: string): DeviceTopics {
@@ -15,6 +19,7 @@ export function deviceTopics(prefix: string, device: string): DeviceTopics {
     events: (camera) => `${base}/${camera}/events`,
     state: (camera) => `${base}/${camera}/state`,
     snapshot: (camera) => `${base}/${camera}/snapshot`,
+    labelSnapshot: (camera, label) => `${base}/${camera}/${label}/snapshot`,
   };
 }
 

@@ -16,6 +16,8 @@ export interface Frame {
   ts: number;
   /** Per-source number of the delivered frame (1, 2, ...; continues across reconnects). */
   index: number;
+  /** The source knows this frame shows another scene than the previous one (an `images` camera's next photo). */
+  newScene?: boolean;
 }
 
 /** Health and counters of one source, as shown in stats and over MQTT. */
@@ -67,8 +69,8 @@ export interface FrameSource {
 /** What a driver session reports back to its supervisor. */
 export interface DriverContext {
   readonly log: Logger;
-  /** A decoded frame. */
-  frame(image: RgbImage, ts?: number): void;
+  /** A decoded frame; `newScene` when the driver knows it starts another scene (a different photo). */
+  frame(image: RgbImage, ts?: number, newScene?: boolean): void;
   /** A frame that could not be decoded: counted, skipped, the session stays up. */
   badFrame(error: unknown): void;
   /** Extra details for stats (merged). */

@@ -44,6 +44,7 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
     async open(ctx: DriverContext): Promise<DriverSession> {
       let files = await listImages(config.path);
       let next = 0;
+      let lastFile: string | undefined;
       ctx.detail({ photos: files.length });
 
       const step = async (): Promise<boolean> => {
@@ -64,7 +65,10 @@ export function createImageFolderDriver(config: ImagesSourceConfig): SourceDrive
         const file = files[next++]!;
         try {
           const image = await decodeImage(file);
-          if (!loop.stopped) ctx.frame(image);
+          // scenePerPhoto: each photo is its own scene, so the tracker ends the previous photo's tracks
+          const newScene = config.scenePerPhoto === true && lastFile !== undefined && file !== lastFile;
+          if (!loop.stopped) ctx.frame(image, undefined, newScene);
+          lastFile = file;
         } catch (err) {
           if ((err as MaskEdgeError).code === 'E_NOT_FOUND') {
             // The photo vanished: the folder may be gone; listing tells.

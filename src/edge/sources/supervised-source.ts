@@ -52,6 +52,7 @@ export class SupervisedSource implements FrameSource {
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private readonly recent: number[] = [];
+  private lastBadFrameLog = 0;
   private readonly counters = { frames: 0, capped: 0, badFrames: 0, restarts: 0, watchdogRestarts: 0 };
   private error: { text: string; at: string } | undefined;
   private lastFrameAt: string | undefined;
@@ -151,14 +152,18 @@ export class SupervisedSource implements FrameSource {
     const current = () => generation === this.generation && !this.stopped;
     return {
       log: this.log,
-      frame: (image: RgbImage, ts?: number) => {
-        if (current()) this.deliver(image, ts ?? Date.now());
+      frame: (image: RgbImage, ts?: number, newScene?: boolean) => {
+        if (current()) this.deliver(image, ts ?? Date.now(), newScene === true);
       },
       badFrame: (error: unknown) => {
         if (!current()) return;
         this.counters.badFrames += 1;
         this.lastAlive = Date.now();
         this.recordError(error);
+        // A damaged stream can report many bad frames a second: the first, then one line per 10 s.
+        const now = Date.now();
+        if (now - this.lastBadFrameLog < 10_000) return;
+        this.lastBadFrameLog = now;
         this.log.warn('bad frame skipped', { error: this.error?.text, badFrames: this.counters.badFrames });
       },
       detail: (fields) => {
@@ -177,7 +182,7 @@ export class SupervisedSource implements FrameSource {
     };
   }
 
-  private deliver(image: RgbImage, ts: number): void {
+  private deliver(image: RgbImage, ts: number, newScene: boolean): void {
     const now = Date.now();
     this.lastAlive = now;
     if (this.state !== 'online') {
@@ -193,7 +198,7 @@ export class SupervisedSource implements FrameSource {
     this.recent.push(now);
     if (this.recent.length > 1000) this.recent.shift();
     this.lastFrameAt = new Date(ts).toISOString();
-    const frame = { image, ts, index: this.counters.frames };
+    const frame = { image, ts, index: this.counters.frames, ...(newScene ? { newScene } : {}) };
     for (const listener of this.frameListeners) {
       try {
         listener(frame);

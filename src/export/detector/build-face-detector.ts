@@ -42,6 +42,8 @@ export interface BuildFaceDetectorOptions {
   defaults?: Partial<DetectorDefaults>;
   /** Box convention adjustment fitted on annotated photos (see src/edge/eval/box-calibration.ts). */
   boxAdjust?: { dx: number; dy: number; sw: number; sh: number };
+  /** The same fit per annotation source (e.g. kaggle, ilc), selectable at run time by name. */
+  boxAdjustBySource?: Record<string, { dx: number; dy: number; sw: number; sh: number }>;
 }
 
 export interface BuiltFaceDetector {
@@ -125,6 +127,9 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     ...coding,
     'mask_edge.defaults': defaults,
     ...(options.boxAdjust ? { 'mask_edge.box_adjust': options.boxAdjust } : {}),
+    ...(options.boxAdjustBySource && Object.keys(options.boxAdjustBySource).length > 0
+      ? { 'mask_edge.box_adjust_by_source': options.boxAdjustBySource }
+      : {}),
   };
   for (const [key, value] of Object.entries(meta)) graph.setMetadata(key, value);
   const bytes = graph.serialize({

@@ -1,9 +1,9 @@
 /**
- * The training backend contract. A backend is a tfjs compute backend (tfjs-node-gpu, tfjs-node, wasm, cpu)
- * that a candidate can try to start; the registry (backend-impl.ts) tries candidates in priority order and
+ * The training backend contract. A backend is a tfjs compute backend (tfjs-node-gpu, webgpu, tfjs-node, wasm,
+ * cpu) that a candidate can try to start; the registry (backend-impl.ts) tries candidates in priority order and
  * reports every failure together.
  */
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What a started backend tells the run (printed and recorded in run.json / metrics.json). */

@@ -4,6 +4,7 @@ import { packageDir } from '../../core/package-paths.js';
 import type { BackendCandidate, BackendName, StartedBackend } from './backend.js';
 import { registerBackendCandidate } from './backend-impl.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
+import { webgpuCandidate } from './webgpu-backend.js';
 
 /** Imports a package by a runtime name (optional packages have no types and may be absent). */
 async function importOptional(name: string): Promise<unknown> {
@@ -57,9 +58,10 @@ export const cpuCandidate: BackendCandidate = {
   },
 };
 
-/** Registers the four candidates, highest priority first: tfjs-node-gpu, tfjs-node, wasm, cpu. */
+/** Registers the candidates, highest priority first: tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu. */
 export function registerDefaultBackends(): void {
   registerBackendCandidate(tfjsNodeGpuCandidate, 40);
+  registerBackendCandidate(webgpuCandidate, 35);
   registerBackendCandidate(tfjsNodeCandidate, 30);
   registerBackendCandidate(wasmCandidate, 20);
   registerBackendCandidate(cpuCandidate, 10);

@@ -24,7 +24,7 @@ const SHOWN_PER_KIND = 5;
 export async function run(options: DataInspectOptions): Promise<DatasetSummary> {
   const { dirs, minFace = 24, seed = 1, json = false, decode = true } = options;
   const out = options.out ?? process.stdout;
-  const { samples, problems } = await readDataset(dirs, {
+  const { samples, problems, nearDuplicates } = await readDataset(dirs, {
     minFace,
     ...(options.mfnNoseMouth ? { mfnPolicy: { noseMouth: options.mfnNoseMouth } } : {}),
   });
@@ -37,7 +37,7 @@ export async function run(options: DataInspectOptions): Promise<DatasetSummary> 
     const seen = new Set(all.map((p) => `${p.kind}\n${p.path}`));
     all.push(...loaded.problems.filter((p) => !seen.has(`${p.kind}\n${p.path}`)));
   }
-  const { summary } = summariseDataset(dirs, samples, all, seed);
+  const { summary } = summariseDataset(dirs, samples, all, seed, nearDuplicates);
   // Byte-identical photos across splits can only come from preset split folders: readDataset reports those.
   out.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatReport(summary, minFace));
   return summary;
@@ -47,7 +47,7 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
   const lines: string[] = [];
   for (const s of summary.sources) {
     lines.push(
-      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.presetSplit ? ', preset train/val/test' : ''}`,
+      `${s.path}: ${s.formats.join('+')}, ${s.photos} photos, ${s.faces} faces${s.synthetic > 0 ? `, ${s.synthetic} synthetic (train only)` : s.presetSplit ? ', preset train/val/test' : ''}`,
     );
   }
   lines.push(
@@ -56,9 +56,23 @@ function formatReport(summary: DatasetSummary, minFace: number): string {
       : `split: ${summary.split === 'mixed' ? 'preset folders plus ' : ''}seeded 70/15/15 by photo (seed ${summary.seed})`,
   );
   lines.push('', formatCountsTable(summary), '');
+  const { near } = summary.duplicates;
   lines.push(
-    `duplicate photo sets (same bytes): ${summary.duplicates.sets}, across splits: ${summary.duplicates.crossSplit.length}`,
+    `duplicate photo sets (same bytes or near copies, each kept in one split): ${summary.duplicates.sets} ` +
+      `(near copies: ${near.length}), across splits: ${summary.duplicates.crossSplit.length}`,
   );
+  for (const n of near.slice(0, SHOWN_PER_KIND)) {
+    lines.push(
+      `  near copies (hash distance <= ${n.maxDistance}/256, ${n.splits.join('+')}): ${n.paths.join(', ')}`,
+    );
+  }
+  if (near.length > SHOWN_PER_KIND)
+    lines.push(`  ... ${near.length - SHOWN_PER_KIND} more (--json lists all)`);
+  if (summary.syntheticDropped > 0) {
+    lines.push(
+      `synthetic faces left out (their real photo is in val/test, or its source is not read): ${summary.syntheticDropped}`,
+    );
+  }
   const kinds = Object.keys(summary.problemCounts).sort();
   if (kinds.length === 0) lines.push('problems: none');
   for (const kind of kinds) {

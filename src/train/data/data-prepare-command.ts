@@ -50,10 +50,13 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
   const { data, size = 128, seed = 1, margin = 0.15, photosPerBatch = 64 } = options;
   const out = resolve(options.out);
   await assertEmptyOrAbsent(out);
-  const { samples, problems } = await readDataset(data, {
+  const read = await readDataset(data, {
     ...(options.mfnNoseMouth ? { mfnPolicy: { noseMouth: options.mfnNoseMouth } } : {}),
   });
-  const { summary, splits } = summariseDataset(data, samples, problems, seed);
+  const { problems } = read;
+  const { summary, splits } = summariseDataset(data, read.samples, problems, seed, read.nearDuplicates);
+  // Synthetic faces left out of the split (summary.syntheticDropped) are not written.
+  const samples = SPLITS.flatMap((sp) => splits[sp]);
   const splitOf = new Map<FaceSample, Split>();
   for (const sp of SPLITS) for (const s of splits[sp]) splitOf.set(s, sp);
   for (const sp of SPLITS)
@@ -94,14 +97,16 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
   const stdout = options.stdout ?? process.stdout;
   stdout.write(
     `${formatCountsTable(summary)}\nwrote ${Object.keys(files).length} crops of ${size}x${size} px to ${out}` +
-      `${skipped > 0 ? ` (${skipped} faces skipped: unreadable photos, see prepare.json)` : ''}\n`,
+      `${skipped > 0 ? ` (${skipped} faces skipped: unreadable photos, see prepare.json)` : ''}` +
+      `${summary.syntheticDropped > 0 ? ` (${summary.syntheticDropped} synthetic faces left out: their real photo is in val/test or its source is not read)` : ''}\n`,
   );
   if (allProblems.length > 0)
     log.warn('data problems', { count: allProblems.length, manifest: join(out, 'prepare.json') });
   return manifest;
 }
 
-async function assertEmptyOrAbsent(dir: string): Promise<void> {
+/** Refuses (E_USAGE) an output path that is a file or a folder with anything in it. */
+export async function assertEmptyOrAbsent(dir: string): Promise<void> {
   let isDir: boolean;
   try {
     isDir = (await stat(dir)).isDirectory();

@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import {
   countBySplitAndLabel,
   type DataProblem,
+  dropLeakedSynthetic,
   type FaceSample,
+  type NearDuplicatePhotos,
   SPLITS,
   type Split,
   splitDataset,
@@ -15,11 +17,19 @@ export interface SourceSummary {
   photos: number;
   faces: number;
   presetSplit: boolean;
+  /** Faces made by `data synth` (train only). */
+  synthetic: number;
 }
 
 export interface DuplicateSet {
   paths: string[];
   splits: Split[];
+}
+
+/** A near-duplicate photo set (see readDataset) and the splits its faces landed in. */
+export interface NearDuplicateSet extends DuplicateSet {
+  /** Largest difference-hash distance (bits of 256) of a link that joined the set. */
+  maxDistance: number;
 }
 
 export interface DatasetSummary {
@@ -29,10 +39,15 @@ export interface DatasetSummary {
   seed: number;
   counts: Record<Split, Record<Label, number>>;
   totals: Record<Label, number> & { all: number };
-  /** Sets of byte-identical photos: those in more than one split leak between train and test. */
-  duplicates: { sets: number; crossSplit: DuplicateSet[] };
+  /**
+   * Sets of byte-identical or near-identical photos (one split group each): those in more than one split
+   * (only possible with preset split folders) leak between train and test. `near` lists the near-copy sets.
+   */
+  duplicates: { sets: number; crossSplit: DuplicateSet[]; near: NearDuplicateSet[] };
   problemCounts: Record<string, number>;
   problems: DataProblem[];
+  /** Synthetic faces (data synth) left out because their real photo is in val/test or its source is not read. */
+  syntheticDropped: number;
 }
 
 /** Counts per source, split and label, duplicate photo sets and problem tallies for `data inspect` / `data prepare`. */
@@ -41,8 +56,12 @@ export function summariseDataset(
   samples: FaceSample[],
   problems: DataProblem[],
   seed: number,
+  nearDuplicates: readonly NearDuplicatePhotos[] = [],
 ): { summary: DatasetSummary; splits: Record<Split, FaceSample[]> } {
-  const splits = splitDataset(samples, { seed });
+  // Synthetic faces whose real photo is in val/test (or whose source is not read) are left out, and counted.
+  const leakCheck = dropLeakedSynthetic(splitDataset(samples, { seed }), dirs);
+  const splits = leakCheck.splits;
+  const syntheticDropped = leakCheck.dropped.length;
   const splitOf = new Map<FaceSample, Split>();
   for (const sp of SPLITS) for (const s of splits[sp]) splitOf.set(s, sp);
   const sources = dirs.map((d): SourceSummary => {
@@ -54,12 +73,14 @@ export function summariseDataset(
       photos: new Set(mine.map((s) => s.path)).size,
       faces: mine.length,
       presetSplit: mine.length > 0 && mine.every((s) => s.split !== undefined),
+      synthetic: mine.filter((s) => s.derivedFrom !== undefined).length,
     };
   });
   const preset = samples.filter((s) => s.split !== undefined).length;
   const counts = countBySplitAndLabel(splits);
-  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: samples.length };
-  for (const s of samples) totals[s.label]++;
+  const kept = SPLITS.flatMap((sp) => splits[sp]);
+  const totals = { correct: 0, incorrect: 0, no_mask: 0, all: kept.length };
+  for (const s of kept) totals[s.label]++;
   const byGroup = new Map<string, { paths: Set<string>; splits: Set<Split> }>();
   for (const s of samples) {
     const g = byGroup.get(s.group) ?? { paths: new Set(), splits: new Set() };
@@ -71,6 +92,11 @@ export function summariseDataset(
   const crossSplit = dupSets
     .filter((g) => g.splits.size > 1)
     .map((g) => ({ paths: [...g.paths], splits: [...g.splits] }));
+  const near = nearDuplicates.map((n) => ({
+    paths: n.paths,
+    splits: [...(byGroup.get(n.group)?.splits ?? [])],
+    maxDistance: n.maxDistance,
+  }));
   const problemCounts: Record<string, number> = {};
   for (const p of problems) problemCounts[p.kind] = (problemCounts[p.kind] ?? 0) + 1;
   return {
@@ -81,9 +107,10 @@ export function summariseDataset(
       seed,
       counts,
       totals,
-      duplicates: { sets: dupSets.length, crossSplit },
+      duplicates: { sets: dupSets.length, crossSplit, near },
       problemCounts,
       problems,
+      syntheticDropped,
     },
   };
 }

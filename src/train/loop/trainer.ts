@@ -186,16 +186,19 @@ export async function train(task: TrainTask, options: TrainOptions): Promise<Tra
         continue;
       }
       const stash: Parameters<typeof trainingForward>[2] = [];
+      // The logits leave the gradient scope and are read asynchronously: a synchronous read (dataSync) is a
+      // stall on a GPU backend, and tfjs's WebGPU backend cannot do it in Node at all (it needs OffscreenCanvas).
+      let logits: tf.Tensor2D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const logits = trainingForward(task.model, x, stash) as tf.Tensor2D;
-        const predictions = argmax3(logits.dataSync() as Float32Array);
-        correct = predictions.filter((p, i) => p === labels[i]).length;
+        logits = tf.keep(trainingForward(task.model, x, stash) as tf.Tensor2D);
         return lossFn(logits, labels, indices, flipped, rng);
       }, variables);
       optimizer.applyGradients(grads);
       updateMovingStats(stash);
-      const loss = (await value.data())[0]!;
-      tf.dispose([x, value, grads]);
+      const [lossData, logitData] = await Promise.all([value.data(), logits!.data()]);
+      const loss = lossData[0]!;
+      correct = argmax3(logitData as Float32Array).filter((p, i) => p === labels[i]).length;
+      tf.dispose([x, value, grads, logits!]);
       count(loss, correct, indices.length);
     }
     const valLogits = await predictLogits(task.model, task.valLabels.length, task.valInput);

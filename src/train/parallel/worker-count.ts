@@ -28,6 +28,9 @@ export function resolveWorkerCount(input: WorkerCountInput): { workers: number; 
   const cores = input.cores ?? availableParallelism();
   const load = input.load ?? loadavg()[0]!;
   const entryBuilt = input.entryBuilt ?? defaultWorkerEntry() !== undefined;
+  if (input.backend === 'webgpu' || input.backend === 'tfjs-node-gpu') {
+    return { workers: 1, reason: `backend ${input.backend} runs on the GPU: a larger --batch-size fills it` };
+  }
   if (input.backend !== 'wasm' && input.backend !== 'cpu') {
     return { workers: 1, reason: `backend ${input.backend} is multi-threaded itself` };
   }

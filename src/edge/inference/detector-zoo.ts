@@ -1,0 +1,161 @@
+/**
+ * The detector zoo: face detectors mask-edge builds from pretrained weights (`npm run build:models`, and
+ * `prepare` on `npm ci`), each an ONNX file in models/ with its input size, letterboxing, box coding and the box
+ * adjustment fitted on the Kaggle train split in its metadata (src/export/detector). A detector is named in the
+ * agent config (`models.detector`), `eval --pipeline --detector` and `bench --detector` either by zoo name or by
+ * an ONNX file path; a list of references is tried in order, like the execution-provider registry, and every
+ * failure is reported.
+ */
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { MaskEdgeError } from '../../core/errors.js';
+import { MODELS_DIR } from '../../core/package-paths.js';
+import { FaceDetector, type FaceDetectorOptions } from './face-detector.js';
+
+/** How the build script makes an entry: which face-api network, at which square input size. */
+export interface ZooDetector {
+  name: string;
+  architecture: 'ssd' | 'tiny';
+  /** Square network input in pixels (the frame is letterboxed top-left onto it, black fill). */
+  inputSize: number;
+  /** ONNX file name in models/. */
+  file: string;
+  /** Recorded box adjustment (fitted on the Kaggle train split) in models/. */
+  boxAdjustFile: string;
+  /** Score threshold written into the model (the runtime default). */
+  minScore: number;
+  /** NMS IoU written into the model. */
+  iou: number;
+  summary: string;
+}
+
+const ssd = (inputSize: number, file: string, boxAdjustFile: string): ZooDetector => ({
+  name: `ssd-mobilenet-v1-${inputSize}`,
+  architecture: 'ssd',
+  inputSize,
+  file,
+  boxAdjustFile,
+  minScore: 0.3,
+  iou: 0.5,
+  summary: `face-api's SSD MobileNet v1 at ${inputSize} px`,
+});
+
+const tiny = (inputSize: number): ZooDetector => ({
+  name: `tiny-face-${inputSize}`,
+  architecture: 'tiny',
+  inputSize,
+  file: `face-detector-tiny-${inputSize}.onnx`,
+  boxAdjustFile: `face-detector-tiny-${inputSize}.box-adjust.json`,
+  minScore: 0.3,
+  iou: 0.4,
+  summary: `face-api's tiny face detector (YOLO v2 style) at ${inputSize} px`,
+});
+
+/** Every detector the build makes, the default first. */
+export const DETECTOR_ZOO: readonly ZooDetector[] = [
+  ssd(512, 'face-detector.onnx', 'face-detector.box-adjust.json'),
+  ssd(384, 'face-detector-ssd-384.onnx', 'face-detector-ssd-384.box-adjust.json'),
+  ssd(320, 'face-detector-ssd-320.onnx', 'face-detector-ssd-320.box-adjust.json'),
+  tiny(416),
+  tiny(320),
+];
+
+export const DEFAULT_DETECTOR_NAME = 'ssd-mobilenet-v1-512';
+
+export function zooDetectorNames(): string[] {
+  return DETECTOR_ZOO.map((d) => d.name);
+}
+
+/** A file path (has a path separator or ends in .onnx) rather than a zoo name. */
+export function isDetectorPath(ref: string): boolean {
+  return ref.includes('/') || ref.includes('\\') || ref.toLowerCase().endsWith('.onnx');
+}
+
+export interface ResolvedDetector {
+  /** Zoo name, or the file name for a path. */
+  name: string;
+  path: string;
+  zoo?: ZooDetector;
+}
+
+/** A zoo name or an ONNX path -> the file to open. Unknown names are E_USAGE listing the known ones. */
+export function resolveDetector(ref: string, modelsDir: string = MODELS_DIR): ResolvedDetector {
+  if (isDetectorPath(ref)) return { name: basename(ref), path: ref };
+  const zoo = DETECTOR_ZOO.find((d) => d.name === ref);
+  if (!zoo) {
+    throw new MaskEdgeError(
+      'E_USAGE',
+      `unknown face detector '${ref}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
+      { detail: { detector: ref, known: zooDetectorNames() } },
+    );
+  }
+  return { name: zoo.name, path: join(modelsDir, zoo.file), zoo };
+}
+
+/** Resolves and checks that the file exists: a zoo model that was not built is E_MODEL with the build command. */
+export async function locateDetector(ref: string, modelsDir: string = MODELS_DIR): Promise<ResolvedDetector> {
+  const resolved = resolveDetector(ref, modelsDir);
+  try {
+    await access(resolved.path);
+  } catch {
+    if (resolved.zoo) {
+      throw new MaskEdgeError(
+        'E_MODEL',
+        `face detector '${ref}' is not built: ${resolved.path} not found; build it with ` +
+          `\`node scripts/build-face-detector.mjs --detector ${ref} --box-adjust recorded\` (or \`npm run build:models\`)`,
+        { detail: { detector: ref, path: resolved.path } },
+      );
+    }
+    throw new MaskEdgeError('E_NOT_FOUND', `face detector file not found: ${resolved.path}`, {
+      detail: { detector: ref, path: resolved.path },
+    });
+  }
+  return resolved;
+}
+
+export interface DetectorFailure {
+  detector: string;
+  code: string;
+  error: string;
+}
+
+export interface OpenedDetector extends ResolvedDetector {
+  detector: FaceDetector;
+  /** Earlier references that failed (empty when the first one opened). */
+  failures: DetectorFailure[];
+}
+
+/**
+ * Opens the first detector of `refs` (zoo names or paths) that loads. One reference: its own error is thrown.
+ * Several: each failure is kept, and if none opens an E_MODEL error lists them all.
+ */
+export async function openDetector(
+  refs: string | readonly string[],
+  options: FaceDetectorOptions = {},
+  modelsDir: string = MODELS_DIR,
+): Promise<OpenedDetector> {
+  const list = typeof refs === 'string' ? [refs] : [...refs];
+  if (list.length === 0) {
+    throw new MaskEdgeError('E_USAGE', 'no face detector named', {
+      detail: { known: zooDetectorNames() },
+    });
+  }
+  const failures: DetectorFailure[] = [];
+  for (const ref of list) {
+    try {
+      const resolved = await locateDetector(ref, modelsDir);
+      const detector = await FaceDetector.open(resolved.path, options);
+      return { ...resolved, detector, failures };
+    } catch (err) {
+      if (list.length === 1) throw err;
+      const code = err instanceof MaskEdgeError ? err.code : 'E_INTERNAL';
+      failures.push({ detector: ref, code, error: err instanceof Error ? err.message : String(err) });
+      options.logger?.warn('face detector failed to open; trying the next', { detector: ref, code });
+    }
+  }
+  throw new MaskEdgeError(
+    'E_MODEL',
+    `no face detector could be opened: ${failures.map((f) => `${f.detector}: ${f.error}`).join('; ')}`,
+    { detail: { failures } },
+  );
+}
