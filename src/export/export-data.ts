@@ -60,7 +60,14 @@ export async function chooseExportData(
   };
   const runDirs = runDataDirs(source);
   const hasRunSplits = Boolean(source.splits && runDirs.length > 0);
-  const runSamples = hasRunSplits ? new Map((await readSamples(runDirs)).map((s) => [s.id, s])) : undefined;
+  // the run's data read as train read it: its --label-map and --skip-unknown-labels (run.json)
+  const runLabels = {
+    ...(source.run?.labelMap ? { labelMap: source.run.labelMap } : {}),
+    skipUnknownLabels: source.run?.skipUnknownLabels === true,
+  };
+  const runSamples = hasRunSplits
+    ? new Map((await readSamples(runDirs, runLabels)).map((s) => [s.id, s]))
+    : undefined;
   let calibSamples: FaceSample[] = [];
   let evalSamples: FaceSample[] = [];
   let calibWhat = '';

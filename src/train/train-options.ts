@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfigFile } from '../core/config-loader.js';
 import { MaskEdgeError } from '../core/errors.js';
-import { DEFAULT_KD_PARAMS } from './kd/index.js';
+import { DEFAULT_KD_PARAMS } from './kd/kd-method.js';
 
 /** `mask-edge train` options after defaults. Defaults finish on a 2-core machine in well under 30 minutes. */
 export interface TrainSettings {
@@ -30,6 +30,10 @@ export interface TrainSettings {
   patience: number;
   classWeights: 'balanced' | 'sqrt' | 'none';
   cacheDir?: string;
+  /** --label-map NAME=LABEL entries as given (parsed by core/dataset parseLabelMap). */
+  labelMap: string[];
+  /** Leave faces with unknown label names out (counted) instead of failing with E_DATA. */
+  skipUnknownLabels: boolean;
   resume: boolean;
   json: boolean;
 }
@@ -94,6 +98,8 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
     patience: pick('patience', 'patience'),
     classWeights: cw as TrainSettings['classWeights'],
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir as string } : {}),
+    labelMap: [...((opts.labelMap as string[] | undefined) ?? [])],
+    skipUnknownLabels: Boolean(opts.skipUnknownLabels),
     resume: Boolean(opts.resume),
     json: Boolean(opts.json),
   };
@@ -143,6 +149,14 @@ export const trainConfigSchema = z
     patience: z.number().int().min(0).describe('early-stop patience in epochs (0 = off)').optional(),
     classWeights: z.enum(['balanced', 'sqrt', 'none']).describe('loss weights against imbalance').optional(),
     cacheDir: z.string().describe('face crop cache folder').optional(),
+    labelMap: z
+      .array(z.string())
+      .describe("NAME=LABEL: a dataset's own label name mapped to correct, incorrect, no_mask or skip")
+      .optional(),
+    skipUnknownLabels: z
+      .boolean()
+      .describe('leave faces with an unknown label name out (counted) instead of stopping with E_DATA')
+      .optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { MaskEdgeError } from '../errors.js';
 import { hashFile, listDir, mapWithConcurrency } from './dataset-files.js';
 import { readImageFolder, type SampleDraft } from './imagefolder-reader.js';
+import { LabelNames } from './label-names.js';
 import type { DataProblem, FaceSample, ReadDatasetOptions, ReadDatasetResult } from './types.js';
 import { readVoc } from './voc-reader.js';
 
@@ -52,20 +53,24 @@ export async function readDataset(
   if (dirs.length === 0) throw new MaskEdgeError('E_USAGE', 'no dataset folder given', { detail: { dirs } });
   const problems: DataProblem[] = [];
   const drafts: SampleDraft[] = [];
+  const names = new LabelNames(options.labelMap, options.skipUnknownLabels);
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
     const found =
       layout === 'voc'
-        ? await readVoc(root, problems)
-        : await readImageFolder(root, options.mfnPolicy ?? {}, problems);
+        ? await readVoc(root, problems, names)
+        : await readImageFolder(root, options.mfnPolicy ?? {}, problems, names);
     if (found.length === 0) {
+      names.finish(); // a folder of unknown label names only: say so first
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
         detail: { path: root, layout, problems: problems.length },
       });
     }
     drafts.push(...found);
   }
+  // unknown label names: E_DATA listing them and how to map them, unless skipping (then counted)
+  const skippedLabels = names.finish();
   const paths = [...new Set(drafts.map((s) => s.path))];
   const hashes = new Map<string, string>();
   await mapWithConcurrency(paths, 8, async (p) => {
@@ -89,7 +94,7 @@ export async function readDataset(
     const tiny = await findTiny(samples, options.minFace, problems);
     if (options.dropTiny) samples = samples.filter((s) => !tiny.has(s.id));
   }
-  return { samples, problems };
+  return { samples, problems, skippedLabels };
 }
 
 /** Photos whose identical copies sit in different preset splits (a train/test leak). */
