@@ -26,6 +26,7 @@ import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js'
 import { goalNotes, summary } from './pipeline/run-summary.js';
 import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
+import { loadTeacherView } from './teachers/teacher-view.js';
 import { trainTeacher } from './teachers/teacher-zoo.js';
 import { classWeightsFor, type TrainSettings, trainSettings, withConfig } from './train-options.js';
 
@@ -49,6 +50,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     settings = {
       ...saved.options,
       ensemble: (saved.options as Partial<TrainSettings>).ensemble ?? true,
+      teacherView: (saved.options as Partial<TrainSettings>).teacherView ?? 'clean',
       resume: true,
       json: settings.json,
     };
@@ -309,6 +311,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
         const r = await trainStudent(name, ctx, shape, {
           method,
           teacherLogits: source.logits.train,
+          ...(settings.teacherView === 'augmented'
+            ? { teacherView: await loadTeacherView(store.modelDir(source.name)) }
+            : {}),
           teacherName: source.name,
           params,
           // round 1 shares init and augmentation with student-no-kd (a controlled KD comparison); later rounds get

@@ -11,6 +11,8 @@ export interface TrainSettings {
   teachers: string[];
   teacherWeights?: string;
   kd: string[];
+  /** What the teacher scores during distillation: the clean crop (once) or each step's augmented view. */
+  teacherView: 'clean' | 'augmented';
   temperature: number;
   alpha: number;
   size: number;
@@ -41,6 +43,7 @@ export interface TrainSettings {
 export const TRAIN_DEFAULTS = {
   teachers: ['face-recognition', 'landmark-tiny'],
   kd: ['vanilla'],
+  teacherView: 'clean' as 'clean' | 'augmented',
   temperature: DEFAULT_KD_PARAMS.temperature,
   alpha: 0.5,
   size: 48,
@@ -72,6 +75,12 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
       detail: { classWeights: cw },
     });
   }
+  const view = (opts.teacherView as string | undefined) ?? TRAIN_DEFAULTS.teacherView;
+  if (view !== 'clean' && view !== 'augmented') {
+    throw new MaskEdgeError('E_USAGE', '--teacher-view must be clean or augmented', {
+      detail: { teacherView: view },
+    });
+  }
   const pick = <K extends keyof typeof TRAIN_DEFAULTS>(key: K, opt: string) =>
     (opts[opt] as (typeof TRAIN_DEFAULTS)[K] | undefined) ?? TRAIN_DEFAULTS[key];
   return {
@@ -81,6 +90,7 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
     teachers,
     ...(opts.teacherWeights ? { teacherWeights: opts.teacherWeights as string } : {}),
     kd: [...pick('kd', 'kd')],
+    teacherView: view,
     temperature: pick('temperature', 'temperature'),
     alpha: pick('alpha', 'alpha'),
     size: pick('size', 'size'),
@@ -125,6 +135,10 @@ export const trainConfigSchema = z
     kd: z
       .array(z.enum(['vanilla', 'noisy-teacher', 'self-training', 'messy-collab']))
       .describe('distillation rounds')
+      .optional(),
+    teacherView: z
+      .enum(['clean', 'augmented'])
+      .describe("what the teacher scores: the clean crop once, or each step's augmented view")
       .optional(),
     temperature: z.number().positive().describe('distillation temperature').optional(),
     alpha: z.number().min(0).max(1).describe('weight of the soft-target term').optional(),

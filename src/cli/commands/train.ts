@@ -31,6 +31,10 @@ export function registerTrain(program: Command): void {
       'distillation round(s), chained: vanilla, noisy-teacher, self-training (a first round learns from a label-only copy of the student), messy-collab (default vanilla)',
       commaList,
     )
+    .option(
+      '--teacher-view <view>',
+      "what the teacher scores while distilling: clean (the unaugmented crop, once) or augmented (each step's augmented view, the image the student sees; slower) (default clean)",
+    )
     .option('--temperature <T>', 'distillation temperature (default 4)', parseNumber('--temperature', 0.01))
     .option(
       '--alpha <a>',
