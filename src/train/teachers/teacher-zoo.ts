@@ -24,6 +24,9 @@ export const TEACHER_NAMES = [
   'face-recognition-mid',
   'face-embedding',
   'landmark-tiny',
+  'landmark',
+  'expression',
+  'age-gender',
   'scratch',
 ] as const;
 
