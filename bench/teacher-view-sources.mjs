@@ -2,8 +2,7 @@
 // test-split logits (checkpoint/phases/*.json) and split.json. Usage: node bench/teacher-view-sources.mjs RUN...
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readDataset } from '../dist/core/dataset/index.js';
-import { parseLabelMap } from '../dist/core/dataset/index.js';
+import { parseLabelMap, readDataset } from '../dist/core/dataset/index.js';
 import { LABELS } from '../dist/core/labels.js';
 
 for (const run of process.argv.slice(2)) {
