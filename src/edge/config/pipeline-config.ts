@@ -19,9 +19,9 @@ const seconds = (min: number, max = 86_400) => z.number().min(min).max(max);
 
 /** A detector zoo name or an ONNX file path (a path has a slash or ends in .onnx). */
 const detectorRef = pathString.refine((v) => isDetectorPath(v) || zooDetectorNames().includes(v), {
-    error: (issue) =>
-      `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
-  });
+  error: (issue) =>
+    `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
+});
 
 export const modelsSchema = z
   .object({
