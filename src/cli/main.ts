@@ -7,6 +7,7 @@ import { buildProgram } from './program.js';
  * (coded errors by their code, commander usage errors to E_USAGE, anything else to E_INTERNAL).
  */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -19,6 +20,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${formatError(err)}\n`);
     return exitCodeFor(err);
   }
+}
+
+/**
+ * `mask-edge ... | head -1`: once the reader has gone, writing to stdout fails with EPIPE. That is the
+ * reader's choice, not an error: stop writing and exit quietly (0, like `yes | head -1`), never with an
+ * unhandled-'error' stack trace.
+ */
+const guardedStreams = new WeakSet<NodeJS.WritableStream>();
+
+export function quietOnClosedPipe(
+  stream: NodeJS.WritableStream,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  if (guardedStreams.has(stream)) return;
+  guardedStreams.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') exit(0);
+    else throw err;
+  });
 }
 
 /** For commands whose implementation has not landed yet. */

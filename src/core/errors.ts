@@ -2,6 +2,8 @@
  * Every error the tool raises on purpose carries a stable code. The CLI's error boundary maps codes to
  * exit codes; logs and tests match on codes, never on message text.
  */
+import { redactUrlCredentials } from './secret-text.js';
+
 export const ERROR_CODES = {
   E_USAGE: { exit: 2, what: 'bad command-line usage' },
   E_CONFIG: { exit: 3, what: 'invalid configuration' },
@@ -54,10 +56,17 @@ export function exitCodeFor(err: unknown): number {
   return err instanceof MaskEdgeError ? err.exitCode : ERROR_CODES.E_INTERNAL.exit;
 }
 
-/** One readable line (plus detail) for a terminal. */
+/** One readable line (plus detail) for a terminal; URL credentials in it are redacted. */
 export function formatError(err: unknown): string {
+  return redactUrlCredentials(formatErrorText(err));
+}
+
+function formatErrorText(err: unknown): string {
   if (err instanceof MaskEdgeError) {
+    // Each fact once: config issues are already lines of the message, and so is a detail repeated in it.
     const detail = Object.entries(err.detail)
+      .filter(([k, v]) => k !== 'issues' && !(typeof v === 'string' && err.message.includes(v)))
+      .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join('\n');
     return `error ${err.code}: ${err.message}${detail ? `\n${detail}` : ''}`;

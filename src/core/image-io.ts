@@ -22,13 +22,27 @@ export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
 
 /**
+ * Most pixels decoded from one photo: 50 MP (an 8K frame is 33 MP, a 48 MP phone photo fits), i.e. at most
+ * 150 MB of RGB. Larger images are refused from their header, before any pixel buffer exists: a 16000x16000
+ * photo would otherwise take 768 MB (sharp's own limit is 268 MP).
+ */
+export const MAX_DECODE_PIXELS = 50_000_000;
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (default MAX_DECODE_PIXELS). */
+  maxPixels?: number;
+}
+
+/**
  * Decodes an image file or buffer to RGB, applying the EXIF orientation so pixels are upright.
- * Unreadable or truncated files raise E_IMAGE with the path.
+ * Unreadable or truncated files, and images over the pixel limit, raise E_IMAGE with the path.
  */
 export async function decodeImage(
   input: string | Buffer,
   label = typeof input === 'string' ? input : 'buffer',
+  options: DecodeOptions = {},
 ): Promise<RgbImage> {
+  const maxPixels = options.maxPixels ?? MAX_DECODE_PIXELS;
   let bytes: Buffer;
   if (typeof input === 'string') {
     try {
@@ -42,8 +56,19 @@ export async function decodeImage(
   } else {
     bytes = input;
   }
+  // The header alone tells the size: refuse a huge image before a pixel is decoded.
+  const header = await sharp(bytes)
+    .metadata()
+    .catch(() => undefined);
+  if (header?.width && header.height && header.width * header.height > maxPixels) {
+    throw new MaskEdgeError(
+      'E_IMAGE',
+      `image ${label} is ${header.width}x${header.height} (${Math.round((header.width * header.height) / 1e6)} MP), over the ${Math.round(maxPixels / 1e6)} MP decode limit`,
+      { detail: { path: label, width: header.width, height: header.height, maxPixels } },
+    );
+  }
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+    const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

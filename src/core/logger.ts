@@ -1,7 +1,10 @@
 /**
  * A small structured logger: readable lines on a TTY, JSON lines otherwise (journald, files, pipes).
- * Secrets never reach it: callers pass config through `redact` before logging it.
+ * Secrets never reach it: callers pass config through `redact` before logging it, and every line loses the
+ * user info of any URL it holds (`rtsp://user:pass@cam` is written `rtsp://***@cam`).
  */
+import { redactUrlCredentials } from './secret-text.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -58,14 +61,14 @@ export class Logger {
     const all = { ...this.bindings, ...fields };
     if (this.json) {
       this.sink.write(
-        `${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...all }, jsonReplacer)}\n`,
+        `${redactUrlCredentials(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...all }, jsonReplacer))}\n`,
       );
       return;
     }
     const extra = Object.entries(all)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonReplacer)}`)
       .join(' ');
-    this.sink.write(`${level.padEnd(5)} ${msg}${extra ? ` ${extra}` : ''}\n`);
+    this.sink.write(redactUrlCredentials(`${level.padEnd(5)} ${msg}${extra ? ` ${extra}` : ''}\n`));
   }
 }
 
@@ -79,8 +82,9 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const SECRET_KEYS = /pass(word)?|secret|token|key$|private/i;
 
-/** A deep copy with secret-looking fields replaced, for logging configuration. */
+/** A deep copy with secret-looking fields replaced and URL credentials removed, for logging configuration. */
 export function redact<T>(value: T): T {
+  if (typeof value === 'string') return redactUrlCredentials(value) as T;
   if (Array.isArray(value)) return value.map((v) => redact(v)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

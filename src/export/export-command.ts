@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { parseLabelMap } from '../core/dataset/index.js';
 import { MaskEdgeError } from '../core/errors.js';
 import { log as defaultLog, type Logger } from '../core/logger.js';
 import { type CardFile, classifierMetadata, setModelMetadata, writeModelCard } from './classifier-card.js';
@@ -26,6 +27,9 @@ export interface ExportOptions {
   int8?: boolean;
   calib?: string[];
   calibCount?: number;
+  /** --label-map NAME=LABEL entries and --skip-unknown-labels, for the --calib folders. */
+  labelMap?: string[];
+  skipUnknownLabels?: boolean;
   evalCount?: number;
   verifyCount?: number;
   maxDrop?: number;
@@ -93,6 +97,10 @@ export async function run(opts: ExportOptions): Promise<ExportReport> {
     contract,
     {
       calib: opts.calib,
+      calibLabels: {
+        labelMap: parseLabelMap(opts.labelMap),
+        skipUnknownLabels: opts.skipUnknownLabels === true,
+      },
       calibCount: opts.calibCount ?? 300,
       evalCount: opts.evalCount ?? 2000,
       needCalibration: Boolean(opts.int8),

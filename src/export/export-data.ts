@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FaceSample } from '../core/dataset/index.js';
+import type { FaceSample, ReadDatasetOptions } from '../core/dataset/index.js';
 import { MaskEdgeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { packageDir } from '../core/package-paths.js';
@@ -13,6 +13,8 @@ import { type InputContract, type ModelSource, runDataDirs } from './run-source.
 
 export interface ExportDataOptions {
   calib?: string[];
+  /** --label-map / --skip-unknown-labels for the --calib folders. */
+  calibLabels?: Pick<ReadDatasetOptions, 'labelMap' | 'skipUnknownLabels'>;
   calibCount: number;
   evalCount: number;
   needCalibration: boolean;
@@ -60,13 +62,20 @@ export async function chooseExportData(
   };
   const runDirs = runDataDirs(source);
   const hasRunSplits = Boolean(source.splits && runDirs.length > 0);
-  const runSamples = hasRunSplits ? new Map((await readSamples(runDirs)).map((s) => [s.id, s])) : undefined;
+  // the run's data read as train read it: its --label-map and --skip-unknown-labels (run.json)
+  const runLabels = {
+    ...(source.run?.labelMap ? { labelMap: source.run.labelMap } : {}),
+    skipUnknownLabels: source.run?.skipUnknownLabels === true,
+  };
+  const runSamples = hasRunSplits
+    ? new Map((await readSamples(runDirs, runLabels)).map((s) => [s.id, s]))
+    : undefined;
   let calibSamples: FaceSample[] = [];
   let evalSamples: FaceSample[] = [];
   let calibWhat = '';
   let evalWhat = '';
   if (options.calib && options.calib.length > 0) {
-    const all = (await readSamples(options.calib)).sort(byId);
+    const all = (await readSamples(options.calib, options.calibLabels)).sort(byId);
     calibSamples = spreadSubset(all, options.calibCount);
     calibWhat = `--calib ${options.calib.join(', ')}`;
     if (runSamples) {

@@ -3,7 +3,7 @@
  * through core/dataset (CONTRACTS §1), normalised per the model's input contract.
  */
 
-import { type FaceSample, loadCrops, readDataset } from '../core/dataset/index.js';
+import { type FaceSample, loadCrops, type ReadDatasetOptions, readDataset } from '../core/dataset/index.js';
 import { MaskEdgeError } from '../core/errors.js';
 import { normalise, type RgbImage } from '../core/image-io.js';
 import { labelIndex } from '../core/labels.js';
@@ -25,8 +25,11 @@ export function spreadSubset<T>(items: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor(i * step)]!);
 }
 
-export async function readSamples(dirs: string[]): Promise<FaceSample[]> {
-  const { samples } = await readDataset(dirs);
+export async function readSamples(
+  dirs: string[],
+  labels: Pick<ReadDatasetOptions, 'labelMap' | 'skipUnknownLabels'> = {},
+): Promise<FaceSample[]> {
+  const { samples } = await readDataset(dirs, labels);
   if (samples.length === 0) {
     throw new MaskEdgeError('E_DATA', `no labelled face images in ${dirs.join(', ')}`, {
       detail: { path: dirs.join(', '), expected: 'an ImageFolder or VOC dataset with images' },

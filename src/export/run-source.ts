@@ -23,6 +23,9 @@ export interface RunJson {
   seed?: number;
   version?: number | string;
   data?: unknown[];
+  /** The run's --label-map (name -> label or 'skip') and --skip-unknown-labels, to read its data the same way. */
+  labelMap?: Record<string, 'correct' | 'incorrect' | 'no_mask' | 'skip'>;
+  skipUnknownLabels?: boolean;
   [key: string]: unknown;
 }
 

@@ -5,6 +5,7 @@ import {
   dropLeakedSynthetic,
   type FaceSample,
   loadCrops,
+  parseLabelMap,
   readDataset,
   SPLITS,
   type Split,
@@ -17,7 +18,7 @@ import { ProgressReporter } from '../core/progress.js';
 import { startTrainingBackend } from './backends/index.js';
 import { trainRandomForestBaseline } from './baselines/random-forest-baseline.js';
 import { saveModel } from './io/file-io-handler.js';
-import { DEFAULT_KD_PARAMS, kdRounds } from './kd/index.js';
+import { DEFAULT_KD_PARAMS, kdRounds, roundTeacher } from './kd/index.js';
 import { resolveWorkerCount } from './parallel/worker-count.js';
 import type { ModelOutcome, RunContext } from './pipeline/context.js';
 import { trainStudentEnsemble } from './pipeline/ensemble-phase.js';
@@ -26,6 +27,7 @@ import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js'
 import { goalNotes, summary } from './pipeline/run-summary.js';
 import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
+import { loadTeacherView } from './teachers/teacher-view.js';
 import { trainTeacher } from './teachers/teacher-zoo.js';
 import { classWeightsFor, type TrainSettings, trainSettings, withConfig } from './train-options.js';
 
@@ -49,6 +51,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     settings = {
       ...saved.options,
       ensemble: (saved.options as Partial<TrainSettings>).ensemble ?? true,
+      teacherView: (saved.options as Partial<TrainSettings>).teacherView ?? 'clean',
       resume: true,
       json: settings.json,
     };
@@ -68,7 +71,15 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
   say(`student gradient workers: ${workers.workers} (${workers.reason})`);
 
   // Data: read, split (grouped by photo, seeded), crops decoded once per size and cached.
-  const { samples, problems } = await readDataset(settings.data.map((d) => resolve(d)));
+  const labelMap = parseLabelMap(settings.labelMap);
+  const { samples, problems, skippedLabels } = await readDataset(
+    settings.data.map((d) => resolve(d)),
+    { labelMap, skipUnknownLabels: settings.skipUnknownLabels },
+  );
+  if (skippedLabels.total > 0)
+    say(
+      `left out for their label name: ${skippedLabels.total} faces ${JSON.stringify(skippedLabels.byName)}`,
+    );
   for (const p of problems.slice(0, 20)) say(`data problem (${p.kind}): ${p.path}: ${p.message}`);
   if (problems.length > 20) say(`... ${problems.length - 20} more data problems`);
   // Synthetic faces (data synth) train only where their real photo is in train of this very split.
@@ -124,6 +135,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     margin: 0.15,
     seed: settings.seed,
     data: settings.data.map((d) => resolve(d)),
+    labelMap,
+    skipUnknownLabels: settings.skipUnknownLabels,
+    skippedLabels,
     backend: backend.name,
     device: backend.device,
     backendFailures: backend.failures,
@@ -275,15 +289,39 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
     // Distillation rounds, chained: each round's student can teach the next (self-training).
     const rounds = kdRounds(settings.kd);
     const params = { ...DEFAULT_KD_PARAMS, temperature: settings.temperature, alpha: settings.alpha };
-    let previous: ModelOutcome = bestTeacher;
+    let previous: ModelOutcome | undefined;
     const students: ModelOutcome[] = [];
+    // A label-only copy of the student: self-training's teacher in a first round (KD_Lib). The no-KD baseline is
+    // exactly that; with --no-baselines it is trained here.
+    const labelOnlyStudent = async (): Promise<ModelOutcome> => {
+      if (noKd) return noKd;
+      noKd = await phase('student-label-only', async () => {
+        const r = await trainStudent('student-label-only', ctx, shape, { params: DEFAULT_KD_PARAMS });
+        return { outcome: r.outcome, save: (dir) => saveModel(r.model, dir) };
+      });
+      models.push(modelMetrics(noKd, 'baseline', ctx, backendLabel, {}, subsets));
+      return noKd;
+    };
     for (const [i, method] of rounds.entries()) {
       const name = `student-${settings.kd.slice(0, i + 1).join('-')}`;
-      const source = method.teacherSource === 'teacher' ? bestTeacher : previous;
+      const which = roundTeacher(method, i);
+      const source =
+        which === 'best-teacher'
+          ? bestTeacher
+          : which === 'previous-student' && previous
+            ? previous
+            : await labelOnlyStudent();
+      if (which === 'label-only-student')
+        say(
+          `${name}: first-round ${method.name} learns from ${source.name}, a label-only copy of the student`,
+        );
       const s = await phase(name, async () => {
         const r = await trainStudent(name, ctx, shape, {
           method,
           teacherLogits: source.logits.train,
+          ...(settings.teacherView === 'augmented'
+            ? { teacherView: await loadTeacherView(store.modelDir(source.name)) }
+            : {}),
           teacherName: source.name,
           params,
           // round 1 shares init and augmentation with student-no-kd (a controlled KD comparison); later rounds get

@@ -12,6 +12,8 @@ export interface TrainSettings {
   teachers: string[];
   teacherWeights?: string;
   kd: string[];
+  /** What the teacher scores during distillation: the clean crop (once) or each step's augmented view. */
+  teacherView: 'clean' | 'augmented';
   temperature: number;
   alpha: number;
   size: number;
@@ -31,6 +33,10 @@ export interface TrainSettings {
   patience: number;
   classWeights: 'balanced' | 'sqrt' | 'none';
   cacheDir?: string;
+  /** --label-map NAME=LABEL entries as given (parsed by core/dataset parseLabelMap). */
+  labelMap: string[];
+  /** Leave faces with unknown label names out (counted) instead of failing with E_DATA. */
+  skipUnknownLabels: boolean;
   resume: boolean;
   json: boolean;
 }
@@ -38,6 +44,7 @@ export interface TrainSettings {
 export const TRAIN_DEFAULTS = {
   teachers: ['face-recognition', 'landmark-tiny'],
   kd: ['vanilla'],
+  teacherView: 'clean' as 'clean' | 'augmented',
   temperature: DEFAULT_KD_PARAMS.temperature,
   alpha: 0.5,
   size: 48,
@@ -69,6 +76,12 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
       detail: { classWeights: cw },
     });
   }
+  const view = (opts.teacherView as string | undefined) ?? TRAIN_DEFAULTS.teacherView;
+  if (view !== 'clean' && view !== 'augmented') {
+    throw new MaskEdgeError('E_USAGE', '--teacher-view must be clean or augmented', {
+      detail: { teacherView: view },
+    });
+  }
   const pick = <K extends keyof typeof TRAIN_DEFAULTS>(key: K, opt: string) =>
     (opts[opt] as (typeof TRAIN_DEFAULTS)[K] | undefined) ?? TRAIN_DEFAULTS[key];
   return {
@@ -78,6 +91,7 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
     teachers,
     ...(opts.teacherWeights ? { teacherWeights: opts.teacherWeights as string } : {}),
     kd: [...pick('kd', 'kd')],
+    teacherView: view,
     temperature: pick('temperature', 'temperature'),
     alpha: pick('alpha', 'alpha'),
     size: pick('size', 'size'),
@@ -95,6 +109,8 @@ export function trainSettings(opts: Record<string, unknown>): TrainSettings {
     patience: pick('patience', 'patience'),
     classWeights: cw as TrainSettings['classWeights'],
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir as string } : {}),
+    labelMap: [...((opts.labelMap as string[] | undefined) ?? [])],
+    skipUnknownLabels: Boolean(opts.skipUnknownLabels),
     resume: Boolean(opts.resume),
     json: Boolean(opts.json),
   };
@@ -121,6 +137,10 @@ export const trainConfigSchema = z
       .array(z.enum(['vanilla', 'noisy-teacher', 'self-training', 'messy-collab']))
       .describe('distillation rounds')
       .optional(),
+    teacherView: z
+      .enum(['clean', 'augmented'])
+      .describe("what the teacher scores: the clean crop once, or each step's augmented view")
+      .optional(),
     temperature: z.number().positive().describe('distillation temperature').optional(),
     alpha: z.number().min(0).max(1).describe('weight of the soft-target term').optional(),
     size: z.number().int().min(16).max(512).describe('student input size, px').optional(),
@@ -144,6 +164,14 @@ export const trainConfigSchema = z
     patience: z.number().int().min(0).describe('early-stop patience in epochs (0 = off)').optional(),
     classWeights: z.enum(['balanced', 'sqrt', 'none']).describe('loss weights against imbalance').optional(),
     cacheDir: z.string().describe('face crop cache folder').optional(),
+    labelMap: z
+      .array(z.string())
+      .describe("NAME=LABEL: a dataset's own label name mapped to correct, incorrect, no_mask or skip")
+      .optional(),
+    skipUnknownLabels: z
+      .boolean()
+      .describe('leave faces with an unknown label name out (counted) instead of stopping with E_DATA')
+      .optional(),
   })
   .strict();
 

@@ -96,7 +96,7 @@ describe('mask-edge agent (real process)', () => {
   it('--check-config exits 0 with a summary', async () => {
     const ran = await finish(start(['--config', await runnable('check.yaml'), '--check-config']));
     expect(ran.code).toBe(0);
-    expect(ran.stdout).toMatch(/config OK: .*\(1 camera\(s\): door=images\)/);
+    expect(ran.stdout).toMatch(/config OK: .*\(1 camera\(s\): door=images; models open in ONNX Runtime\)/);
     // The short form names the file on --check-config itself.
     const short = await finish(start(['--check-config', await runnable('check-short.yaml')]));
     expect(short.code).toBe(0);

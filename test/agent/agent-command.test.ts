@@ -69,10 +69,10 @@ describe('agent command (pipeline wiring with a recording sink)', () => {
     expect(err.exitCode).toBe(3);
     const paths = (err.detail.issues as { path: string }[]).map((i) => i.path).sort();
     expect(paths).toEqual([
-      '(root)',
       'cameras.0.id',
-      'cameras.0.source',
+      'cameras.0.source.fps',
       'cameras.1.source.path',
+      'surprise',
       'tracking.stableFrames',
     ]);
     expect(err.message).toContain('cameras.1.source.path');
@@ -105,7 +105,9 @@ describe('agent command (pipeline wiring with a recording sink)', () => {
       wiring,
       quietIo({ out: (l: string) => lines.push(l) }),
     );
-    expect(lines).toEqual([`config OK: ${file} (2 camera(s): door=ffmpeg, lobby=images)`]);
+    expect(lines).toEqual([
+      `config OK: ${file} (2 camera(s): door=ffmpeg, lobby=images; models open in ONNX Runtime)`,
+    ]);
   });
 
   it('one person walking through a video (real detector) gives exactly one new and one end event', async () => {

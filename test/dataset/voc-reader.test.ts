@@ -37,7 +37,8 @@ async function vocFixture(): Promise<string> {
 describe('Pascal VOC reader', () => {
   it('reads every box as a face with its mapped label, resolving a changed extension', async () => {
     const dir = await vocFixture();
-    const { samples, problems } = await readDataset([dir]);
+    const { samples, problems, skippedLabels } = await readDataset([dir], { skipUnknownLabels: true });
+    expect(skippedLabels).toEqual({ total: 1, byName: { helmet: 1 } });
     expect(samples.map((s) => [s.path.slice(dir.length + 1), s.label, s.box])).toEqual([
       ['images/p1.jpg', 'correct', { x: 2, y: 3, width: 20, height: 20 }],
       ['images/p1.jpg', 'no_mask', { x: 30, y: 10, width: 16, height: 18 }],
@@ -62,7 +63,7 @@ describe('Pascal VOC reader', () => {
       { name: 'with_mask', box: { x: 1, y: 1, width: 9, height: 9 } },
     ]);
     writeFileSync(join(dir, 'annotations', 'broken.xml'), '<annotation><filename>p2.png</filename><object>');
-    const { samples, problems } = await readDataset([dir]);
+    const { samples, problems } = await readDataset([dir], { labelMap: { helmet: 'skip' } });
     expect(samples).toHaveLength(4);
     const byKind = Object.fromEntries(problems.map((p) => [p.kind, p.path]));
     expect(byKind['missing-annotation']).toBe(join(dir, 'images', 'lonely.jpg'));

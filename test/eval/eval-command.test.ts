@@ -188,6 +188,76 @@ describe('mask-edge eval (classifier)', () => {
     expect(folder.accuracyBySize).toBeUndefined();
   });
 
+  it('scores every face of a VOC set with its own label names (aliases, --label-map) and counts what it skips', async () => {
+    // ILC names: with_mask / without_mask / with_incorrect_mask, plus 'MaskOn' (mapped) and 'helmet' (unknown).
+    const voc = join(dir, 'voc-ilc');
+    mkdirSync(join(voc, 'images'), { recursive: true });
+    mkdirSync(join(voc, 'annotations'), { recursive: true });
+    const faces = [
+      { x: 10, y: 20, rgb: RED, name: 'with_mask' },
+      { x: 70, y: 20, rgb: GREEN, name: 'with_incorrect_mask' },
+      { x: 130, y: 20, rgb: GREEN, name: 'with_incorrect_mask' },
+      { x: 190, y: 20, rgb: BLUE, name: 'without_mask' },
+      { x: 250, y: 20, rgb: RED, name: 'MaskOn' },
+      { x: 310, y: 20, rgb: BLUE, name: 'helmet' },
+    ];
+    const side = 40;
+    const square = (rgb: [number, number, number]) =>
+      sharp({
+        create: { width: side, height: side, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } },
+      })
+        .png()
+        .toBuffer();
+    const photo = await sharp({ create: { width: 380, height: 100, channels: 3, background: '#808080' } })
+      .composite(
+        await Promise.all(faces.map(async (f) => ({ input: await square(f.rgb), left: f.x, top: f.y }))),
+      )
+      .png()
+      .toBuffer();
+    writeFileSync(join(voc, 'images', 'p1.png'), photo);
+    const objects = faces
+      .map(
+        (f) =>
+          `<object><name>${f.name}</name><bndbox><xmin>${f.x}</xmin><ymin>${f.y}</ymin><xmax>${f.x + side}</xmax><ymax>${f.y + side}</ymax></bndbox></object>`,
+      )
+      .join('');
+    writeFileSync(
+      join(voc, 'annotations', 'p1.xml'),
+      `<annotation><filename>p1.png</filename><size><width>380</width><height>100</height><depth>3</depth></size>${objects}</annotation>`,
+    );
+    const base = ['eval', '--model', model, '--data', voc, '--providers', 'cpu'];
+    // unknown names stop the run with E_DATA (exit code 5) naming them
+    let stderr = '';
+    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    });
+    const refused = await runCli([...base, '--json']);
+    errSpy.mockRestore();
+    expect(refused.code).toBe(5);
+    expect(stderr).toContain("'helmet'");
+    expect(stderr).toContain("'MaskOn'");
+    // mapped and skipped: every other face is scored, incorrect ones included
+    const out = JSON.parse(
+      (await runCli([...base, '--json', '--label-map', 'MaskOn=correct', '--skip-unknown-labels'])).stdout,
+    );
+    expect(out.samples).toBe(5);
+    expect(out.perLabel.incorrect.support).toBe(2);
+    expect(out.confusion).toEqual([
+      [2, 0, 0],
+      [0, 2, 0],
+      [0, 0, 1],
+    ]);
+    expect(out.skippedLabels).toEqual({ total: 1, byName: { helmet: 1 } });
+    const text = (await runCli([...base, '--label-map', 'MaskOn=correct', '--label-map', 'helmet=no_mask']))
+      .stdout;
+    expect(text).toMatch(/samples 6 /);
+    expect(text).not.toContain('left out for their label name');
+    const skippedText = (await runCli([...base, '--label-map', 'MaskOn=correct', '--skip-unknown-labels']))
+      .stdout;
+    expect(skippedText).toContain('faces left out for their label name: 1 (helmet 1)');
+  });
+
   it('--correct-min decides labels as the agent would, and every run reports the alert trade-off', async () => {
     // Orange: the mean-colour model's logits are 10 x (r, g, b) / 255, so P(correct) is about 0.97 -- the most
     // likely label is correct, but below a 0.99 minimum it becomes incorrect (g > b). Red stays correct.

@@ -95,7 +95,7 @@ describe('agent config', () => {
       [
         'device.id',
         'health.port',
-        'mqtt',
+        'mqtt.pasword',
         'mqtt.protocolVersion',
         'mqtt.tls.key',
         'mqtt.url',
@@ -103,6 +103,11 @@ describe('agent config', () => {
       ].sort(),
     );
     expect((error as Error).message).toContain('mqtt.url');
+    expect((error as Error).message).toContain('mqtt.pasword: unknown key; did you mean "password"?');
+    expect((error as Error).message).toContain(
+      'health.port: must be a whole number >= 0 and <= 65535 (got 70000)',
+    );
+    expect((error as Error).message).not.toContain('typo');
   });
 
   it('refuses a password inside the broker URL (it would be logged) and accepts one in its own field', () => {

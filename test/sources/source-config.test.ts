@@ -47,10 +47,13 @@ describe('source config', () => {
   it('lists every problem with its path: unknown keys, wrong types, half a size', () => {
     const issues = issuesOf({ type: 'ffmpeg', url: 'x.mp4', width: 640, fps: 3, maxFps: -1 });
     const paths = issues.map((i) => i.path).sort();
-    expect(paths).toEqual(['(root)', 'maxFps', 'width']);
-    expect(issues.find((i) => i.path === '(root)')!.message).toMatch(/fps/);
+    expect(paths).toEqual(['fps', 'maxFps', 'width']);
+    expect(issues.find((i) => i.path === 'fps')!.message).toMatch(/unknown key; did you mean "maxFps"/);
+    expect(issues.find((i) => i.path === 'maxFps')!.message).toBe(
+      'must be a number >= 0.01 and <= 240 (got -1)',
+    );
     const half = issuesOf({ type: 'ffmpeg', url: 'x.mp4', width: 640 });
-    expect(half).toEqual([{ path: 'width', message: 'give both width and height, or neither' }]);
+    expect(half).toEqual([{ path: 'width', message: 'give both width and height, or neither (got 640)' }]);
   });
 
   it('refuses a webcam device that is not a plain /dev path (node-webcam runs it through a shell)', () => {

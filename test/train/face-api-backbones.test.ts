@@ -46,3 +46,32 @@ describe('face-recognition ResNet feature stages (real face-api weights)', () =>
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 });
+
+describe('more face-api backbones as teacher candidates (real weights)', () => {
+  beforeAll(async () => {
+    await startTrainingBackend('wasm');
+  });
+
+  it('landmark (256-d), expression (256-d) and age-gender (2x2x512) give finite, image-dependent features', async () => {
+    const face = await demoCrop();
+    const grey = { width: 150, height: 150, data: new Uint8Array(150 * 150 * 3).fill(128) };
+    for (const [name, size] of [
+      ['landmark', 256],
+      ['expression', 256],
+      ['age-gender', 2 * 2 * 512],
+    ] as const) {
+      const b = await loadFaceApiBackbone(name);
+      expect(b.featureSize, name).toBe(size);
+      const before = tf.memory().numTensors;
+      const f = b.features([face, grey]);
+      const rows = (await f.array()) as number[][];
+      f.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+      expect(rows.flat().every(Number.isFinite), name).toBe(true);
+      expect(
+        rows[0]!.reduce((s, v, i) => s + Math.abs(v - rows[1]![i]!), 0),
+        name,
+      ).toBeGreaterThan(0.1);
+    }
+  }, 120_000);
+});

@@ -3,9 +3,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { SeededRandom } from '../../src/core/seeded-random.js';
 import { startTrainingBackend } from '../../src/train/backends/index.js';
-import { DEFAULT_KD_PARAMS, kdRounds, softTargetKl, weightedCrossEntropy } from '../../src/train/kd/index.js';
+import {
+  DEFAULT_KD_PARAMS,
+  kdRounds,
+  roundTeacher,
+  softTargetKl,
+  weightedCrossEntropy,
+} from '../../src/train/kd/index.js';
 import { messLabels } from '../../src/train/kd/messy-collab.js';
-import { perturbLogits } from '../../src/train/kd/noisy-teacher.js';
+import { perturbRows, teacherNoise } from '../../src/train/kd/noisy-teacher.js';
 
 const LN2 = Math.log(2);
 const value = (t: tf.Tensor) => t.dataSync()[0]!;
@@ -94,37 +100,81 @@ describe('distillation losses', () => {
     expect(value(same)).toBeCloseTo(0.75 * ce2, 5);
   });
 
-  it('noisy-teacher: perturbs logits z(1+xi) on a fraction of the batch', () => {
-    expect(Array.from(perturbLogits(t2([[2, -1, 0]]), [0.5]).dataSync())).toEqual([3, -1.5, 0]);
+  it('noisy-teacher: each logit gets its own multiplicative noise z(1 + sqrt(var) N(0,1)), per batch with probability p', () => {
+    expect(
+      Array.from(perturbRows(Float32Array.from([2, -1, 0, 4]), Float32Array.from([0.5, 0.5, 1, -0.25]))),
+    ).toEqual([3, -1.5, 0, 3]);
     const [noisy] = kdRounds(['noisy-teacher']);
     const batch = { studentLogits: t2([[0, 0, 0]]), teacherLogits: t2([[LN2, 0, 0]]), labels: [0] };
     const clean = noisy!.loss(
       batch,
-      { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 0.5, noiseFraction: 0 },
+      { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 0.5, noiseProbability: 0 },
       new SeededRandom(3),
     );
     expect(value(clean)).toBeCloseTo(0.5 * KL + 0.5 * CE, 5);
-    // all perturbed: replay the same draws to get xi, then hand-compute the loss on ln2*(1+xi)
-    const rng = new SeededRandom(9);
+    // perturbed (probability 1): replay the draws (one batch coin, then one normal per logit) and hand-compute
+    const teacher = [LN2, 1, -0.5];
     const replay = new SeededRandom(9);
-    replay.next();
-    const xi = 0.1 * replay.normal();
+    replay.next(); // the batch's coin
+    const xi = teacher.map(() => Math.sqrt(0.1) * replay.normal());
     const noisyLoss = noisy!.loss(
-      batch,
-      { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 0.5, noiseFraction: 1, noiseStd: 0.1 },
-      rng,
+      { studentLogits: t2([[0, 0, 0]]), teacherLogits: t2([teacher]), labels: [0] },
+      { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 0.5, noiseProbability: 1, noiseVariance: 0.1 },
+      new SeededRandom(9),
     );
-    const z = LN2 * (1 + xi);
-    const p0 = Math.exp(z) / (Math.exp(z) + 2);
-    const p1 = 1 / (Math.exp(z) + 2);
-    const kl = p0 * Math.log(p0 * 3) + 2 * p1 * Math.log(p1 * 3);
-    expect(xi).not.toBe(0);
+    const z = teacher.map((t, i) => t * (1 + xi[i]!));
+    const sum = z.reduce((a, b) => a + Math.exp(b), 0);
+    const p = z.map((v) => Math.exp(v) / sum);
+    const kl = p.reduce((a, pi) => a + pi * Math.log(pi * 3), 0);
+    expect(new Set(xi).size).toBe(3); // one draw per logit, not one per row
     expect(value(noisyLoss)).toBeCloseTo(0.5 * kl + 0.5 * CE, 5);
   });
 
-  it('self-training: the previous student teaches, same Hinton loss', () => {
-    const [self] = kdRounds(['self-training']);
+  it('noisy-teacher noise statistics: mean 0, variance 0.1 per logit, independent, half the batches, rankings change', () => {
+    const params = { ...DEFAULT_KD_PARAMS };
+    expect(params.noiseVariance).toBe(0.1);
+    expect(params.noiseProbability).toBe(0.5);
+    const rng = new SeededRandom(17);
+    const rows = 64;
+    const samples: number[] = [];
+    let perturbedBatches = 0;
+    const batches = 400;
+    for (let b = 0; b < batches; b++) {
+      const noise = teacherNoise(rows, 3, params, rng);
+      if (noise.some((v) => v !== 0)) {
+        perturbedBatches++;
+        samples.push(...noise);
+      }
+    }
+    // half the batches, within 4 standard errors of a binomial(400, 0.5)
+    expect(Math.abs(perturbedBatches - batches / 2)).toBeLessThan(4 * Math.sqrt(batches / 4));
+    const n = samples.length;
+    const mean = samples.reduce((a, b) => a + b, 0) / n;
+    const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    expect(Math.abs(mean)).toBeLessThan(4 * Math.sqrt(0.1 / n));
+    expect(variance).toBeGreaterThan(0.1 * 0.97);
+    expect(variance).toBeLessThan(0.1 * 1.03);
+    // logits of one row are independent: correlation of neighbouring logits ~ 0
+    let cov = 0;
+    for (let i = 0; i + 1 < n; i += 3) cov += samples[i]! * samples[i + 1]!;
+    expect(Math.abs(cov / (n / 3) / variance)).toBeLessThan(0.05);
+    // per-logit noise reorders some rows' logits (a per-row scalar 1 + xi > 0 never could)
+    const teacher = Float32Array.from({ length: rows * 3 }, (_, i) => [2, 1.6, -1][i % 3]!);
+    const always = { ...params, noiseProbability: 1 };
+    const noisy = perturbRows(teacher, teacherNoise(rows, 3, always, new SeededRandom(5)));
+    let reordered = 0;
+    for (let r = 0; r < rows; r++) if (noisy[r * 3 + 1]! > noisy[r * 3]!) reordered++;
+    expect(reordered).toBeGreaterThan(0);
+    expect(reordered).toBeLessThan(rows);
+  });
+
+  it('self-training: a label-only student copy teaches a first round, the previous student later; Hinton loss', () => {
+    const [self, vanilla, self2] = kdRounds(['self-training', 'vanilla', 'self-training']);
     expect(self!.teacherSource).toBe('previous-student');
+    expect(roundTeacher(self!, 0)).toBe('label-only-student');
+    expect(roundTeacher(self2!, 2)).toBe('previous-student');
+    expect(roundTeacher(vanilla!, 0)).toBe('best-teacher');
+    expect(roundTeacher(vanilla!, 1)).toBe('best-teacher');
     const loss = self!.loss(
       { studentLogits: t2([[0, 0, 0]]), teacherLogits: t2([[LN2, 0, 0]]), labels: [0] },
       { ...DEFAULT_KD_PARAMS, temperature: 1, alpha: 0.5 },

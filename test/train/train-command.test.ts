@@ -162,6 +162,85 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
   }, 300_000);
 });
 
+describe('distillation rounds (end to end, real tfjs wasm + face-api weights)', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mask-edge-train-kd-'));
+    await makeDataset(join(root, 'data'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('a first self-training round learns from a label-only student copy, not the teacher: it differs from vanilla; --teacher-epochs is used as given', async () => {
+    const base = { ...tinyRun(), seed: 6, ensemble: false, teacherEpochs: 2 };
+    const self = await run({ ...base, kd: ['self-training'], out: join(root, 'run-self') });
+    expect(self.models.map((m) => m.name)).toEqual([
+      'teacher-landmark-tiny',
+      'student-label-only',
+      'student-self-training',
+    ]);
+    expect(self.models[0]!.history).toHaveLength(2); // no silent floor of 30 teacher epochs
+    expect(self.models[1]).toMatchObject({ role: 'baseline' });
+    expect(self.models[2]).toMatchObject({ teacher: 'student-label-only', kd: ['self-training'] });
+    const vanilla = await run({ ...base, kd: ['vanilla'], out: join(root, 'run-vanilla') });
+    expect(vanilla.models[1]).toMatchObject({ name: 'student-vanilla', teacher: 'teacher-landmark-tiny' });
+    const weights = async (out: string, name: string) =>
+      (await loadModel(join(out, 'checkpoint', 'phases', name)))
+        .getWeights()
+        .map((w) => Array.from(w.dataSync()));
+    const a = (await weights(join(root, 'run-self'), 'student-self-training')).flat();
+    const b = (await weights(join(root, 'run-vanilla'), 'student-vanilla')).flat();
+    expect(a.length).toBe(b.length);
+    expect(a.some((v, i) => Math.abs(v - b[i]!) > 1e-6)).toBe(true);
+    // with baselines, the no-KD student is that label-only copy
+    const withBaselines = await run({
+      ...base,
+      kd: ['self-training'],
+      baselines: true,
+      out: join(root, 'run-self-baselines'),
+    });
+    expect(withBaselines.models.find((m) => m.name === 'student-self-training')).toMatchObject({
+      teacher: 'student-no-kd',
+    });
+  }, 300_000);
+
+  it('--teacher-view augmented: the teacher scores the augmented view (a saved teacher reloads to its own logits on clean crops)', async () => {
+    const base = { ...tinyRun(), seed: 7, ensemble: false };
+    const clean = await run({ ...base, out: join(root, 'view-clean') });
+    const aug = await run({ ...base, teacherView: 'augmented', out: join(root, 'view-aug') });
+    expect(aug.models.map((m) => m.name)).toEqual(['teacher-landmark-tiny', 'student-vanilla']);
+    expect(aug.models[0]!.accuracy).toBe(clean.models[0]!.accuracy); // same teacher either way
+    const runJson = JSON.parse(await readFile(join(root, 'view-aug', 'run.json'), 'utf8'));
+    expect(runJson.options.teacherView).toBe('augmented');
+    const phases = (out: string) => join(root, out, 'checkpoint', 'phases');
+    const w = async (out: string) =>
+      (await loadModel(join(phases(out), 'student-vanilla')))
+        .getWeights()
+        .flatMap((t) => Array.from(t.dataSync()));
+    const [wc, wa] = [await w('view-clean'), await w('view-aug')];
+    expect(wc.some((v, i) => Math.abs(v - wa[i]!) > 1e-6)).toBe(true);
+    // the reloaded teacher (frozen backbone + head) gives its recorded logits on the clean validation crops
+    const { loadTeacherView } = await import('../../src/train/teachers/teacher-view.js');
+    const { loadCrops, readDataset } = await import('../../src/core/dataset/index.js');
+    const view = await loadTeacherView(join(phases('view-aug'), 'teacher-landmark-tiny'));
+    expect(view.size).toBe(112);
+    const recorded = JSON.parse(
+      await readFile(join(phases('view-aug'), 'teacher-landmark-tiny.json'), 'utf8'),
+    );
+    const split = JSON.parse(await readFile(join(root, 'view-aug', 'split.json'), 'utf8'));
+    const { samples } = await readDataset([join(root, 'data')]);
+    const byId = new Map(samples.map((x) => [x.id, x]));
+    const { crops } = await loadCrops(
+      split.val.map((id: string) => byId.get(id)!),
+      { size: 112, cacheDir: join(root, 'cache') },
+    );
+    const logits = view.logits(split.val.map((id: string) => crops.get(id)!));
+    const want: number[] = recorded.logits.val;
+    expect(logits.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(logits[i]! - want[i]!)).toBeLessThan(1e-3);
+  }, 300_000);
+});
+
 describe('shipped student selection', () => {
   it('keeps the best validation score among all students, distilled or not; ties keep the earlier', () => {
     const score = (c: { score: number }) => c.score;
@@ -175,6 +254,38 @@ describe('shipped student selection', () => {
 });
 
 describe('train options', () => {
+  it('train --help shows every default of TRAIN_DEFAULTS it has a flag for', async () => {
+    const { buildProgram } = await import('../../src/cli/program.js');
+    const { TRAIN_DEFAULTS } = await import('../../src/train/train-options.js');
+    const train = buildProgram().commands.find((c) => c.name() === 'train')!;
+    const help = train.helpInformation().replace(/\s+/g, ' ');
+    const flags: [string, unknown][] = [
+      ['--teacher <names>', TRAIN_DEFAULTS.teachers.join(',')],
+      ['--kd <methods>', TRAIN_DEFAULTS.kd.join(',')],
+      ['--teacher-view <view>', TRAIN_DEFAULTS.teacherView],
+      ['--temperature <T>', TRAIN_DEFAULTS.temperature],
+      ['--alpha <a>', TRAIN_DEFAULTS.alpha],
+      ['--size <px>', TRAIN_DEFAULTS.size],
+      ['--epochs <n>', TRAIN_DEFAULTS.epochs],
+      ['--teacher-epochs <n>', TRAIN_DEFAULTS.teacherEpochs],
+      ['--batch-size <n>', TRAIN_DEFAULTS.batchSize],
+      ['--lr <rate>', TRAIN_DEFAULTS.lr],
+      ['--weight-decay <wd>', TRAIN_DEFAULTS.weightDecay],
+      ['--width <n>', TRAIN_DEFAULTS.width],
+      ['--blocks <n>', TRAIN_DEFAULTS.blocks],
+      ['--workers <n|auto>', TRAIN_DEFAULTS.workers],
+      ['--seed <n>', TRAIN_DEFAULTS.seed],
+      ['--patience <n>', TRAIN_DEFAULTS.patience],
+      ['--class-weights <mode>', TRAIN_DEFAULTS.classWeights],
+    ];
+    for (const [flag, value] of flags) {
+      const at = help.indexOf(flag);
+      expect(at, flag).toBeGreaterThan(-1);
+      const next = help.indexOf(' --', at + flag.length);
+      expect(help.slice(at, next < 0 ? undefined : next), flag).toContain(`(default ${value})`);
+    }
+  });
+
   it('reads a YAML --config under the flags and rejects unknown keys with E_CONFIG', async () => {
     const { writeFile } = await import('node:fs/promises');
     const { trainSettings, withConfig } = await import('../../src/train/train-options.js');

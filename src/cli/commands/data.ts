@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MaskEdgeError } from '../../core/errors.js';
-import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
+import { addLabelOptions, collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 const noseMouthOption = () =>
   new Option(
@@ -12,8 +12,8 @@ const noseMouthOption = () =>
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('inspect and prepare labelled face datasets');
-  data
-    .command('inspect')
+  const inspect = data.command('inspect');
+  inspect
     .description(
       'count faces per split and label, and flag unreadable files, tiny crops and cross-split duplicates',
     )
@@ -36,38 +36,42 @@ export function registerData(program: Command): void {
       'skip decoding every photo (faster; unreadable or truncated files then go unnoticed)',
     )
     .addOption(noseMouthOption())
-    .option('--json', 'print one JSON object instead of a table')
-    .action(
-      async (
-        positional: string[],
-        opts: {
-          data?: string[];
-          minFace: number;
-          seed: number;
-          decode: boolean;
-          json?: boolean;
-          mfnNoseMouth: string;
-        },
-      ) => {
-        const dirs = [...(opts.data ?? []), ...positional];
-        if (dirs.length === 0) {
-          throw new MaskEdgeError('E_USAGE', 'data inspect needs a dataset folder: --data DIR', {
-            detail: { option: '--data' },
-          });
-        }
-        const { run } = await import('../../train/data/data-inspect-command.js');
-        await run({
-          dirs,
-          minFace: opts.minFace,
-          seed: opts.seed,
-          decode: opts.decode,
-          json: opts.json === true,
-          mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip',
-        });
+    .option('--json', 'print one JSON object instead of a table');
+  addLabelOptions(inspect).action(
+    async (
+      positional: string[],
+      opts: {
+        data?: string[];
+        minFace: number;
+        seed: number;
+        decode: boolean;
+        json?: boolean;
+        mfnNoseMouth: string;
+        labelMap?: string[];
+        skipUnknownLabels?: boolean;
       },
-    );
-  data
-    .command('prepare')
+    ) => {
+      const dirs = [...(opts.data ?? []), ...positional];
+      if (dirs.length === 0) {
+        throw new MaskEdgeError('E_USAGE', 'data inspect needs a dataset folder: --data DIR', {
+          detail: { option: '--data' },
+        });
+      }
+      const { run } = await import('../../train/data/data-inspect-command.js');
+      await run({
+        dirs,
+        minFace: opts.minFace,
+        seed: opts.seed,
+        decode: opts.decode,
+        json: opts.json === true,
+        mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip',
+        labelMap: opts.labelMap,
+        skipUnknownLabels: opts.skipUnknownLabels === true,
+      });
+    },
+  );
+  const prepare = data.command('prepare');
+  prepare
     .description('write a resized ImageFolder with train/ val/ test/ splits')
     .requiredOption('--data <dir>', 'source dataset folder; repeatable', collect)
     .requiredOption('--out <dir>', 'output folder (created; must be empty or absent)')
@@ -79,20 +83,22 @@ export function registerData(program: Command): void {
       0.15,
     )
     .option('--seed <n>', 'split seed (same default as train)', parseInteger('--seed', 0), 1)
-    .addOption(noseMouthOption())
-    .action(
-      async (opts: {
-        data: string[];
-        out: string;
-        size: number;
-        margin: number;
-        seed: number;
-        mfnNoseMouth: string;
-      }) => {
-        const { run } = await import('../../train/data/data-prepare-command.js');
-        await run({ ...opts, mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip' });
-      },
-    );
+    .addOption(noseMouthOption());
+  addLabelOptions(prepare).action(
+    async (opts: {
+      data: string[];
+      out: string;
+      size: number;
+      margin: number;
+      seed: number;
+      mfnNoseMouth: string;
+      labelMap?: string[];
+      skipUnknownLabels?: boolean;
+    }) => {
+      const { run } = await import('../../train/data/data-prepare-command.js');
+      await run({ ...opts, mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip' });
+    },
+  );
   data
     .command('synth')
     .description(

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
+import { addLabelOptions, collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
 
 export interface EvalOptions {
   model?: string;
@@ -20,6 +20,8 @@ export interface EvalOptions {
   limit?: number;
   minScore?: number;
   correctMin?: number;
+  labelMap?: string[];
+  skipUnknownLabels?: boolean;
 }
 
 function parseSplit(value: string): 'train' | 'val' | 'test' {
@@ -28,8 +30,8 @@ function parseSplit(value: string): 'train' | 'val' | 'test' {
 }
 
 export function registerEval(program: Command): void {
-  program
-    .command('eval')
+  const command = program.command('eval');
+  command
     .description(
       'accuracy of an ONNX classifier on a dataset, or of the whole device pipeline with --pipeline',
     )
@@ -87,9 +89,9 @@ export function registerEval(program: Command): void {
       '--limit <n>',
       'evaluate only the first N photos/samples (quick checks)',
       parseInteger('--limit', 1),
-    )
-    .action(async (opts: EvalOptions) => {
-      const { run } = await import('../../edge/eval/eval-command.js');
-      await run(opts);
-    });
+    );
+  addLabelOptions(command).action(async (opts: EvalOptions) => {
+    const { run } = await import('../../edge/eval/eval-command.js');
+    await run(opts);
+  });
 }

@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
-import { collect, parseInteger, parseNumber } from './option-parsers.js';
+import { addLabelOptions, collect, parseInteger, parseNumber } from './option-parsers.js';
 
 export function registerExport(program: Command): void {
-  program
-    .command('export')
+  const command = program.command('export');
+  command
     .description('convert a trained student to verified ONNX (fp32, and static INT8 with --int8)')
     .requiredOption('--model <path>', 'training run directory or tfjs checkpoint (folder or model.json)')
     .option('--out <dir>', 'output folder', 'models/export')
@@ -46,9 +46,10 @@ export function registerExport(program: Command): void {
         .choices(['uint8', 'int8'])
         .default('uint8'),
     )
-    .option('--cache-dir <dir>', 'face crop cache folder')
-    .action(async (opts) => {
-      const { run } = await import('../../export/export-command.js');
-      await run(opts);
-    });
+    .option('--cache-dir <dir>', 'face crop cache folder');
+  // --calib folders: label names as for every command that reads data (a run's own data uses run.json's settings)
+  addLabelOptions(command).action(async (opts) => {
+    const { run } = await import('../../export/export-command.js');
+    await run(opts);
+  });
 }

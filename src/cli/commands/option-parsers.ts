@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** Commander parsers that reject bad values with the offending text. */
 export function parseInteger(name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
@@ -32,4 +32,18 @@ export function commaList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** `--label-map NAME=LABEL` (repeatable) and `--skip-unknown-labels`, for every command that reads datasets. */
+export function addLabelOptions<T extends { option: Command['option'] }>(command: T): T {
+  command.option(
+    '--label-map <name=label>',
+    "map a dataset's own label name (annotation <name> or folder) to correct, incorrect, no_mask or skip; repeatable (common spellings such as with_incorrect_mask are known already)",
+    collect,
+  );
+  command.option(
+    '--skip-unknown-labels',
+    'leave faces with an unknown label name out (counted and reported) instead of stopping with E_DATA',
+  );
+  return command;
 }

@@ -1,7 +1,8 @@
 import { basename, join } from 'node:path';
 import { MaskEdgeError } from '../errors.js';
-import { LABEL_ALIASES, type Label, labelFromAlias } from '../labels.js';
+import type { Label } from '../labels.js';
 import { isImageFile, listDir, walkFiles } from './dataset-files.js';
+import type { LabelNames } from './label-names.js';
 import { labelForMfnKind, mfnKindOf } from './maskedface-net-names.js';
 import type { DataProblem, FaceSample, MfnPolicy, Split } from './types.js';
 
@@ -26,20 +27,23 @@ interface ReaderContext {
   root: string;
   policy: MfnPolicy;
   problems: DataProblem[];
+  names: LabelNames;
 }
 
 /**
  * ImageFolder: `train/ val/ test/` each holding one folder per label, or label folders with no split.
  * A flat folder of MaskedFace-Net-named images (no label folders) is read by name alone.
  * Files carrying MaskedFace-Net suffixes get format 'maskedface-net' and their names are checked
- * against the folder label under the MfnPolicy.
+ * against the folder label under the MfnPolicy. Label folder names map through `names` (--label-map, then the
+ * aliases); the images of an unknown or skipped label folder are counted there and reported.
  */
 export async function readImageFolder(
   root: string,
   policy: MfnPolicy,
   problems: DataProblem[],
+  names: LabelNames,
 ): Promise<SampleDraft[]> {
-  const ctx: ReaderContext = { root, policy, problems };
+  const ctx: ReaderContext = { root, policy, problems, names };
   const { dirs, files } = await listDir(root);
   const splitDirs = dirs.filter((d) => splitFromFolderName(d) !== undefined);
   if (splitDirs.length > 0) {
@@ -88,17 +92,25 @@ async function readLabelFolders(
   }
   const out: SampleDraft[] = [];
   for (const d of dirs) {
-    const label = labelFromAlias(d);
-    if (label === undefined) {
-      const nested = (await listDir(join(dir, d))).dirs.length > 0;
-      const hint = nested ? '; if this folder holds several datasets, pass each one as its own folder' : '';
+    const labelDir = join(dir, d);
+    const nested = (await listDir(labelDir)).dirs.length > 0;
+    const images = nested ? [] : (await walkFiles(labelDir)).filter(isImageFile);
+    const label = ctx.names.resolve(d, labelDir, images.length);
+    if (label === 'unknown' && nested) {
       throw new MaskEdgeError(
         'E_DATA',
-        `unknown label folder '${d}' (expected one of: ${Object.keys(LABEL_ALIASES).join(', ')})${hint}`,
-        { detail: { path: join(dir, d), folder: d } },
+        `unknown label folder '${d}' holds folders; if this folder holds several datasets, pass each one as its own folder`,
+        { detail: { path: labelDir, folder: d } },
       );
     }
-    const labelDir = join(dir, d);
+    if (label === 'unknown' || label === 'skip') {
+      ctx.problems.push({
+        kind: label === 'skip' ? 'skipped-by-policy' : 'unknown-label',
+        path: labelDir,
+        message: `label folder '${d}' ${label === 'skip' ? 'skipped by --label-map' : 'has an unknown label name'}; its ${images.length} images skipped`,
+      });
+      continue;
+    }
     out.push(...(await readFiles(ctx, labelDir, await walkFiles(labelDir), label, split)));
   }
   return out;

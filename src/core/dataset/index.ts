@@ -3,6 +3,7 @@ export type { CropCacheKeyParts } from './crop-cache.js';
 export { cropCacheKey } from './crop-cache.js';
 export { hashFile, IMAGE_EXTENSIONS, isImageFile } from './dataset-files.js';
 export { splitFromFolderName } from './imagefolder-reader.js';
+export { type LabelMap, LabelNames, parseLabelMap, type SkippedLabels } from './label-names.js';
 export { type LoadCropsOptions, type LoadCropsResult, loadCrops } from './load-crops.js';
 export { labelForMfnKind, type MfnKind, mfnKindOf } from './maskedface-net-names.js';
 export {

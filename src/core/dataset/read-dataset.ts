@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { MaskEdgeError } from '../errors.js';
 import { hashFile, listDir, mapWithConcurrency } from './dataset-files.js';
 import { readImageFolder, type SampleDraft } from './imagefolder-reader.js';
+import { LabelNames } from './label-names.js';
 import {
   type DifferenceHash,
   differenceHash,
@@ -66,23 +67,27 @@ export async function readDataset(
   if (dirs.length === 0) throw new MaskEdgeError('E_USAGE', 'no dataset folder given', { detail: { dirs } });
   const problems: DataProblem[] = [];
   const drafts: SampleDraft[] = [];
+  const names = new LabelNames(options.labelMap, options.skipUnknownLabels);
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
     let found =
       layout === 'voc'
-        ? await readVoc(root, problems)
-        : await readImageFolder(root, options.mfnPolicy ?? {}, problems);
+        ? await readVoc(root, problems, names)
+        : await readImageFolder(root, options.mfnPolicy ?? {}, problems, names);
     // A folder written by `data synth` is train-only: its faces get the preset split 'train'.
     const synth = layout === 'imagefolder' ? await readSynthManifest(root) : undefined;
     if (synth) found = applySynthManifest(root, synth, found, problems);
     if (found.length === 0) {
+      names.finish(); // a folder of unknown label names only: say so first
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
         detail: { path: root, layout, problems: problems.length },
       });
     }
     drafts.push(...found);
   }
+  // unknown label names: E_DATA listing them and how to map them, unless skipping (then counted)
+  const skippedLabels = names.finish();
   const paths = [...new Set(drafts.map((s) => s.path))];
   const hashes = new Map<string, string>();
   await mapWithConcurrency(paths, 8, async (p) => {
@@ -109,7 +114,7 @@ export async function readDataset(
     const tiny = await findTiny(samples, options.minFace, problems);
     if (options.dropTiny) samples = samples.filter((s) => !tiny.has(s.id));
   }
-  return { samples, problems, nearDuplicates: near?.groups ?? [] };
+  return { samples, problems, nearDuplicates: near?.groups ?? [], skippedLabels };
 }
 
 /**

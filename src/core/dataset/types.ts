@@ -1,5 +1,6 @@
 import type { Box } from '../image-io.js';
 import type { Label } from '../labels.js';
+import type { LabelMap, SkippedLabels } from './label-names.js';
 
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
@@ -79,6 +80,10 @@ export interface ReadDatasetOptions {
   minFace?: number;
   /** Drop the faces reported as tiny (default false: they are only reported). */
   dropTiny?: boolean;
+  /** --label-map: the dataset's own label names mapped to labels (or 'skip'), before the built-in aliases. */
+  labelMap?: LabelMap;
+  /** Leave faces with an unknown label name out (counted in `skippedLabels`) instead of failing with E_DATA. */
+  skipUnknownLabels?: boolean;
   /**
    * Photos whose 256-bit difference hashes differ in at most this many bits are near copies and share a
    * split group (default 32; false turns near-duplicate grouping off, leaving byte-identical grouping).
@@ -101,4 +106,6 @@ export interface ReadDatasetResult {
   problems: DataProblem[];
   /** Near-duplicate photo sets found (empty when grouping is off). */
   nearDuplicates: NearDuplicatePhotos[];
+  /** Faces left out for their label name (unknown with skipUnknownLabels, or mapped to 'skip'). */
+  skippedLabels: SkippedLabels;
 }

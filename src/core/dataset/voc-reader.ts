@@ -3,9 +3,9 @@ import { basename, extname, join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { MaskEdgeError } from '../errors.js';
 import type { Box } from '../image-io.js';
-import { labelFromAlias } from '../labels.js';
 import { isImageFile, walkFiles } from './dataset-files.js';
 import type { SampleDraft } from './imagefolder-reader.js';
+import type { LabelNames } from './label-names.js';
 import type { DataProblem } from './types.js';
 
 const parser = new XMLParser({
@@ -57,10 +57,15 @@ function num(value: unknown): number {
 }
 
 /**
- * Pascal VOC: `images/` + `annotations/*.xml`. Each `<object>` is one face; its `<name>` maps by label alias.
- * Images with no annotation, annotations with no image, unknown names and broken boxes are reported.
+ * Pascal VOC: `images/` + `annotations/*.xml`. Each `<object>` is one face; its `<name>` maps through `names`
+ * (--label-map, then the label aliases). Images with no annotation, annotations with no image, unknown or
+ * skipped names and broken boxes are reported; `names` counts unknown names (readDataset decides on them).
  */
-export async function readVoc(root: string, problems: DataProblem[]): Promise<SampleDraft[]> {
+export async function readVoc(
+  root: string,
+  problems: DataProblem[],
+  names: LabelNames,
+): Promise<SampleDraft[]> {
   const imagesDir = join(root, 'images');
   const annotationsDir = join(root, 'annotations');
   const imageFiles = (await walkFiles(imagesDir)).filter(isImageFile);
@@ -113,12 +118,15 @@ export async function readVoc(root: string, problems: DataProblem[]): Promise<Sa
     const height = num(ann.size?.height);
     (ann.object ?? []).forEach((obj, index) => {
       const name = typeof obj.name === 'string' ? obj.name : '';
-      const label = labelFromAlias(name);
-      if (!label) {
+      const label = names.resolve(name, xmlPath);
+      if (label === 'unknown' || label === 'skip') {
         problems.push({
-          kind: 'unknown-label',
+          kind: label === 'skip' ? 'skipped-by-policy' : 'unknown-label',
           path: xmlPath,
-          message: `object #${index} has unknown name '${name}'; skipped`,
+          message:
+            label === 'skip'
+              ? `object #${index} '${name}' skipped by --label-map`
+              : `object #${index} has unknown label name '${name}'; skipped`,
         });
         return;
       }

@@ -11,6 +11,7 @@ import type { PipelineConfig } from '../config/pipeline-config.js';
 import type { EventSink, RuntimeStats } from '../events/event-types.js';
 import type { LiveSource } from '../health/live-contract.js';
 import { AgentRuntime } from './agent-runtime.js';
+import { verifyModels } from './config-check.js';
 import { checkModelFiles, openModels } from './model-loader.js';
 import { SystemdNotifier } from './systemd-notifier.js';
 
@@ -22,6 +23,8 @@ export interface AgentCommandOptions {
 /** The parts of the agent that belong to the MQTT side (config schema, sink, health endpoint). */
 export interface AgentWiring<C extends PipelineConfig> {
   schema: z.ZodType<C>;
+  /** Extra `--check-config` checks of the wiring's own sections (e.g. TLS files); returns what it checked. */
+  checkConfig?(config: C): Promise<string[]> | string[];
   /** The logger the config asks for (level, JSON); default: the process logger. */
   logger?(config: C): Logger;
   openSink(config: C, logger: Logger): Promise<EventSink>;
@@ -51,8 +54,10 @@ export async function runAgent<C extends PipelineConfig>(
   const cameras = config.cameras.filter((c) => c.enabled);
   if (opts.checkConfig) {
     await checkModelFiles(config.models);
+    await verifyModels(config.models);
+    const extra = (await wiring.checkConfig?.(config)) ?? [];
     out(
-      `config OK: ${opts.config} (${cameras.length} camera(s): ${cameras.map((c) => `${c.id}=${c.source.type}`).join(', ')})`,
+      `config OK: ${opts.config} (${cameras.length} camera(s): ${cameras.map((c) => `${c.id}=${c.source.type}`).join(', ')}; models open in ONNX Runtime${extra.length ? `; ${extra.join(', ')} read` : ''})`,
     );
     return;
   }

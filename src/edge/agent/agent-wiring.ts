@@ -6,6 +6,7 @@ import { Logger } from '../../core/logger.js';
 import { type AgentConfig, agentConfigSchema } from '../config/agent-config.js';
 import { mqttAgentParts } from '../health/agent-health.js';
 import type { AgentWiring } from './agent-command.js';
+import { verifyBrokerSecrets } from './config-check.js';
 
 /** A fresh wiring per run (the MQTT parts share the sink they open with the health endpoint). */
 export function agentWiring(): AgentWiring<AgentConfig> {
@@ -16,6 +17,7 @@ export function agentWiring(): AgentWiring<AgentConfig> {
         level: config.logging.level,
         ...(config.logging.json === undefined ? {} : { json: config.logging.json }),
       }),
+    checkConfig: (config) => verifyBrokerSecrets(config.mqtt),
     ...mqttAgentParts(),
   };
 }

@@ -12,6 +12,7 @@ import type { BrokerSecrets } from '../mqtt/mqtt-credentials.js';
 import { toBrokerError } from '../mqtt/mqtt-errors.js';
 import { eventsFilter, parseEventsTopic } from '../mqtt/mqtt-topics.js';
 import { safeUrl, transportFor } from '../mqtt/mqtt-transports.js';
+import type { AlertOrigin } from './alert-format.js';
 
 export interface AlertFilter {
   prefix: string;
@@ -30,11 +31,14 @@ export interface AlertSubscriberOptions {
   secrets?: BrokerSecrets;
   clientId?: string;
   log?: Logger;
-  onAlert: (event: MaskEvent) => void;
+  /** A new alert, with where it really came from (the topic) and what its payload claimed if different. */
+  onAlert: (event: MaskEvent, origin: AlertOrigin) => void;
   onConnect?: () => void;
 }
 
 const REMEMBERED_IDS = 10_000;
+/** An event is a few hundred bytes; anything far larger is not one (and is not parsed). */
+export const MAX_EVENT_BYTES = 64 * 1024;
 
 /** The broker refused MQTT 5's protocol version: try 3.1.1. */
 class ProtocolRefused extends Error {}
@@ -44,7 +48,7 @@ export class AlertSubscriber {
   private readonly seen = new Set<string>();
   private readonly log: Logger;
   readonly topic: string;
-  counts = { received: 0, shown: 0, duplicates: 0, invalid: 0 };
+  counts = { received: 0, shown: 0, duplicates: 0, invalid: 0, mismatched: 0 };
 
   constructor(private readonly o: AlertSubscriberOptions) {
     this.log = (o.log ?? defaultLog).child({ component: 'alerts', broker: safeUrl(o.url) });
@@ -136,14 +140,21 @@ export class AlertSubscriber {
     const where = parseEventsTopic(this.o.filter.prefix, topic);
     let event: MaskEvent;
     try {
+      if (payload.length > MAX_EVENT_BYTES) throw new Error('too large');
       event = maskEventSchema.parse(JSON.parse(payload.toString('utf8')));
     } catch {
       this.counts.invalid += 1;
-      this.log.warn('ignored a message that is not a mask-edge event', { topic, bytes: payload.length });
+      this.log.warn('ignored a message that is not a mask-edge event', {
+        topic: topic.slice(0, 256),
+        bytes: payload.length,
+      });
       return;
     }
+    // The topic is what the broker's ACLs vouch for; the payload is whatever the publisher wrote.
+    const origin: AlertOrigin = where ?? { device: event.device, camera: event.camera };
     if (where && (where.device !== event.device || where.camera !== event.camera)) {
-      this.log.debug('event topic and body disagree', { topic, device: event.device, camera: event.camera });
+      origin.claimed = { device: event.device, camera: event.camera };
+      this.counts.mismatched += 1;
     }
     if (this.seen.has(event.id)) {
       this.counts.duplicates += 1;
@@ -153,6 +164,6 @@ export class AlertSubscriber {
     if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
     if (!this.o.filter.labels.includes(event.label) || !this.o.filter.types.includes(event.type)) return;
     this.counts.shown += 1;
-    this.o.onAlert(event);
+    this.o.onAlert(event, origin);
   }
 }

@@ -5,6 +5,7 @@
 import { MaskEdgeError } from '../../core/errors.js';
 import { isLabel, LABELS, type Label } from '../../core/labels.js';
 import { Logger } from '../../core/logger.js';
+import { stripControlCharacters } from '../../core/secret-text.js';
 import { EVENT_TYPES, type EventType } from '../events/event-types.js';
 import { resolveBrokerSecrets } from '../mqtt/mqtt-credentials.js';
 import { formatAlert } from './alert-format.js';
@@ -46,6 +47,19 @@ export function brokerUrl(value: string | undefined): string {
 
 export const DEFAULT_ALERT_LABELS: readonly Label[] = ['incorrect', 'no_mask'];
 
+/** A topic level given on the command line: no wildcards (they would widen the subscription), no '/'. */
+function checkTopicLevel(option: string, value: string | undefined, whole = value): void {
+  if (value === undefined) return;
+  const bad = value === '' || /[+#/]/.test(value) || stripControlCharacters(value) !== value;
+  if (bad || (option !== '--prefix' && value.length > 64)) {
+    throw new MaskEdgeError(
+      'E_USAGE',
+      `${option} must be one topic level without wildcards (+ #), '/' or control characters, got '${JSON.stringify(whole).slice(1, -1).slice(0, 80)}'`,
+      { detail: { option, value: whole?.slice(0, 80) } },
+    );
+  }
+}
+
 export function parseLabels(values: string[] | undefined): Label[] {
   if (!values || values.length === 0) return [...DEFAULT_ALERT_LABELS];
   if (values.length === 1 && values[0] === 'all') return [...LABELS];
@@ -78,6 +92,12 @@ export async function run(opts: AlertsOptions, io: AlertsIo = {}): Promise<void>
       detail: { protocol: opts.protocol },
     });
   }
+  checkTopicLevel('--device', opts.device);
+  checkTopicLevel('--camera', opts.camera);
+  checkTopicLevel('--group', opts.group);
+  if (opts.prefix !== undefined) {
+    for (const level of opts.prefix.split('/')) checkTopicLevel('--prefix', level, opts.prefix);
+  }
   const colour = io.colour ?? (process.stdout.isTTY === true && !opts.json);
   const secrets = resolveBrokerSecrets({
     ...(opts.username ? { username: opts.username } : {}),
@@ -101,8 +121,8 @@ export async function run(opts: AlertsOptions, io: AlertsIo = {}): Promise<void>
     },
     secrets,
     log: logger,
-    onAlert: (event) => {
-      out(formatAlert(event, { json: opts.json ?? false, colour }));
+    onAlert: (event, origin) => {
+      out(formatAlert(event, { json: opts.json ?? false, colour, origin }));
       shown += 1;
       if (opts.count !== undefined && shown >= opts.count) stop('count reached');
     },

@@ -29,6 +29,7 @@ export const outboxConfigSchema = z
     dir: z
       .string()
       .min(1)
+      .max(4096)
       .optional()
       .describe(
         'outbox folder (default $STATE_DIRECTORY/outbox under systemd, else ~/.local/state/mask-edge/outbox)',
@@ -44,8 +45,9 @@ export const outboxConfigSchema = z
       .number()
       .int()
       .min(4096)
+      .max(1024 * 1024 * 1024)
       .default(4 * 1024 * 1024)
-      .describe('size at which a new outbox segment file starts'),
+      .describe('size at which a new outbox segment file starts, 4096 bytes to 1 GiB'),
   })
   .strict();
 

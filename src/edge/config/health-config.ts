@@ -10,6 +10,7 @@ export const healthConfigSchema = z
     host: z
       .string()
       .min(1)
+      .max(253)
       .default('127.0.0.1')
       .describe('listen address; keep it local (127.0.0.1) unless a scraper needs it from outside'),
     port: z.number().int().min(0).max(65535).default(9108).describe('listen port (0: any free port)'),
@@ -23,9 +24,10 @@ export const healthConfigSchema = z
     livePage: z.boolean().default(true).describe('serve the live page at / (frames, states, events, stats)'),
     staleSeconds: z
       .number()
-      .positive()
+      .min(0.1)
+      .max(86_400)
       .default(60)
-      .describe('/healthz fails when no camera produced a frame for this long'),
+      .describe('/healthz fails when no camera produced a frame for this long, 0.1-86400'),
   })
   .strict();
 

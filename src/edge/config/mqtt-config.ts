@@ -4,17 +4,27 @@
  * credentials (see `mqtt/mqtt-credentials.ts`); they are never logged.
  */
 import { z } from 'zod';
+import { stripControlCharacters } from '../../core/secret-text.js';
 
 export const MQTT_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
 export type MqttScheme = (typeof MQTT_SCHEMES)[number];
 
-/** A topic level or prefix without wildcards, leading/trailing slashes or empty levels. */
+/**
+ * A topic level or prefix without wildcards, leading/trailing slashes or empty levels, at most 128
+ * characters (MQTT allows 65535 bytes for a whole topic; a long prefix only wastes every message), and not
+ * starting with `$` (`$SYS/...` topics are the broker's own: every publish there is refused).
+ */
 const topicPrefix = z
   .string()
-  .regex(/^[^#+/\s]+(\/[^#+/\s]+)*$/, 'no wildcards (+ #), spaces, or leading/trailing/double slashes');
+  .min(1)
+  .max(128)
+  .regex(/^[^#+/\s]+(\/[^#+/\s]+)*$/, 'no wildcards (+ #), spaces, or leading/trailing/double slashes')
+  .refine((v) => !v.startsWith('$'), 'must not start with $ ($SYS/... topics belong to the broker)')
+  .refine((v) => stripControlCharacters(v) === v, 'no control characters');
 
 export const brokerUrlSchema = z
   .string()
+  .max(2048)
   .refine(
     (value) => {
       try {
@@ -38,11 +48,17 @@ export const brokerUrlSchema = z
 
 export const tlsSchema = z
   .object({
-    ca: z.string().min(1).optional().describe('PEM file of the CA that signed the broker certificate'),
-    cert: z.string().min(1).optional().describe('PEM client certificate (mutual TLS)'),
+    ca: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('PEM file of the CA that signed the broker certificate'),
+    cert: z.string().min(1).max(4096).optional().describe('PEM client certificate (mutual TLS)'),
     key: z
       .string()
       .min(1)
+      .max(4096)
       .optional()
       .describe('PEM private key of the client certificate (or systemd credential mqtt-tls-key)'),
     rejectUnauthorized: z
@@ -52,6 +68,7 @@ export const tlsSchema = z
     servername: z
       .string()
       .min(1)
+      .max(253)
       .optional()
       .describe('TLS SNI / expected host name when it differs from the URL'),
   })
@@ -75,11 +92,13 @@ export const mqttConfigSchema = z
     username: z
       .string()
       .min(1)
+      .max(1024)
       .optional()
       .describe('user name (or MASK_EDGE_MQTT_USERNAME / credential mqtt-username)'),
     password: z
       .string()
       .min(1)
+      .max(4096)
       .optional()
       .describe('password; prefer MASK_EDGE_MQTT_PASSWORD or the systemd credential mqtt-password'),
     tls: tlsSchema.optional().describe('TLS material for mqtts:// and wss:// (CA, client certificate)'),
@@ -90,7 +109,12 @@ export const mqttConfigSchema = z
       .max(300)
       .default(15)
       .describe('give up one connect attempt after this'),
-    reconnectSeconds: z.number().positive().max(600).default(2).describe('wait between reconnect attempts'),
+    reconnectSeconds: z
+      .number()
+      .min(0.1)
+      .max(600)
+      .default(2)
+      .describe('wait between reconnect attempts, 0.1-600'),
     maxInflight: z
       .number()
       .int()

@@ -12,33 +12,32 @@ import { sourceConfigSchema } from './source-config.js';
 export const DEFAULT_CLASSIFIER_PATH = join(MODELS_DIR, 'mask-classifier.int8.onnx');
 
 const fraction = z.number().min(0).max(1);
-const positive = z.number().finite().positive();
+/** A file or folder path (PATH_MAX). */
+const pathString = z.string().min(1).max(4096);
+/** Seconds for a timer: at least 10 ms, at most a day (Node timers overflow past 24.8 days). */
+const seconds = (min: number, max = 86_400) => z.number().min(min).max(max);
 
 /** A detector zoo name or an ONNX file path (a path has a slash or ends in .onnx). */
-const detectorRef = z
-  .string()
-  .min(1)
-  .refine((v) => isDetectorPath(v) || zooDetectorNames().includes(v), {
-    error: (issue) =>
-      `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
-  });
+const detectorRef = pathString.refine((v) => isDetectorPath(v) || zooDetectorNames().includes(v), {
+  error: (issue) =>
+    `unknown face detector '${String(issue.input)}'; known: ${zooDetectorNames().join(', ')} (or an ONNX file path)`,
+});
 
 export const modelsSchema = z
   .object({
     detector: z
-      .union([detectorRef, z.array(detectorRef).min(1)])
+      .union([detectorRef, z.array(detectorRef).min(1).max(8)])
       .default(DEFAULT_DETECTOR_NAME)
       .describe(
         'face detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file, or a list of them tried in order (the first that opens is used; every failure is logged)',
       ),
-    classifier: z
-      .string()
-      .min(1)
+    classifier: pathString
       .default(DEFAULT_CLASSIFIER_PATH)
       .describe('mask classifier ONNX file (fp32 or int8)'),
     providers: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).max(32))
       .min(1)
+      .max(8)
       .default(['auto'])
       .describe(
         'execution providers in priority order (tensorrt, cuda, webgpu, cpu); auto = those of tensorrt, cuda, webgpu whose libraries or GPU adapter are present, then cpu; each listed one is tried and failures are logged',
@@ -47,6 +46,7 @@ export const modelsSchema = z
       .number()
       .int()
       .min(0)
+      .max(64)
       .optional()
       .describe('GPU index for cuda/tensorrt (default 0); webgpu picks its adapter by powerPreference'),
     powerPreference: z
@@ -56,12 +56,11 @@ export const modelsSchema = z
     threads: z
       .number()
       .int()
-      .positive()
-      .optional()
-      .describe('onnxruntime intra-op threads per model (default: one per core)'),
-    runtimePath: z
-      .string()
       .min(1)
+      .max(64)
+      .optional()
+      .describe('onnxruntime intra-op threads per model, 1-64 (default: one per core)'),
+    runtimePath: pathString
       .optional()
       .describe('folder of a custom onnxruntime-node build (e.g. with TensorRT on Jetson)'),
   })
@@ -83,7 +82,8 @@ export const detectionSchema = z
       ),
     minFaceSize: z
       .number()
-      .nonnegative()
+      .min(0)
+      .max(10_000)
       .default(0)
       .describe('ignore faces whose box is narrower than this many pixels (too small to judge)'),
     correctMinProbability: fraction
@@ -101,16 +101,17 @@ export const trackingSchema = z
       .refine((v) => v > 0, 'must be above 0')
       .default(0.3)
       .describe('least box overlap between frames for a face to stay the same track'),
-    maxAgeSeconds: positive.default(1.5).describe('a track unseen this long has left (end event)'),
+    maxAgeSeconds: seconds(0.01, 3600)
+      .default(1.5)
+      .describe('a track unseen this long has left (end event), 0.01-3600'),
     stableFrames: z
       .number()
       .int()
       .min(1)
+      .max(100)
       .default(3)
       .describe('frames a label must hold on a track before it is reported'),
-    cooldownSeconds: z
-      .number()
-      .nonnegative()
+    cooldownSeconds: seconds(0)
       .default(30)
       .describe('least time between two reports of the same label on the same track'),
     reclassifyEvery: z
@@ -154,21 +155,16 @@ export const cameraSchema = z
 export const annotateSchema = z
   .object({
     enabled: z.boolean().default(false).describe('write annotated frames (boxes + labels) to disk'),
-    dir: z
-      .string()
-      .min(1)
-      .default('annotated')
-      .describe('folder for annotated JPEGs (one subfolder per camera)'),
-    everySeconds: z
-      .number()
-      .nonnegative()
+    dir: pathString.default('annotated').describe('folder for annotated JPEGs (one subfolder per camera)'),
+    everySeconds: seconds(0)
       .default(1)
       .describe('at most one annotated frame per camera per this many seconds (0: every processed frame)'),
     onlyWithFaces: z.boolean().default(true).describe('skip frames without faces'),
     keep: z
       .number()
       .int()
-      .positive()
+      .min(1)
+      .max(100_000)
       .default(200)
       .describe('newest files kept per camera; older are deleted'),
   })
@@ -187,8 +183,8 @@ export const snapshotsSchema = z
 
 export const statsSchema = z
   .object({
-    intervalSeconds: positive.default(30).describe('period of the stats message'),
-    stateIntervalSeconds: positive
+    intervalSeconds: seconds(0.1).default(30).describe('period of the stats message, 0.1-86400'),
+    stateIntervalSeconds: seconds(0.1)
       .default(60)
       .describe('period of re-publishing per-camera state counts (also published on every change)'),
   })
@@ -202,6 +198,7 @@ export const pipelineConfigShape = {
   cameras: z
     .array(cameraSchema)
     .min(1)
+    .max(64)
     .superRefine((cams, ctx) => {
       const seen = new Set<string>();
       cams.forEach((cam, i) => {

@@ -8,25 +8,41 @@ import { z } from 'zod';
 export const SOURCE_TYPES = ['images', 'ffmpeg', 'webcam'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
-const positive = z.number().finite().positive();
+/** Seconds for a timer: Node timers overflow past 24.8 days, so every period has an upper bound. */
+const seconds = (min: number, max: number) => z.number().min(min).max(max);
+const pathString = z.string().min(1).max(4096);
+/** Frame sizes: up to 16384 pixels a side (ffmpeg's and most decoders' limit). */
+const side = z.number().int().min(1).max(16_384);
 
 export const reconnectSchema = z
   .object({
-    initialSeconds: positive.default(1).describe('first wait before reconnecting a lost source'),
-    maxSeconds: positive.default(30).describe('longest wait between reconnect attempts'),
-    factor: z.number().min(1).default(2).describe('each failed attempt multiplies the wait by this'),
+    initialSeconds: seconds(0.01, 3600)
+      .default(1)
+      .describe('first wait before reconnecting a lost source, 0.01-3600'),
+    maxSeconds: seconds(0.01, 3600)
+      .default(30)
+      .describe('longest wait between reconnect attempts, 0.01-3600'),
+    factor: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe('each failed attempt multiplies the wait by this, 1-10'),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.initialSeconds <= r.maxSeconds, {
+    message: 'initialSeconds must not exceed maxSeconds',
+    path: ['initialSeconds'],
+  });
 
 /** Fields every source type has. */
 const commonShape = {
-  maxFps: positive
-    .max(240)
+  maxFps: seconds(0.01, 240)
     .default(15)
     .describe(
       'frame-rate cap: frames arriving faster than this are skipped (counted as capped); images and webcam sources paced at an fps within it are not capped',
     ),
-  watchdogSeconds: positive
+  watchdogSeconds: seconds(0.1, 3600)
     .default(10)
     .describe('no frame for this long while running: the source is restarted and reported offline'),
   reconnect: reconnectSchema
@@ -39,8 +55,8 @@ export const imagesSourceSchema = z
     type: z
       .literal('images')
       .describe('a folder of photos (jpg, jpeg, png, webp, bmp, tiff), read in name order'),
-    path: z.string().min(1).describe('folder holding the photos'),
-    fps: positive.max(240).default(5).describe('photos read per second'),
+    path: pathString.describe('folder holding the photos'),
+    fps: seconds(0.01, 240).default(5).describe('photos read per second, 0.01-240'),
     loop: z.boolean().default(false).describe('start again at the first photo after the last'),
     scenePerPhoto: z
       .boolean()
@@ -58,21 +74,12 @@ export const ffmpegSourceSchema = z
     url: z
       .string()
       .min(1)
+      .max(4096)
       .describe(
         'rtsp://, rtsps://, http(s):// (MJPEG or any stream ffmpeg reads), a video file or /dev/videoN',
       ),
-    width: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('scale frames to this width (default: stream size)'),
-    height: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('scale frames to this height (default: stream size)'),
+    width: side.optional().describe('scale frames to this width (default: stream size)'),
+    height: side.optional().describe('scale frames to this height (default: stream size)'),
     realtime: z
       .boolean()
       .optional()
@@ -84,17 +91,20 @@ export const ffmpegSourceSchema = z
       .enum(['tcp', 'udp'])
       .default('tcp')
       .describe('RTSP transport (tcp survives lossy links)'),
-    timeoutSeconds: positive.default(10).describe('network read/connect timeout handed to ffmpeg'),
+    timeoutSeconds: seconds(0.1, 600)
+      .default(10)
+      .describe('network read/connect timeout handed to ffmpeg, 0.1-600'),
     inputFormat: z
       .string()
-      .min(1)
+      .regex(/^[A-Za-z0-9_,-]{1,64}$/, 'an ffmpeg format name such as v4l2 or mjpeg')
       .optional()
       .describe('ffmpeg input format (-f), e.g. v4l2 or mjpeg; default: v4l2 for /dev/video*, else auto'),
     inputOptions: z
-      .array(z.string())
+      .array(z.string().max(1024))
+      .max(64)
       .default([])
       .describe('extra ffmpeg input options placed before -i, e.g. ["-video_size", "1280x720"]'),
-    ffmpegPath: z.string().min(1).default('ffmpeg').describe('ffmpeg binary (default: ffmpeg on PATH)'),
+    ffmpegPath: pathString.default('ffmpeg').describe('ffmpeg binary (default: ffmpeg on PATH)'),
     ...commonShape,
   })
   .strict()
@@ -111,13 +121,14 @@ export const webcamSourceSchema = z
       .regex(/^\/dev\/[A-Za-z0-9_./-]+$/, 'a device path such as /dev/video0 (it goes into a shell command)')
       .default('/dev/video0')
       .describe('camera device path'),
-    width: z.number().int().positive().default(640).describe('capture width in pixels'),
-    height: z.number().int().positive().default(480).describe('capture height in pixels'),
-    fps: positive.max(30).default(2).describe('captures per second (each capture is one fswebcam run)'),
+    width: side.default(640).describe('capture width in pixels'),
+    height: side.default(480).describe('capture height in pixels'),
+    fps: seconds(0.01, 30).default(2).describe('captures per second (each capture is one fswebcam run)'),
     skip: z
       .number()
       .int()
-      .nonnegative()
+      .min(0)
+      .max(1000)
       .default(0)
       .describe('frames fswebcam skips before capturing (exposure settle)'),
     quality: z.number().int().min(1).max(100).default(90).describe('JPEG quality of the capture'),

@@ -3,7 +3,7 @@
  * photos. --json prints exactly one JSON object on stdout; progress and logs go to stderr.
  */
 import { join } from 'node:path';
-import { readDataset, type Split } from '../../core/dataset/index.js';
+import { parseLabelMap, readDataset, type Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
@@ -34,6 +34,10 @@ export interface EvalOptions {
   batch?: number;
   limit?: number;
   correctMin?: number;
+  /** --label-map NAME=LABEL entries. */
+  labelMap?: string[];
+  /** Leave faces with unknown label names out (counted: `skippedUnknownLabels` in the report) instead of E_DATA. */
+  skipUnknownLabels?: boolean;
 }
 
 export const DEFAULT_CLASSIFIER = join(MODELS_DIR, 'mask-classifier.int8.onnx');
@@ -48,7 +52,14 @@ export async function run(opts: EvalOptions): Promise<void> {
   }
   const modelPath = opts.model ?? DEFAULT_CLASSIFIER;
   const session = { providers: opts.providers, threads: opts.threads };
-  const { samples: all, problems } = await readDataset(opts.data);
+  const {
+    samples: all,
+    problems,
+    skippedLabels,
+  } = await readDataset(opts.data, {
+    labelMap: parseLabelMap(opts.labelMap),
+    skipUnknownLabels: opts.skipUnknownLabels === true,
+  });
   const selection = await selectSamples(all, {
     split: opts.split,
     splitFile: opts.splitFile,
@@ -72,7 +83,7 @@ export async function run(opts: EvalOptions): Promise<void> {
     }
   }
   process.stderr.write(
-    `eval: ${selection.note}; using ${samples.length}${boxless ? ` (${boxless} without face boxes left out)` : ''}${problems.length ? `; ${problems.length} data problems` : ''}\n`,
+    `eval: ${selection.note}; using ${samples.length}${boxless ? ` (${boxless} without face boxes left out)` : ''}${problems.length ? `; ${problems.length} data problems` : ''}${skippedLabels.total ? `; ${skippedLabels.total} faces skipped for their label name ${JSON.stringify(skippedLabels.byName)}` : ''}\n`,
   );
 
   const classifier = await MaskClassifier.open(modelPath, session);
@@ -95,7 +106,7 @@ export async function run(opts: EvalOptions): Promise<void> {
         },
       });
       bar.finish();
-      const out = { ...result.metrics, model, skipped: result.problems.length };
+      const out = { ...result.metrics, model, skipped: result.problems.length, skippedLabels };
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatClassifierReport(out));
       return;
     }
@@ -121,6 +132,7 @@ export async function run(opts: EvalOptions): Promise<void> {
       const out = {
         ...metrics,
         problems: metrics.problems.length,
+        skippedLabels,
         model,
         detector: {
           name: opened.name,

@@ -3,6 +3,20 @@ import type { ClassMetrics } from '../../core/metrics.js';
 import type { AlertOperatingPoint, SizeAccuracy } from './classifier-eval.js';
 import type { PipelineMetrics } from './pipeline-eval.js';
 
+/** Faces left out for their label name (--skip-unknown-labels or --label-map NAME=skip). */
+interface SkippedLabelsNote {
+  skippedLabels?: { total: number; byName: Record<string, number> };
+}
+
+const skippedLine = (s: SkippedLabelsNote['skippedLabels']): string[] =>
+  s && s.total > 0
+    ? [
+        `faces left out for their label name: ${s.total} (${Object.entries(s.byName)
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')})`,
+      ]
+    : [];
+
 const pct = (v: number | null | undefined): string =>
   v === null || v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`;
 
@@ -12,10 +26,11 @@ export function formatClassifierReport(
     accuracyBySize?: Record<string, SizeAccuracy>;
     correctMin?: number;
     alertOperatingPoints?: AlertOperatingPoint[];
-  },
+  } & SkippedLabelsNote,
 ): string {
   const lines = [
     `model ${m.model.path} (${m.model.provider})`,
+    ...skippedLine(m.skippedLabels),
     `samples ${m.samples}   accuracy ${pct(m.accuracy)}   balanced accuracy ${pct(m.balancedAccuracy)}${m.correctMin !== undefined ? `   (labels decided with --correct-min ${m.correctMin})` : ''}`,
     '',
     `${'label'.padEnd(10)} precision  recall  support`,
@@ -56,11 +71,12 @@ export function formatPipelineReport(
   m: Omit<PipelineMetrics, 'problems'> & {
     model: { path: string };
     detector: { path: string; provider: string; name?: string; inputSize?: number; iou?: number };
-  },
+  } & SkippedLabelsNote,
 ): string {
   const d = m.detector;
   const lines = [
     `detector ${d.name ? `${d.name} ` : ''}${d.path} (${d.provider}${d.inputSize ? `, input ${d.inputSize}` : ''}${d.iou !== undefined ? `, NMS IoU ${d.iou}` : ''}), classifier ${m.model.path}`,
+    ...skippedLine(m.skippedLabels),
     `photos ${m.photos}   faces ${m.faces}${m.ignoredFaces ? ` (+${m.ignoredFaces} under ${m.minFace}px left out)` : ''}   detector threshold ${m.minScore}`,
     `detection recall ${pct(m.recall)} (${m.detected}/${m.faces})   precision ${pct(m.precision)}   false positives ${m.falsePositives}`,
     `end-to-end accuracy on matched faces ${pct(m.endToEndAccuracy)}   balanced ${pct(m.endToEndBalancedAccuracy)}`,

@@ -16,6 +16,7 @@ import {
 import { dirname, join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { MODELS_DIR, PACKAGE_ROOT } from '../../core/package-paths.js';
+import { hasUrlCredentials } from '../../core/secret-text.js';
 
 export interface InstallAgentOptions {
   root?: string;
@@ -25,6 +26,10 @@ export interface InstallAgentOptions {
 
 export interface InstallIo {
   out?: (line: string) => void;
+  /** The node binary the unit will run (default: this one); warned about when ProtectHome hides it. */
+  nodePath?: string;
+  /** Where this package sits (default: the real one); warned about under /tmp or /home. */
+  packageRoot?: string;
   /** The command line that starts mask-edge (default: this node and this package's bin/mask-edge.js). */
   launcher?: string;
 }
@@ -40,7 +45,8 @@ type Step =
   | { kind: 'write'; path: string; content: string; mode: number; note: string }
   | { kind: 'copy'; path: string; from: string; mode: number; note: string }
   | { kind: 'mkdir'; path: string; mode: number; note: string }
-  | { kind: 'keep'; path: string; note: string };
+  | { kind: 'keep'; path: string; note: string }
+  | { kind: 'chmod'; path: string; mode: number; note: string };
 
 /** The unit with ExecStart/ExecStartPre pointing at the mask-edge that runs this install. */
 export function renderUnit(template: string, launcher: string): string {
@@ -54,7 +60,42 @@ export function renderConfig(example: string, modelsDir: string): string {
     .replace(/^ {2}# classifier: .*$/m, `  classifier: ${modelsDir}/mask-classifier.int8.onnx`);
 }
 
-function plan(root: string, force: boolean, launcher: string): { steps: Step[]; warnings: string[] } {
+/**
+ * True when a config text holds a secret in clear: a URL with user info, or a `password:` / `key:`-like
+ * value that is not a `${...}` reference (references point at the environment or systemd credentials).
+ */
+export function configHoldsSecret(text: string): boolean {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '');
+    if (hasUrlCredentials(line) && !/:\/\/[^@\s]*\$\{[^}]+\}[^@\s]*@/.test(line)) return true;
+    const m = /^\s*(password|username|token|secret)\s*:\s*(\S.*)$/i.exec(line);
+    if (m && !/^['"]?\$\{[^}]+\}['"]?$/.test(m[2]!.trim())) return true;
+  }
+  return false;
+}
+
+/**
+ * A unit that reads a secret-holding config as a systemd credential: the file stays root-only (0600) and
+ * systemd hands the service (a DynamicUser, who could not read it) a private copy in $CREDENTIALS_DIRECTORY.
+ */
+export function unitReadingConfigAsCredential(unit: string, configPath: string): string {
+  const withCredential = unit.replace(
+    /^(\[Service\]\n)/m,
+    `$1# The config holds a secret: it is root-only (0600) and reaches the service as a credential.\nLoadCredential=agent.yaml:${configPath}\n`,
+  );
+  // systemd expands $CREDENTIALS_DIRECTORY (set for the service) in ExecStart= and ExecStartPre= lines.
+  return withCredential.replaceAll(
+    `--config ${configPath}`,
+    '--config $' + '{CREDENTIALS_DIRECTORY}/agent.yaml',
+  );
+}
+
+function plan(
+  root: string,
+  force: boolean,
+  launcher: string,
+  where: { nodePath: string; packageRoot: string },
+): { steps: Step[]; warnings: string[] } {
   const warnings: string[] = [];
   const at = (p: string) => join(root, p);
   const read = (p: string) => {
@@ -65,33 +106,56 @@ function plan(root: string, force: boolean, launcher: string): { steps: Step[]; 
     }
   };
   const steps: Step[] = [];
-  const unit = renderUnit(read(join(PACKAGE_ROOT, 'systemd', 'mask-edge-agent.service')), launcher);
-  steps.push({
-    kind: 'write',
-    path: at(INSTALL_PATHS.unit),
-    content: unit,
-    mode: 0o644,
-    note: 'systemd unit',
-  });
+  let unit = renderUnit(read(join(PACKAGE_ROOT, 'systemd', 'mask-edge-agent.service')), launcher);
+  const configSteps: Step[] = [];
+  let secret = false;
   if (existsSync(at(INSTALL_PATHS.config)) && !force) {
-    steps.push({
+    const kept = read(at(INSTALL_PATHS.config));
+    secret = configHoldsSecret(kept);
+    const mode = statSync(at(INSTALL_PATHS.config)).mode & 0o777;
+    configSteps.push({
       kind: 'keep',
       path: at(INSTALL_PATHS.config),
       note: 'config exists, kept (--force replaces it)',
     });
+    if (secret && mode !== 0o600) {
+      configSteps.push({
+        kind: 'chmod',
+        path: at(INSTALL_PATHS.config),
+        mode: 0o600,
+        note: `it holds a secret; was ${mode.toString(8).padStart(4, '0')}`,
+      });
+    }
   } else {
     const config = renderConfig(
       read(join(PACKAGE_ROOT, 'configs', 'agent.example.yaml')),
       INSTALL_PATHS.models,
     );
-    steps.push({
+    secret = configHoldsSecret(config);
+    configSteps.push({
       kind: 'write',
       path: at(INSTALL_PATHS.config),
       content: config,
-      mode: 0o644,
-      note: 'agent config',
+      mode: secret ? 0o600 : 0o644,
+      note: secret ? 'agent config, holds a secret: root only' : 'agent config',
     });
   }
+  if (secret) {
+    unit = unitReadingConfigAsCredential(unit, INSTALL_PATHS.config);
+    warnings.push(
+      `${INSTALL_PATHS.config} holds a password in clear: it is kept 0600 and the unit loads it as a systemd ` +
+        'credential; better, move the secret to a credential file and write $' +
+        '{credential:NAME} in its place',
+    );
+  }
+  steps.push({
+    kind: 'write',
+    path: at(INSTALL_PATHS.unit),
+    content: unit,
+    mode: 0o644,
+    note: secret ? 'systemd unit, config as a credential' : 'systemd unit',
+  });
+  steps.push(...configSteps);
   steps.push({
     kind: 'mkdir',
     path: at(INSTALL_PATHS.credentials),
@@ -120,10 +184,22 @@ function plan(root: string, force: boolean, launcher: string): { steps: Step[]; 
       note: 'model',
     });
   }
-  if (/^\/(root|home)(\/|$)/.test(PACKAGE_ROOT)) {
+  if (/^\/(root|home)(\/|$)/.test(where.packageRoot)) {
     warnings.push(
-      `mask-edge runs from ${PACKAGE_ROOT}, which ProtectHome=yes hides from the service: install the package ` +
+      `mask-edge runs from ${where.packageRoot}, which ProtectHome=yes hides from the service: install the package ` +
         'outside /home and /root (e.g. npm install -g) and run install-agent from there',
+    );
+  }
+  if (/^\/(var\/)?tmp(\/|$)/.test(where.packageRoot)) {
+    warnings.push(
+      `mask-edge runs from ${where.packageRoot}, which PrivateTmp=yes hides from the service (it gets an empty ` +
+        '/tmp): install the package elsewhere (e.g. npm install -g) and run install-agent from there',
+    );
+  }
+  if (/^\/(root|home)(\/|$)/.test(where.nodePath)) {
+    warnings.push(
+      `node is ${where.nodePath} (a home folder, e.g. nvm), which ProtectHome=yes hides from the service: ` +
+        'install node system-wide (e.g. /usr/bin/node or /usr/local/bin/node) and run install-agent with it',
     );
   }
   return { steps, warnings };
@@ -131,12 +207,18 @@ function plan(root: string, force: boolean, launcher: string): { steps: Step[]; 
 
 function apply(step: Step): void {
   if (step.kind === 'keep') return;
+  if (step.kind === 'chmod') {
+    chmodSync(step.path, step.mode);
+    return;
+  }
   if (step.kind === 'mkdir') {
     mkdirSync(step.path, { recursive: true, mode: step.mode });
     chmodSync(step.path, step.mode);
     return;
   }
   mkdirSync(dirname(step.path), { recursive: true, mode: 0o755 });
+  // Tighten an existing file before the new (maybe secret) content lands in it.
+  if (existsSync(step.path)) chmodSync(step.path, step.mode);
   if (step.kind === 'write') writeFileSync(step.path, step.content, { mode: step.mode });
   else copyFileSync(step.from, step.path);
   chmodSync(step.path, step.mode);
@@ -152,6 +234,8 @@ function describe(step: Step): string {
       return `mkdir ${step.path} (${step.note})`;
     case 'keep':
       return `keep  ${step.path} (${step.note})`;
+    case 'chmod':
+      return `chmod ${step.mode.toString(8).padStart(4, '0')} ${step.path} (${step.note})`;
   }
 }
 
@@ -159,7 +243,10 @@ export async function run(opts: InstallAgentOptions, io: InstallIo = {}): Promis
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const root = opts.root ?? '/';
   const launcher = io.launcher ?? `${process.execPath} ${join(PACKAGE_ROOT, 'bin', 'mask-edge.js')}`;
-  const { steps, warnings } = plan(root, opts.force ?? false, launcher);
+  const { steps, warnings } = plan(root, opts.force ?? false, launcher, {
+    nodePath: io.nodePath ?? process.execPath,
+    packageRoot: io.packageRoot ?? PACKAGE_ROOT,
+  });
   out(opts.dryRun ? `dry run: would install into ${root}` : `installing into ${root}`);
   for (const step of steps) {
     out(`  ${describe(step)}`);

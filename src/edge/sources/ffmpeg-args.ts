@@ -2,6 +2,7 @@
  * Pure parts of the ffmpeg source: the command line for an input, the output size from ffmpeg's log, and
  * splitting the raw RGB byte stream into frames. Tested without running ffmpeg.
  */
+import { hasUrlCredentials } from '../../core/secret-text.js';
 import type { FfmpegSourceConfig } from '../config/source-config.js';
 
 export type FfmpegInputKind = 'rtsp' | 'http' | 'device' | 'file' | 'other-url';
@@ -58,6 +59,96 @@ export function ffmpegArgs(config: FfmpegSourceConfig, ffmpegMajor?: number): st
   }
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   return args;
+}
+
+/** How ffmpeg is started: its argv, and the ffconcat list it reads on fd 3 when the URL is kept out of argv. */
+export interface FfmpegInvocation {
+  args: string[];
+  /** The ffconcat list holding the URL, written to the child's fd 3 (`-i pipe:3`); absent: URL in argv. */
+  hiddenInput?: string;
+  /** Why a URL with credentials still had to go on the command line (shown as a warning). */
+  credentialsInArgv?: string;
+}
+
+/** Protocols the concat demuxer may open for the one camera URL it is given. */
+const CONCAT_PROTOCOLS = [
+  'pipe',
+  'file',
+  'http',
+  'https',
+  'httpproxy',
+  'tcp',
+  'tls',
+  'udp',
+  'rtp',
+  'srtp',
+  'rtsp',
+  'rtsps',
+  'crypto',
+];
+
+/** A value quoted for an ffconcat directive (single quotes; a quote inside is written '\''). */
+function ffconcatQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The ffmpeg invocation for a source. A URL holding credentials (`rtsp://user:pass@cam/...`) is not put on
+ * the command line, where every local user can read it (`ps`, /proc/PID/cmdline): ffmpeg has no credentials
+ * option for RTSP or HTTP and reads no URL from the environment, so the URL goes into a one-entry ffconcat
+ * list that ffmpeg reads from a pipe on fd 3 (`-f concat -safe 0 -i pipe:3`; no file touches the disk), and
+ * the input options become `option` lines of that list (ffmpeg >= 5). Where that cannot carry the input
+ * (ffmpeg 4, whose concat demuxer has no `option` directive, or an `inputFormat`, which the list cannot
+ * name) the URL stays in argv and `credentialsInArgv` says why, for a warning at start.
+ */
+export function ffmpegInvocation(config: FfmpegSourceConfig, ffmpegMajor?: number): FfmpegInvocation {
+  const plain = { args: ffmpegArgs(config, ffmpegMajor) };
+  const kind = inputKind(config.url);
+  if (!hasUrlCredentials(config.url) || kind === 'file' || kind === 'device') return plain;
+  if (ffmpegMajor !== undefined && ffmpegMajor < 5) {
+    return {
+      ...plain,
+      credentialsInArgv: `ffmpeg ${ffmpegMajor}.x cannot read input options from a list (needs ffmpeg >= 5)`,
+    };
+  }
+  if (config.inputFormat) {
+    return {
+      ...plain,
+      credentialsInArgv: 'inputFormat is set (an ffconcat list cannot name the input format)',
+    };
+  }
+  const options: [string, string][] = [];
+  const timeoutUs = String(Math.round(config.timeoutSeconds * 1_000_000));
+  if (kind === 'rtsp') options.push(['rtsp_transport', config.rtspTransport], ['timeout', timeoutUs]);
+  if (kind === 'http') options.push(['rw_timeout', timeoutUs]);
+  const extra = config.inputOptions;
+  for (let i = 0; i < extra.length; i += 2) {
+    const key = extra[i]!;
+    const value = extra[i + 1];
+    if (!/^-[A-Za-z0-9_]+$/.test(key) || value === undefined || value.startsWith('-')) {
+      return {
+        ...plain,
+        credentialsInArgv: `inputOptions ${JSON.stringify(extra)} are not "-name value" pairs`,
+      };
+    }
+    options.push([key.slice(1), value]);
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(config.url)![1]!.toLowerCase();
+  const protocols = CONCAT_PROTOCOLS.includes(scheme) ? CONCAT_PROTOCOLS : [...CONCAT_PROTOCOLS, scheme];
+  const list = [
+    'ffconcat version 1.0',
+    `file ${ffconcatQuote(config.url)}`,
+    ...options.map(([k, v]) => `option ${k} ${ffconcatQuote(v)}`),
+    '',
+  ].join('\n');
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+  args.push('-f', 'concat', '-safe', '0', '-protocol_whitelist', protocols.join(','), '-i', 'pipe:3');
+  args.push('-an', '-sn', '-dn');
+  if (config.width !== undefined && config.height !== undefined) {
+    args.push('-vf', `scale=${config.width}:${config.height}`);
+  }
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  return { args, hiddenInput: list };
 }
 
 /**

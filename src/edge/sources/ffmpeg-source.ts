@@ -8,7 +8,7 @@ import { MaskEdgeError } from '../../core/errors.js';
 import type { FfmpegSourceConfig } from '../config/source-config.js';
 import {
   FrameAssembler,
-  ffmpegArgs,
+  ffmpegInvocation,
   inputKind,
   isDecodeErrorLine,
   OutputSizeParser,
@@ -41,17 +41,38 @@ export function ffmpegMajorVersion(ffmpegPath: string): Promise<number | undefin
 export function createFfmpegDriver(config: FfmpegSourceConfig): SourceDriver {
   const kind = inputKind(config.url);
   const input = redactUrl(config.url);
+  let warned = false;
   return {
     type: 'ffmpeg',
     input,
     async open(ctx: DriverContext): Promise<DriverSession> {
-      const args = ffmpegArgs(
+      const secret = input !== config.url;
+      const { args, hiddenInput, credentialsInArgv } = ffmpegInvocation(
         config,
-        kind === 'rtsp' ? await ffmpegMajorVersion(config.ffmpegPath) : undefined,
+        kind === 'rtsp' || secret ? await ffmpegMajorVersion(config.ffmpegPath) : undefined,
       );
-      ctx.log.debug('starting ffmpeg', { args: args.map((a) => (a === config.url ? input : a)) });
-      const child = spawn(config.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      ctx.detail({ pid: child.pid });
+      if (credentialsInArgv && !warned) {
+        warned = true;
+        ctx.log.warn('camera credentials are visible in the ffmpeg command line (ps) of this camera', {
+          input,
+          why: credentialsInArgv,
+        });
+      }
+      ctx.log.debug('starting ffmpeg', {
+        args: args.map((a) => (a === config.url ? input : a)),
+        urlVia: hiddenInput ? 'pipe:3 (ffconcat list)' : 'argv',
+      });
+      const child = spawn(config.ffmpegPath, args, {
+        stdio: hiddenInput ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      });
+      if (hiddenInput) {
+        const list = child.stdio[3] as NodeJS.WritableStream & {
+          on(e: 'error', f: (e: Error) => void): void;
+        };
+        list.on('error', (err: Error) => ctx.log.debug('ffmpeg input list pipe error', { error: err }));
+        list.end(hiddenInput);
+      }
+      ctx.detail({ pid: child.pid, credentialsInArgv: !hiddenInput && secret });
       let closing = false;
       const tail: string[] = [];
       const sizeParser = new OutputSizeParser();
@@ -95,7 +116,7 @@ export function createFfmpegDriver(config: FfmpegSourceConfig): SourceDriver {
       child.stdout!.on('error', (err) => ctx.log.debug('ffmpeg stdout error', { error: err }));
       child.stderr!.on('error', (err) => ctx.log.debug('ffmpeg stderr error', { error: err }));
       createInterface({ input: child.stderr! }).on('line', (line) => {
-        const safe = line.split(config.url).join(input);
+        const safe = redactUrl(line.split(config.url).join(input));
         tail.push(safe);
         if (tail.length > STDERR_TAIL) tail.shift();
         if (!assembler) {

@@ -5,6 +5,7 @@
  */
 import type { RgbImage } from '../../core/image-io.js';
 import type { Logger } from '../../core/logger.js';
+import { redactUrlCredentials } from '../../core/secret-text.js';
 import type { SourceType } from '../config/source-config.js';
 
 export type SourceState = 'starting' | 'online' | 'offline' | 'stopped';
@@ -96,5 +97,5 @@ export interface SourceDriver {
 
 /** Removes user:password from a URL so it can be logged and published. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
+  return redactUrlCredentials(url);
 }

@@ -5,6 +5,7 @@
  */
 import type { RgbImage } from '../../core/image-io.js';
 import { log as defaultLog, type Logger } from '../../core/logger.js';
+import { redactUrlCredentials } from '../../core/secret-text.js';
 import type { ReconnectConfig, SourceType } from '../config/source-config.js';
 import type {
   DriverContext,
@@ -246,7 +247,7 @@ export class SupervisedSource implements FrameSource {
   }
 
   private recordError(error: unknown): void {
-    const text = error instanceof Error ? error.message : String(error);
+    const text = redactUrlCredentials(error instanceof Error ? error.message : String(error));
     this.error = { text: text.slice(0, 500), at: new Date().toISOString() };
   }
 

@@ -1,4 +1,10 @@
-import { type DataProblem, loadCrops, type MfnPolicy, readDataset } from '../../core/dataset/index.js';
+import {
+  type DataProblem,
+  loadCrops,
+  type MfnPolicy,
+  parseLabelMap,
+  readDataset,
+} from '../../core/dataset/index.js';
 import { ProgressReporter } from '../../core/progress.js';
 import { type DatasetSummary, formatCountsTable, summariseDataset } from './dataset-summary.js';
 
@@ -12,6 +18,10 @@ export interface DataInspectOptions {
   decode?: boolean;
   /** Where the report goes (stdout by default; tests pass a collector). */
   out?: { write(text: string): unknown };
+  /** --label-map NAME=LABEL entries. */
+  labelMap?: string[];
+  /** Leave faces with unknown label names out (counted) instead of failing with E_DATA. */
+  skipUnknownLabels?: boolean;
 }
 
 const SHOWN_PER_KIND = 5;
@@ -24,8 +34,10 @@ const SHOWN_PER_KIND = 5;
 export async function run(options: DataInspectOptions): Promise<DatasetSummary> {
   const { dirs, minFace = 24, seed = 1, json = false, decode = true } = options;
   const out = options.out ?? process.stdout;
-  const { samples, problems, nearDuplicates } = await readDataset(dirs, {
+  const { samples, problems, nearDuplicates, skippedLabels } = await readDataset(dirs, {
     minFace,
+    labelMap: parseLabelMap(options.labelMap),
+    skipUnknownLabels: options.skipUnknownLabels === true,
     ...(options.mfnNoseMouth ? { mfnPolicy: { noseMouth: options.mfnNoseMouth } } : {}),
   });
   const all: DataProblem[] = [...problems];
@@ -39,7 +51,14 @@ export async function run(options: DataInspectOptions): Promise<DatasetSummary> 
   }
   const { summary } = summariseDataset(dirs, samples, all, seed, nearDuplicates);
   // Byte-identical photos across splits can only come from preset split folders: readDataset reports those.
-  out.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatReport(summary, minFace));
+  if (json) out.write(`${JSON.stringify({ ...summary, skippedLabels }, null, 2)}\n`);
+  else {
+    out.write(formatReport(summary, minFace));
+    if (skippedLabels.total > 0)
+      out.write(
+        `faces left out for their label name: ${skippedLabels.total} ${JSON.stringify(skippedLabels.byName)}\n`,
+      );
+  }
   return summary;
 }
 

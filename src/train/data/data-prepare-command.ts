@@ -5,7 +5,9 @@ import {
   type FaceSample,
   loadCrops,
   type MfnPolicy,
+  parseLabelMap,
   readDataset,
+  type SkippedLabels,
   SPLITS,
   type Split,
 } from '../../core/dataset/index.js';
@@ -26,6 +28,10 @@ export interface DataPrepareOptions {
   photosPerBatch?: number;
   /** Where the summary goes (stdout by default). */
   stdout?: { write(text: string): unknown };
+  /** --label-map NAME=LABEL entries. */
+  labelMap?: string[];
+  /** Leave faces with unknown label names out (counted in prepare.json) instead of failing with E_DATA. */
+  skipUnknownLabels?: boolean;
 }
 
 export interface PrepareManifest {
@@ -38,6 +44,8 @@ export interface PrepareManifest {
   /** Output file (relative to --out) -> sample id it came from. */
   files: Record<string, string>;
   problems: DataProblem[];
+  /** Faces left out for their label name (--skip-unknown-labels, or --label-map NAME=skip). */
+  skippedLabels: SkippedLabels;
 }
 
 /**
@@ -51,6 +59,8 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
   const out = resolve(options.out);
   await assertEmptyOrAbsent(out);
   const read = await readDataset(data, {
+    labelMap: parseLabelMap(options.labelMap),
+    skipUnknownLabels: options.skipUnknownLabels === true,
     ...(options.mfnNoseMouth ? { mfnPolicy: { noseMouth: options.mfnNoseMouth } } : {}),
   });
   const { problems } = read;
@@ -91,6 +101,7 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
     counts: summary.counts,
     files,
     problems: allProblems,
+    skippedLabels: read.skippedLabels,
   };
   await writeFile(join(out, 'prepare.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const skipped = samples.length - Object.keys(files).length;
@@ -98,7 +109,10 @@ export async function run(options: DataPrepareOptions): Promise<PrepareManifest>
   stdout.write(
     `${formatCountsTable(summary)}\nwrote ${Object.keys(files).length} crops of ${size}x${size} px to ${out}` +
       `${skipped > 0 ? ` (${skipped} faces skipped: unreadable photos, see prepare.json)` : ''}` +
-      `${summary.syntheticDropped > 0 ? ` (${summary.syntheticDropped} synthetic faces left out: their real photo is in val/test or its source is not read)` : ''}\n`,
+      `${summary.syntheticDropped > 0 ? ` (${summary.syntheticDropped} synthetic faces left out: their real photo is in val/test or its source is not read)` : ''}\n` +
+      (read.skippedLabels.total > 0
+        ? `${read.skippedLabels.total} faces left out for their label name ${JSON.stringify(read.skippedLabels.byName)}\n`
+        : ''),
   );
   if (allProblems.length > 0)
     log.warn('data problems', { count: allProblems.length, manifest: join(out, 'prepare.json') });

@@ -3,8 +3,9 @@ import type { KdMethod } from './kd-method.js';
 import { hintonLoss } from './losses.js';
 
 /**
- * Self-training / born-again distillation (Furlanello et al. 2018): a fresh copy of the student architecture
- * learns from the previous round's student (the teacher in a first round), with the Hinton loss.
+ * Self-training (KD_Lib's definition; born-again networks, Furlanello et al. 2018): a fresh copy of the student
+ * architecture learns from a trained copy of itself with the Hinton loss — the previous round's student, or in a
+ * first round a label-only copy of the student trained first (`roundTeacher`), never the big teacher.
  */
 export const selfTraining: KdMethod = {
   name: 'self-training',

@@ -3,7 +3,7 @@ import type { SeededRandom } from '../../core/seeded-random.js';
 import type { KdMethod, KdParams } from '../kd/kd-method.js';
 import { softTargetKl, weightedCrossEntropy } from '../kd/losses.js';
 import { messLabels } from '../kd/messy-collab.js';
-import { teacherNoise } from '../kd/noisy-teacher.js';
+import { perturbRows, teacherNoise } from '../kd/noisy-teacher.js';
 
 /**
  * The training loss in a form a gradient worker can rebuild: plain data, no closures. Every KD method
@@ -87,9 +87,8 @@ export function kdStepLoss(
     classWeights,
   };
   if (method.name === 'noisy-teacher') {
-    const noise = teacherNoise(labels.length, params, rng);
-    const perturbed = teacherRows.map((z, i) => z * (1 + noise[Math.floor(i / 3)]!));
-    return { spec, labels, teacherLogits: perturbed };
+    const noise = teacherNoise(labels.length, teacherRows.length / labels.length, params, rng);
+    return { spec, labels, teacherLogits: perturbRows(teacherRows, noise) };
   }
   if (method.name === 'messy-collab') {
     return {

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
+import { type AugmentDraw, augmentedImage } from '../augment/augment-crop.js';
 import type { KdMethod, KdParams } from '../kd/index.js';
 import { weightedCrossEntropy } from '../kd/losses.js';
 import { train } from '../loop/trainer.js';
 import { buildCnn, countParameters } from '../models/cnn.js';
 import { kdStepLoss } from '../parallel/shard-loss.js';
+import type { TeacherView } from '../teachers/teacher-view.js';
 import { imageModelLogits } from '../teachers/teacher-zoo.js';
 import type { ModelOutcome, RunContext } from './context.js';
 import { imageTask } from './tasks.js';
@@ -20,6 +22,12 @@ export interface StudentRound {
   method?: KdMethod;
   /** Teacher logits on the unaugmented train crops (row per train sample). */
   teacherLogits?: Float32Array;
+  /**
+   * `--teacher-view augmented`: the teacher scores the augmented view the student sees in each step (the same
+   * crop, flip, jitter and blur, rendered from the teacher's own crop at its input size) instead of
+   * `teacherLogits` (computed once on the unaugmented crop).
+   */
+  teacherView?: TeacherView;
   teacherName?: string;
   params: KdParams;
   /** Init and augmentation seed (default: the run's --seed). Later chained rounds get their own (diversity). */
@@ -43,9 +51,25 @@ export async function trainStudent(
     name: 'student',
   });
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
-  const task = imageTask(phase, model, split('train'), split('val'));
-  const { method, teacherLogits } = round;
+  const { method, teacherLogits, teacherView } = round;
+  // the teacher's soft labels of this step's augmented views, computed when the batch is drawn
+  let viewRows: { indices: number[]; rows: Float32Array } | undefined;
+  let onDraws: ((indices: number[], draws: AugmentDraw[]) => void) | undefined;
+  if (method && teacherView) {
+    const teacherCrops = (await ctx.cropsAt(teacherView.size)).train;
+    // the 3x3 blur at the student's size is a proportionally wider box at the teacher's
+    const blurRadius = Math.max(1, Math.round(teacherView.size / ctx.studentSize));
+    onDraws = (indices, draws) => {
+      const views = indices.map((idx, i) =>
+        augmentedImage(teacherCrops[idx]!, teacherView.size, draws[i]!, blurRadius),
+      );
+      viewRows = { indices, rows: teacherView.logits(views) };
+    };
+  }
+  const task = imageTask(phase, model, split('train'), split('val'), true, onDraws);
   const teacherRows = (indices: number[]) => {
+    if (viewRows && viewRows.indices === indices) return viewRows.rows;
+    if (teacherView && method) throw new Error('teacher view rows asked for a batch that was not drawn');
     if (!teacherLogits) return undefined;
     const rows = new Float32Array(indices.length * 3);
     for (const [i, idx] of indices.entries()) rows.set(teacherLogits.subarray(idx * 3, idx * 3 + 3), i * 3);
@@ -60,7 +84,7 @@ export async function trainStudent(
       teacherRows(indices),
       rng,
     );
-  if (method && teacherLogits) {
+  if (method && (teacherLogits || teacherView)) {
     task.loss = (logits, labels, indices, _flipped, rng) => {
       const rows = teacherRows(indices)!;
       return method.loss(
@@ -88,7 +112,7 @@ export async function trainStudent(
     });
   }
   const recipe = method
-    ? `distilled (${method.name}, T=${round.params.temperature}, alpha=${round.params.alpha}) from ${round.teacherName}`
+    ? `distilled (${method.name}, T=${round.params.temperature}, alpha=${round.params.alpha}) from ${round.teacherName}${teacherView ? ' on the augmented view' : ''}`
     : 'trained without a teacher';
   return {
     model,

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../../core/image-io.js';
 import type { SeededRandom } from '../../core/seeded-random.js';
-import { DEFAULT_AUGMENT, writeAugmented, writeNormalised } from '../augment/augment-crop.js';
+import {
+  type AugmentDraw,
+  DEFAULT_AUGMENT,
+  writeAugmentedDraw,
+  writeNormalised,
+} from '../augment/augment-crop.js';
 import type { TrainTask } from '../loop/trainer.js';
 
 /** Crops and labels of one split, in a fixed order. */
@@ -21,13 +26,17 @@ export function imageBatch(images: RgbImage[], flip = false): tf.Tensor4D {
   return tf.tensor4d(out, [images.length, size, size, 3]);
 }
 
-/** A training task over image crops with on-the-fly augmentation (train only). */
+/**
+ * A training task over image crops with on-the-fly augmentation (train only). `onDraws` sees each batch's
+ * augmentation draws (row by row) before the loss runs, e.g. to show a teacher the same views.
+ */
 export function imageTask(
   name: string,
   model: tf.LayersModel,
   train: SplitData,
   val: SplitData,
   augment = true,
+  onDraws?: (indices: number[], draws: AugmentDraw[]) => void,
 ): TrainTask {
   const size = train.images[0]?.width ?? 0;
   return {
@@ -36,12 +45,18 @@ export function imageTask(
     labels: train.labels,
     batch(indices: number[], rng: SeededRandom) {
       const out = new Float32Array(indices.length * size * size * 3);
+      const draws: AugmentDraw[] = [];
       const flipped = indices.map((idx, i) => {
         const img = train.images[idx]!;
-        if (augment) return writeAugmented(img, size, out, i * size * size * 3, rng, DEFAULT_AUGMENT);
+        if (augment) {
+          const d = writeAugmentedDraw(img, size, out, i * size * size * 3, rng, DEFAULT_AUGMENT);
+          draws.push(d);
+          return d.flip;
+        }
         writeNormalised(img, out, i * size * size * 3);
         return false;
       });
+      if (augment) onDraws?.(indices, draws);
       return { x: tf.tensor4d(out, [indices.length, size, size, 3]), flipped };
     },
     valInput: (s, e) => imageBatch(val.images.slice(s, e)),

@@ -92,6 +92,36 @@ export const FACE_API_BACKBONES = {
       return out.reshape([out.shape[0]!, -1]) as tf.Tensor2D;
     },
   },
+  landmark: {
+    netName: 'faceLandmark68Net',
+    description: 'face-api 68-landmark net feature extractor (dense blocks, 256-d), frozen',
+    inputSize: 112,
+    forward: (net: FaceApiNet, input: unknown) => {
+      const out = net.faceFeatureExtractor!.forwardInput(input);
+      return out.reshape([out.shape[0]!, -1]) as tf.Tensor2D;
+    },
+  },
+  expression: {
+    netName: 'faceExpressionNet',
+    description:
+      'face-api facial-expression net feature extractor (dense blocks trained on expressions: mouth and eyes, 256-d), frozen',
+    inputSize: 112,
+    forward: (net: FaceApiNet, input: unknown) => {
+      const out = net.faceFeatureExtractor!.forwardInput(input);
+      return out.reshape([out.shape[0]!, -1]) as tf.Tensor2D;
+    },
+  },
+  'age-gender': {
+    netName: 'ageGenderNet',
+    description:
+      'face-api age/gender net feature extractor (TinyXception), frozen, its 7x7x512 map average-pooled to 2x2x512',
+    inputSize: 112,
+    forward: (net: FaceApiNet, input: unknown) => {
+      const map = net.faceFeatureExtractor!.forwardInput(input) as tf.Tensor4D;
+      const pooled = tf.avgPool(map, 4, 3, 'valid');
+      return pooled.reshape([pooled.shape[0], -1]) as tf.Tensor2D;
+    },
+  },
 } as const;
 
 export type FaceApiBackboneName = keyof typeof FACE_API_BACKBONES;

@@ -24,6 +24,9 @@ export const TEACHER_NAMES = [
   'face-recognition-mid',
   'face-embedding',
   'landmark-tiny',
+  'landmark',
+  'expression',
+  'age-gender',
   'scratch',
 ] as const;
 
@@ -74,7 +77,7 @@ async function trainFeatureTeacher(name: FaceApiBackboneName, ctx: RunContext): 
   const task = featureTask(name, head, features.train, ctx.labels.train, features.val, ctx.labels.val, norm);
   const result = await train(task, {
     ...ctx.train,
-    epochs: Math.max(ctx.teacherEpochs, 30),
+    epochs: ctx.teacherEpochs,
     checkpointDir: ctx.checkpointDir(`teacher-${name}`),
     resume: ctx.resume,
     onEpoch: ctx.onEpoch(`teacher ${name}`),
