@@ -25,9 +25,23 @@ const TESTS = [
   'test/outbox/outbox-damage.test.ts',
   'test/mqtt/agent-startup-health.test.ts',
   'test/mqtt/tls-mismatch.test.ts',
+  'test/sources/ffmpeg-credentials.test.ts',
+  'test/agent/agent-secrets.test.ts',
+  'test/ops/config-fuzz.test.ts',
+  'test/mqtt/alerts-hostile.test.ts',
+  'test/core/decode-limit.test.ts',
 ];
 
-const GROUP_ORDER = ['outbox', 'outbox-damage', 'startup-health', 'broker-protocol'];
+const GROUP_ORDER = [
+  'outbox',
+  'outbox-damage',
+  'startup-health',
+  'broker-protocol',
+  'secrets',
+  'config',
+  'alerts',
+  'hostile-input',
+];
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,

@@ -19,6 +19,7 @@ import { SystemdNotifier } from '../../src/edge/agent/systemd-notifier.js';
 import { loadAgentConfig } from '../../src/edge/config/agent-config.js';
 import { type PipelineConfig, pipelineConfigSchema } from '../../src/edge/config/pipeline-config.js';
 import { RecordingEventSink } from '../../src/edge/events/recording-event-sink.js';
+import { recordReliability } from '../helpers/reliability.js';
 import { freePort, quietLogger, until } from '../sources/source-test-kit.js';
 import { faceDetectorModel, writeMeanColourClassifier } from './agent-test-kit.js';
 
@@ -106,9 +107,12 @@ describe('agent secrets and --check-config depth', () => {
     const starting = lines.find((l) => l.includes('"starting agent"'))!;
     expect(starting).toContain(`rtsp://***@127.0.0.1:${p1}/s`);
     expect(starting).toContain(`http://***@127.0.0.1:${p2}/cam.mjpg`);
-    console.log(
-      `[measure] agent log: ${lines.length} lines, env password ${all.split(PASSWORD).length - 1} times, credential password ${all.split(CRED_PASSWORD).length - 1} times`,
-    );
+    recordReliability('secrets', {
+      scenario: 'Camera URLs with passwords from ${ENV} and ${credential:NAME} references',
+      promise: 'no password in any log line, stat or error (scheme://***@host)',
+      measured: `${lines.length} agent log lines: env password ${all.split(PASSWORD).length - 1} times, credential password ${all.split(CRED_PASSWORD).length - 1} times`,
+      test: 'test/agent/agent-secrets.test.ts',
+    });
     expect(all).not.toContain(PASSWORD);
     expect(all).not.toContain(CRED_PASSWORD);
   }, 60_000);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, MAX_DECODE_PIXELS } from '../../src/core/image-io.js';
+import { recordReliability } from '../helpers/reliability.js';
 import { compileChild } from '../helpers/ts-child.js';
 
 const SHARP_DEFAULT_LIMIT = 0x3fff * 0x3fff;
@@ -59,10 +60,12 @@ describe('decode pixel limit', () => {
     });
     const limited = decodeIn('default');
     const old = decodeIn(String(SHARP_DEFAULT_LIMIT));
-    console.log(
-      `[measure] 16000x16000 JPEG: with the ${MAX_DECODE_PIXELS / 1e6} MP limit ${limited.outcome}, peak RSS ${limited.peakRssMb} MB, after ${limited.rssAfterMb} MB; ` +
-        `with sharp's 268 MP limit (before) ${old.outcome}, peak RSS ${old.peakRssMb} MB, after ${old.rssAfterMb} MB`,
-    );
+    recordReliability('hostile-input', {
+      scenario: 'A 16000x16000 photo (256 MP) handed to the decoder',
+      promise: 'refused from its header (E_IMAGE) without holding hundreds of MB',
+      measured: `with the ${MAX_DECODE_PIXELS / 1e6} MP limit ${limited.outcome}, peak RSS ${limited.peakRssMb} MB, after ${limited.rssAfterMb} MB; before (sharp's 268 MP) ${old.outcome}, peak ${old.peakRssMb} MB, after ${old.rssAfterMb} MB`,
+      test: 'test/core/decode-limit.test.ts',
+    });
     expect(limited.outcome).toBe('E_IMAGE');
     expect(limited.peakRssMb).toBeLessThan(250);
     expect(limited.rssAfterMb).toBeLessThan(250);

@@ -10,6 +10,7 @@ import type { AlertSubscriber } from '../../src/edge/alerts/alert-subscriber.js'
 import { type AlertsOptions, run } from '../../src/edge/alerts/alerts-command.js';
 import { createPublisher } from '../../src/edge/mqtt/mqtt-publisher.js';
 import { MOSQUITTO_MISSING, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { recordReliability } from '../helpers/reliability.js';
 import { waitFor } from './mqtt-test-clients.js';
 import { sampleDraft } from './sink-config.js';
 
@@ -87,9 +88,14 @@ describe('mask-edge alerts with hostile payloads (real mosquitto)', () => {
     await new Promise((r) => setTimeout(r, 300));
 
     const printed = text.lines;
-    console.log(
-      `[measure] alerts hostile: ${printed.length} lines printed for 5 hostile messages, longest ${Math.max(...printed.map((l) => l.length))} chars, invalid ${text.subscriber.counts.invalid}, mismatched ${text.subscriber.counts.mismatched}`,
-    );
+    recordReliability('alerts', {
+      scenario:
+        'Hostile event payloads to `mask-edge alerts` (escape sequences, a forged newline, a 5 MB name, a device posing as another)',
+      promise:
+        'control characters stripped, fields capped, device and camera taken from the topic (a mismatch flagged)',
+      measured: `${printed.length} lines printed for 5 hostile messages, longest ${Math.max(...printed.map((l) => l.length))} chars, invalid ${text.subscriber.counts.invalid}, mismatched ${text.subscriber.counts.mismatched}`,
+      test: 'test/mqtt/alerts-hostile.test.ts',
+    });
     expect(printed).toHaveLength(4);
     for (const line of [...printed, ...json.lines]) {
       expect(line).toMatch(SAFE_LINE);

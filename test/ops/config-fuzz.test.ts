@@ -18,6 +18,7 @@ import { runAgent } from '../../src/edge/agent/agent-command.js';
 import { agentWiring } from '../../src/edge/agent/agent-wiring.js';
 import { SystemdNotifier } from '../../src/edge/agent/systemd-notifier.js';
 import { faceDetectorModel, writeMeanColourClassifier } from '../agent/agent-test-kit.js';
+import { recordReliability } from '../helpers/reliability.js';
 import { compileChild } from '../helpers/ts-child.js';
 
 const SEED = 20_261_206;
@@ -137,9 +138,14 @@ describe('agent config fuzz (seeded, through --check-config)', () => {
       }
       codes[outcome] = (codes[outcome] ?? 0) + 1;
     }
-    console.log(
-      `[measure] config fuzz seed ${SEED}, ${CASES} cases: ${JSON.stringify(codes)}, longest message ${longest} chars`,
-    );
+    recordReliability('config', {
+      scenario:
+        'Seeded fuzz over the agent config schema (random types, sizes, ranges) through --check-config',
+      promise:
+        'every bad value is a coded error with the field, the allowed range and the value; no stack trace; models and TLS files are opened',
+      measured: `seed ${SEED}, ${CASES} cases: ${JSON.stringify(codes)}, 0 stack traces, longest message ${longest} chars`,
+      test: 'test/ops/config-fuzz.test.ts',
+    });
     expect(codes.E_CONFIG).toBeGreaterThan(CASES / 2);
   }, 120_000);
 

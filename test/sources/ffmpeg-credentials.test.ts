@@ -16,6 +16,7 @@ import { sourceConfigSchema } from '../../src/edge/config/source-config.js';
 import { ffmpegInvocation } from '../../src/edge/sources/ffmpeg-args.js';
 import type { FrameSource } from '../../src/edge/sources/frame-source.js';
 import { createFrameSource } from '../../src/edge/sources/source-registry.js';
+import { recordReliability } from '../helpers/reliability.js';
 import { freePort, until } from './source-test-kit.js';
 
 const run = promisify(execFile);
@@ -103,9 +104,13 @@ describe('camera credentials stay out of ffmpeg argv, stats and logs (real ffmpe
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
     // Measured: what `ps` shows of the real ffmpeg child (reported by the lead's reliability table).
     console.log(`[measure] ffmpeg argv (${cmdline.length} args): ${cmdline.join(' ')}`);
-    console.log(
-      `[measure] password occurrences: cmdline ${count(cmdline.join(' '), PASSWORD)}, environ ${count(environ, PASSWORD)}, log lines ${count(lines.join(''), PASSWORD)}`,
-    );
+    recordReliability('secrets', {
+      scenario: 'RTSP/HTTP camera with credentials decoded by a real ffmpeg child',
+      promise:
+        'the password never appears in the ffmpeg command line (ps, /proc/PID/cmdline), its environment or the logs',
+      measured: `${cmdline.length} args ending in -i pipe:3; password in cmdline ${count(cmdline.join(' '), PASSWORD)} times, environ ${count(environ, PASSWORD)}, log lines ${count(lines.join(''), PASSWORD)}`,
+      test: 'test/sources/ffmpeg-credentials.test.ts',
+    });
     expect(cmdline.join(' ')).not.toContain(PASSWORD);
     expect(cmdline.join(' ')).not.toContain(USER);
     expect(cmdline).toContain('pipe:3');
