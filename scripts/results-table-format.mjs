@@ -269,7 +269,7 @@ export function formatResultsBlock(results) {
   }
   out.push('');
   out.push(
-    `Confusion matrix (rows truth, columns prediction): ![confusion matrix, held-out real faces](docs/results/confusion-int8-real.png) · misclassified faces: [docs/results/failures.png](docs/results/failures.png)`,
+    `Confusion matrix (rows truth, columns prediction): ![confusion matrix, held-out real faces](docs/results/confusion-int8-real.png) · misclassified faces: [docs/results/failures.png](docs/results/failures.png)${ilc ? ' · ILC: [docs/results/confusion-ilc.png](docs/results/confusion-ilc.png)' : ''}`,
   );
   if (real.accuracyBySize) {
     out.push('');
