@@ -4,6 +4,7 @@
 //   docs/results/failures-mfn.png        the same for the held-out MaskedFace-Net faces, when held-out-mfn.json is saved
 //   docs/results/confusion-int8-real.png the confusion matrix of docs/results/held-out-real.json (eval --json)
 //   docs/results/confusion-mfn.png       the same for docs/results/held-out-mfn.json, when saved
+//   docs/results/confusion-ilc.png       the same for docs/results/held-out-ilc.json, when saved
 //   docs/results/alert-tradeoff.png      false and missed alerts by detection.correctMinProbability (the eval
 //                                        JSON's alertOperatingPoints), when saved
 //   docs/results/pipeline-failures.png   the held-out photos where detector + classifier did worst (faces >= 24 px
@@ -87,6 +88,18 @@ if (mfn) {
       confusion: mfn.confusion,
       labels: mfn.labels,
       title: `${precision} student, held-out MaskedFace-Net (${mfn.samples})`,
+    }),
+  );
+}
+
+const ilc = await readJson('held-out-ilc.json');
+if (ilc) {
+  await writeFile(
+    join(resultsDir, 'confusion-ilc.png'),
+    await renderConfusionMatrixPng({
+      confusion: ilc.confusion,
+      labels: ilc.labels,
+      title: `${precision} student, held-out ILC real faces (${ilc.samples})`,
     }),
   );
 }

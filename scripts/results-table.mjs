@@ -8,14 +8,16 @@
 //   real        eval --model INT8 --data KAGGLE --split-file RUN --split test --json        (held-out real faces)
 //   real-fp32   the same with the fp32 model (when it exists)
 //   mfn         eval --model INT8 --data MFN --split-file RUN --split test --json           (held-out MaskedFace-Net)
+//   ilc         eval --model INT8 --data ILC --split-file RUN --split test --json           (held-out ILC real faces)
 //   pipeline    eval --pipeline --min-face 24 --model INT8 --data KAGGLE --split-file RUN --split test --json
+//   ilc-pipeline  the same on ILC photos
 //   bench       bench --classifier FP32 --classifier-int8 INT8 --providers cpu --threads 1 --batch 1,32 --json
 // copies the teacher/student summary of RUN/metrics.json to docs/results/run-metrics.json, records the commands and
 // model file sizes in docs/results/manifest.json, then renders. render rewrites the block between
 // <!-- results:begin --> and <!-- results:end --> in README.md, and the same block in models/README.md (--card)
 // when it has the markers; nothing outside the markers changes.
 // Options: --run DIR (runs/default) --model F (models/mask-classifier.int8.onnx) --fp32 F (models/mask-classifier.onnx)
-//   --detector F (bundled) --kaggle DIR --mfn DIR (../shared/data/...) --results DIR (docs/results)
+//   --detector F (bundled) --kaggle DIR --mfn DIR --ilc DIR (../shared/data/...) --results DIR (docs/results)
 //   --readme F (README.md) --card F (models/README.md) --min-face PX (24) --only real,mfn,... (measure a subset, keep the other saved files)
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -35,6 +37,7 @@ const { values: args, positionals } = parseArgs({
     detector: { type: 'string' },
     kaggle: { type: 'string', default: '../shared/data/kaggle-face-mask' },
     mfn: { type: 'string', default: '../shared/data/maskedface-net' },
+    ilc: { type: 'string', default: '../shared/data/ilc-face-mask' },
     results: { type: 'string', default: 'docs/results' },
     readme: { type: 'string', default: 'README.md' },
     card: { type: 'string', default: 'models/README.md' },
@@ -48,10 +51,12 @@ const KEYS = {
   real: 'held-out-real.json',
   'real-fp32': 'held-out-real-fp32.json',
   mfn: 'held-out-mfn.json',
+  ilc: 'held-out-ilc.json',
   pipeline: 'pipeline-24px.json',
+  'ilc-pipeline': 'pipeline-24px-ilc.json',
   bench: 'bench.json',
 };
-const RESULT_KEY = { 'real-fp32': 'realFp32' };
+const RESULT_KEY = { 'real-fp32': 'realFp32', 'ilc-pipeline': 'ilcPipeline' };
 
 function fail(message) {
   process.stderr.write(`results-table: ${message}\n`);
@@ -70,25 +75,25 @@ async function readJson(path) {
 function evalCommands() {
   const split = ['--split-file', args.run, '--split', 'test'];
   const det = args.detector ? ['--detector', args.detector] : [];
+  const pipelineArgv = (data) => [
+    'eval',
+    '--pipeline',
+    '--min-face',
+    args['min-face'],
+    ...det,
+    '--model',
+    args.model,
+    '--data',
+    data,
+    ...split,
+    '--json',
+  ];
   const list = [
     { key: 'real', argv: ['eval', '--model', args.model, '--data', args.kaggle, ...split, '--json'] },
     { key: 'mfn', argv: ['eval', '--model', args.model, '--data', args.mfn, ...split, '--json'] },
-    {
-      key: 'pipeline',
-      argv: [
-        'eval',
-        '--pipeline',
-        '--min-face',
-        args['min-face'],
-        ...det,
-        '--model',
-        args.model,
-        '--data',
-        args.kaggle,
-        ...split,
-        '--json',
-      ],
-    },
+    { key: 'ilc', argv: ['eval', '--model', args.model, '--data', args.ilc, ...split, '--json'] },
+    { key: 'pipeline', argv: pipelineArgv(args.kaggle) },
+    { key: 'ilc-pipeline', argv: pipelineArgv(args.ilc) },
   ];
   const bench = [
     'bench',
