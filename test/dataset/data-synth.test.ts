@@ -257,3 +257,33 @@ describe.skipIf(!shared)('data synth on shared faces', () => {
     writeFileSync(join(root, 'done'), '');
   });
 });
+
+describe.skipIf(!shared)('data synth reads label names as train does', () => {
+  it('stops on an unknown label name (E_DATA) and takes --label-map / --skip-unknown-labels', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'synth-labels-'));
+    const voc = join(root, 'voc');
+    mkdirSync(join(voc, 'images'), { recursive: true });
+    mkdirSync(join(voc, 'annotations'), { recursive: true });
+    for (let i = 0; i < 4; i++) {
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: [40 * i, 90, 160] } })
+        .jpeg()
+        .toFile(join(voc, 'images', `p${i}.jpg`));
+      writeFileSync(
+        join(voc, 'annotations', `p${i}.xml`),
+        `<annotation><filename>p${i}.jpg</filename><size><width>64</width><height>64</height><depth>3</depth></size>` +
+          `<object><name>${i % 2 ? 'bare_face' : 'without_mask'}</name><bndbox><xmin>8</xmin><ymin>8</ymin><xmax>40</xmax><ymax>40</ymax></bndbox></object></annotation>`,
+      );
+    }
+    const templates = join(shared ?? '', 'mask-templates');
+    const base = { data: [voc], templates, stdout: { write: () => true } };
+    const err = await synth({ ...base, out: join(root, 'a') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_DATA' });
+    expect(String((err as Error).message)).toContain('bare_face');
+    // mapped: all four faces are no_mask source faces (too small here for masks: counted as skipped)
+    const mapped = await synth({ ...base, out: join(root, 'b'), labelMap: ['bare_face=no_mask'] });
+    const skipped = await synth({ ...base, out: join(root, 'c'), skipUnknownLabels: true });
+    // train-split no_mask faces: from 4 photos when mapped, from the 2 known-label photos when skipped
+    expect(mapped.summary.sourceFaces).toBeGreaterThan(skipped.summary.sourceFaces);
+    expect(skipped.summary.sourceFaces).toBeLessThanOrEqual(2);
+  }, 120_000);
+});

@@ -99,8 +99,8 @@ export function registerData(program: Command): void {
       await run({ ...opts, mfnNoseMouth: opts.mfnNoseMouth as 'incorrect' | 'correct' | 'skip' });
     },
   );
-  data
-    .command('synth')
+  const synth = data.command('synth');
+  synth
     .description(
       'draw masks (correct and incorrectly worn) on unmasked faces of the train split: a train-only ImageFolder',
     )
@@ -157,11 +157,11 @@ export function registerData(program: Command): void {
       12,
     )
     .option('--limit <n>', 'use only the first n faces of --data (trials)', parseInteger('--limit', 1))
-    .option('--backend <name>', 'TensorFlow.js backend for the landmark net (default: best available)')
-    .action(async (opts: Record<string, unknown>) => {
-      const { run } = await import('../../train/synth/synth-command.js');
-      await run(opts as unknown as Parameters<typeof run>[0]);
-    });
+    .option('--backend <name>', 'TensorFlow.js backend for the landmark net (default: best available)');
+  addLabelOptions(synth).action(async (opts: Record<string, unknown>) => {
+    const { run } = await import('../../train/synth/synth-command.js');
+    await run(opts as unknown as Parameters<typeof run>[0]);
+  });
 }
 
 const SYNTH_VARIANT_NAMES = ['correct', 'nose-out', 'mouth-nose-out', 'chin-out', 'under-chin'];

@@ -4,6 +4,7 @@ import {
   type FaceSample,
   hashFile,
   isImageFile,
+  parseLabelMap,
   readDataset,
   SYNTH_MANIFEST,
   SYNTH_VARIANTS,
@@ -52,6 +53,9 @@ export interface DataSynthOptions {
   /** Use only the first n faces of --data (trials); --faces folders are used whole. */
   limit?: number;
   backend?: string;
+  /** --label-map NAME=LABEL entries and --skip-unknown-labels, as train takes them (the split must match train's). */
+  labelMap?: string[];
+  skipUnknownLabels?: boolean;
   stdout?: { write(text: string): unknown };
 }
 
@@ -105,7 +109,7 @@ export async function run(options: DataSynthOptions): Promise<SynthManifest & { 
   await assertEmptyOrAbsent(out);
   const templates = await loadMaskTemplates(templatesDir, options.families);
   const { find, device } = await loadLandmarkFinder(options.backend);
-  let fromData = await trainFaces(data, seed);
+  let fromData = await trainFaces(data, seed, options);
   if (options.limit !== undefined) fromData = fromData.slice(0, options.limit);
   const sources = [...fromData, ...(await faceFolderFaces(faces))];
   // Gallery faces: a seeded sample spread over all sources (not the first photos' neighbours).
@@ -234,9 +238,16 @@ function defaultTemplatesDir(): string {
 }
 
 /** The no_mask faces of the train split, split exactly as `train` splits the same --data folders and seed. */
-async function trainFaces(data: string[], seed: number): Promise<SourceFace[]> {
+async function trainFaces(
+  data: string[],
+  seed: number,
+  labels: Pick<DataSynthOptions, 'labelMap' | 'skipUnknownLabels'> = {},
+): Promise<SourceFace[]> {
   if (data.length === 0) return [];
-  const { samples } = await readDataset(data.map((d) => resolve(d)));
+  const { samples } = await readDataset(
+    data.map((d) => resolve(d)),
+    { labelMap: parseLabelMap(labels.labelMap), skipUnknownLabels: labels.skipUnknownLabels === true },
+  );
   const { train } = splitDataset(samples, { seed });
   const chosen = train
     .filter((s) => s.label === 'no_mask' && !s.derivedFrom)
