@@ -8,6 +8,7 @@ import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
 import { registerInstallAgent } from './commands/install-agent.js';
 import { registerTrain } from './commands/train.js';
+import { registerTrainVerifier } from './commands/train-verifier.js';
 import { VERSION } from './version.js';
 
 /** Every command of the product, in help order. Each file declares options only; work is imported lazily. */
@@ -15,6 +16,7 @@ const COMMANDS = [
   registerDemo,
   registerData,
   registerTrain,
+  registerTrainVerifier,
   registerExport,
   registerEval,
   registerBench,

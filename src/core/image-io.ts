@@ -90,6 +90,16 @@ export async function decodeImage(
   }
 }
 
+/** Intersection over union of two boxes (0 when they do not overlap). */
+export function boxIou(a: Box, b: Box): number {
+  const iw = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const ih = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
 /**
  * Grows a box by `margin` (a fraction of its size on each side), squares it if asked, and clips it to the image.
  */
@@ -128,6 +138,26 @@ export function cropRgb(image: RgbImage, box: Box): RgbImage {
     out.set(image.data.subarray(src, src + clipped.width * 3), row * clipped.width * 3);
   }
   return { width: clipped.width, height: clipped.height, data: out };
+}
+
+/**
+ * Crops a region that may extend past the image, keeping its geometry: the part outside is black. (cropRgb
+ * clips instead.) Used where a model reads a box with its surroundings, e.g. the face verifier.
+ */
+export function cropRgbPadded(image: RgbImage, box: Box): RgbImage {
+  const x0 = Math.floor(box.x);
+  const y0 = Math.floor(box.y);
+  const width = Math.max(1, Math.ceil(box.x + box.width) - x0);
+  const height = Math.max(1, Math.ceil(box.y + box.height) - y0);
+  const out = new Uint8Array(width * height * 3);
+  const cx0 = Math.max(0, x0);
+  const cx1 = Math.min(image.width, x0 + width);
+  if (cx1 <= cx0) return { width, height, data: out };
+  for (let row = Math.max(0, y0); row < Math.min(image.height, y0 + height); row++) {
+    const src = (row * image.width + cx0) * 3;
+    out.set(image.data.subarray(src, src + (cx1 - cx0) * 3), ((row - y0) * width + (cx0 - x0)) * 3);
+  }
+  return { width, height, data: out };
 }
 
 /** Resizes RGB pixels with sharp (bilinear-ish 'cubic' kernel by default; exact size, no aspect preservation). */

@@ -5,6 +5,7 @@ export interface EvalOptions {
   model?: string;
   detector?: string;
   boxConvention?: string;
+  verifier?: string;
   data?: string[];
   json?: boolean;
   pipeline?: boolean;
@@ -59,7 +60,11 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--box-convention <source>',
-      "--pipeline: the detector's box adjustment fitted on this source's train split (kaggle, ilc; none: off)",
+      "--pipeline: the detector's box adjustment fitted on this source's train split (kaggle, ilc; none: off); with --verifier, the convention it refines boxes to",
+    )
+    .option(
+      '--verifier <file>',
+      "--pipeline: a face verifier ONNX file (mask-edge train-verifier) after the detector: it drops the detector's false faces and refines boxes ('none': off)",
     )
     .option(
       '--min-face <px>',

@@ -86,7 +86,12 @@ export async function runAgent<C extends PipelineConfig>(
       logger,
       extraStats: () => ({
         providerFailures: models.providerFailures,
-        detector: { name: models.detectorName, path: models.detectorPath, failures: models.detectorFailures },
+        detector: {
+          name: models.detectorName,
+          path: models.detectorPath,
+          failures: models.detectorFailures,
+          ...(models.verifierPath ? { verifier: models.verifierPath } : {}),
+        },
       }),
     });
     await runtime.start();

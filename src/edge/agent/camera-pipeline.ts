@@ -28,7 +28,7 @@ export interface DetectorPort {
   detect(
     frame: RgbImage,
     options?: { minScore?: number; iou?: number; maxFaces?: number },
-  ): Promise<{ box: Box; score: number }[]>;
+  ): Promise<{ box: Box; score: number }[] & { rejected?: number }>;
 }
 
 /** What the pipeline needs from the classifier (MaskClassifier, or a stand-in in tests). */
@@ -75,6 +75,8 @@ export interface CameraCounters {
   classified: number;
   /** Detected faces ignored because their centre lay outside the camera's zone. */
   outsideZone: number;
+  /** Detector boxes the face verifier rejected as not faces (models.verifier). */
+  rejectedFaces: number;
 }
 
 type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
@@ -94,6 +96,7 @@ export class CameraPipeline {
     detections: 0,
     classified: 0,
     outsideZone: 0,
+    rejectedFaces: 0,
   };
   readonly latency = new LatencyWindow();
   /** Time spent in each model call per frame (ms). */
@@ -311,6 +314,7 @@ export class CameraPipeline {
     }
     this.stages.detect.add(performance.now() - t0);
     this.counters.detections += 1;
+    this.counters.rejectedFaces += (faces as { rejected?: number }).rejected ?? 0;
     this.framesSinceDetect = 0;
     const sized = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
     const zone = this.o.zone;

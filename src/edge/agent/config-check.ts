@@ -44,7 +44,12 @@ export async function verifyModels(models: ModelsConfig): Promise<string[]> {
     );
   }
   await verifyModelFile('models.classifier', models.classifier, models.runtimePath);
-  return [detector, `models.classifier=${models.classifier}`];
+  const checked = [detector, `models.classifier=${models.classifier}`];
+  if (models.verifier !== 'none') {
+    await verifyModelFile('models.verifier', models.verifier, models.runtimePath);
+    checked.push(`models.verifier=${models.verifier}`);
+  }
+  return checked;
 }
 
 function asModelError(field: string, path: string, err: MaskEdgeError): MaskEdgeError {

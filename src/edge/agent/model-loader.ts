@@ -8,10 +8,14 @@ import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
 import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
 import type { FaceDetector } from '../inference/face-detector.js';
+import { FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 
 export interface OpenedModels {
-  detector: FaceDetector;
+  /** The detector, behind the face verifier when models.verifier is set. */
+  detector: FaceDetector | VerifiedFaceDetector;
+  /** The face verifier file in use, if any. */
+  verifierPath?: string;
   /** The detector in use: zoo name (or file name) and path. */
   detectorName: string;
   detectorPath: string;
@@ -44,6 +48,8 @@ export async function checkModelFiles(models: ModelsConfig): Promise<void> {
   }
   if (!(await exists(models.classifier)))
     missing.push({ field: 'models.classifier', path: models.classifier });
+  if (models.verifier !== 'none' && !(await exists(models.verifier)))
+    missing.push({ field: 'models.verifier', path: models.verifier });
   if (missing.length > 0) {
     throw new MaskEdgeError(
       'E_MODEL',
@@ -63,10 +69,17 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
-  const opened = await openDetector(detectorRefs(models), common);
-  const detector = opened.detector;
+  const verifying = models.verifier !== 'none';
+  // The verifier refines the detector's own boxes, so the detector's box adjustment is left off before it.
+  const opened = await openDetector(
+    detectorRefs(models),
+    verifying ? { ...common, boxConvention: 'none' } : common,
+  );
+  let detector: FaceDetector | VerifiedFaceDetector = opened.detector;
   let classifier: MaskClassifier;
   try {
+    if (verifying)
+      detector = new VerifiedFaceDetector(opened.detector, await FaceVerifier.open(models.verifier, common));
     classifier = await MaskClassifier.open(models.classifier, common);
   } catch (err) {
     await detector.close();
@@ -78,6 +91,7 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     detectorName: opened.name,
     detectorPath: opened.path,
     detectorFailures: opened.failures,
+    ...(verifying ? { verifierPath: models.verifier } : {}),
     classifier,
     model: {
       name: meta['mask_edge.model_name'] || 'unknown',

@@ -34,6 +34,11 @@ export const modelsSchema = z
     classifier: pathString
       .default(DEFAULT_CLASSIFIER_PATH)
       .describe('mask classifier ONNX file (fp32 or int8)'),
+    verifier: pathString
+      .default('none')
+      .describe(
+        "face verifier ONNX file (mask-edge train-verifier; bundled: models/face-verifier.onnx) run on every detector box: drops the detector's false faces (counted in mask_edge_faces_rejected) and refines the boxes; 'none' = off",
+      ),
     providers: z
       .array(z.string().min(1).max(32))
       .min(1)

@@ -4,7 +4,9 @@
  * by face size and by label. Faces whose shorter side is under `minFace` are left out: they count neither as
  * found nor as missed, and a detection matched to one is not a false positive (PASCAL VOC "difficult").
  */
-import type { Box } from '../../core/image-io.js';
+import { type Box, boxIou } from '../../core/image-io.js';
+
+export { boxIou };
 
 export interface TruthFace {
   box: Box;
@@ -37,15 +39,6 @@ export interface PhotoMatch {
   ignoredFaces: number[];
   /** Detections that matched an ignored face. */
   ignoredDetections: number[];
-}
-
-export function boxIou(a: Box, b: Box): number {
-  const iw = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const ih = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 export function faceSize(box: Box): number {

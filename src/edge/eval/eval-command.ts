@@ -2,12 +2,14 @@
  * `mask-edge eval`: classifier accuracy on a dataset, or with --pipeline the whole device pipeline on annotated
  * photos. --json prints exactly one JSON object on stdout; progress and logs go to stderr.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseLabelMap, readDataset, type Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
+import type { VerifierConvention } from '../../core/face-verifier-spec.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
 import { DEFAULT_DETECTOR_NAME, openDetector } from '../inference/detector-zoo.js';
+import { FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 import { evaluateClassifier } from './classifier-eval.js';
 import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
@@ -34,6 +36,8 @@ export interface EvalOptions {
   batch?: number;
   limit?: number;
   correctMin?: number;
+  /** --pipeline: a face verifier ONNX file after the detector ('none': off). */
+  verifier?: string;
   /** --label-map NAME=LABEL entries. */
   labelMap?: string[];
   /** Leave faces with unknown label names out (counted: `skippedUnknownLabels` in the report) instead of E_DATA. */
@@ -110,19 +114,41 @@ export async function run(opts: EvalOptions): Promise<void> {
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatClassifierReport(out));
       return;
     }
+    const sourceByPath = new Map(samples.map((s) => [s.path, basename(s.source)]));
+    const sourceLabel = (path: string) => sourceByPath.get(path);
+    const verifierPath = opts.verifier && opts.verifier !== 'none' ? opts.verifier : undefined;
     const opened = await openDetector(opts.detector ?? DEFAULT_DETECTOR_NAME, {
       ...session,
-      ...(opts.boxConvention ? { boxConvention: opts.boxConvention } : {}),
+      // The verifier refines the detector's own boxes: no box adjustment before it.
+      ...(verifierPath
+        ? { boxConvention: 'none' }
+        : opts.boxConvention
+          ? { boxConvention: opts.boxConvention }
+          : {}),
     });
     const detector = opened.detector;
+    let verified: VerifiedFaceDetector | undefined;
+    if (verifierPath) {
+      try {
+        const verifier = await FaceVerifier.open(verifierPath, {
+          ...session,
+          ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
+        });
+        verified = new VerifiedFaceDetector(detector, verifier);
+      } catch (err) {
+        await detector.close();
+        throw err;
+      }
+    }
     try {
       const bar = progress('detect+classify');
-      const metrics = await evaluatePipeline(detector, classifier, samples, {
+      const metrics = await evaluatePipeline(verified ?? detector, classifier, samples, {
         minFace: opts.minFace,
         minDetectionSize: opts.minDetectionSize,
         minScore: opts.minScore,
         annotateDir: opts.annotate,
         correctMin: opts.correctMin,
+        sourceOf: sourceLabel,
         onProgress: (done, total) => {
           bar.setTotal(total);
           bar.update(done);
@@ -145,10 +171,19 @@ export async function run(opts: EvalOptions): Promise<void> {
           boxConvention: opts.boxConvention ?? 'model default',
           boxAdjust: detector.contract.boxAdjust,
         },
+        verifier: verified
+          ? {
+              path: verified.verifier.path,
+              convention: verified.verifier.convention,
+              candidateMinScore: verified.verifier.settings.candidateMinScore,
+              minScore: metrics.minScore,
+              rejected: verified.rejected,
+            }
+          : null,
       };
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatPipelineReport(out));
     } finally {
-      await detector.close();
+      await (verified ?? detector).close();
     }
   } finally {
     await classifier.close();

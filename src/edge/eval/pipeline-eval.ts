@@ -30,7 +30,23 @@ export interface PipelineEvalOptions {
   minDetectionSize?: number;
   /** The agent's `detection.correctMinProbability`: the labels decided as the agent would (default: argmax). */
   correctMin?: number;
+  /** The source (e.g. --data folder name) of a photo: with more than one, `bySource` scores each apart. */
+  sourceOf?: (path: string) => string | undefined;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** One source's share of a pipeline evaluation (same thresholds). */
+export interface SourceMetrics {
+  photos: number;
+  faces: number;
+  detected: number;
+  detections: number;
+  falsePositives: number;
+  recall: number;
+  precision: number;
+  endToEndAccuracy: number;
+  endToEndBalancedAccuracy: number;
+  recallBySize: Record<string, RecallCount>;
 }
 
 export interface PipelineMetrics {
@@ -57,6 +73,8 @@ export interface PipelineMetrics {
   /** Detection recall/precision at the thresholds of SCORE_SWEEP at or above the mAP floor. */
   scoreSweep: ScoreSweepPoint[];
   problems: DataProblem[];
+  /** Per source, when the photos come from more than one (PipelineEvalOptions.sourceOf). */
+  bySource?: Record<string, SourceMetrics>;
 }
 
 /** Most detections per photo kept for scoring (the NMS IoU is the detector's own default). */
@@ -164,10 +182,42 @@ export async function evaluatePipeline(
       detail: { problems: problems.slice(0, 5) },
     });
   }
+  const scoring = { minFace, minScore, thr, problems, sweepFloor: apMinScore };
   return {
-    ...scorePipeline(photos, { minFace, minScore, thr, problems, sweepFloor: apMinScore }),
+    ...scorePipeline(photos, scoring),
     minDetectionSize: options.minDetectionSize ?? 0,
+    ...(options.sourceOf ? bySourceOf(photos, options.sourceOf, scoring) : {}),
   };
+}
+
+function bySourceOf(
+  photos: Map<string, PhotoResult>,
+  sourceOf: (path: string) => string | undefined,
+  scoring: Parameters<typeof scorePipeline>[1],
+): { bySource?: Record<string, SourceMetrics> } {
+  const groups = new Map<string, Map<string, PhotoResult>>();
+  for (const [path, p] of photos) {
+    const source = sourceOf(path) ?? 'unknown';
+    groups.set(source, (groups.get(source) ?? new Map()).set(path, p));
+  }
+  if (groups.size < 2) return {};
+  const bySource: Record<string, SourceMetrics> = {};
+  for (const [source, group] of groups) {
+    const m = scorePipeline(group, scoring);
+    bySource[source] = {
+      photos: m.photos,
+      faces: m.faces,
+      detected: m.detected,
+      detections: m.detections,
+      falsePositives: m.falsePositives,
+      recall: m.recall,
+      precision: m.precision,
+      endToEndAccuracy: m.endToEndAccuracy,
+      endToEndBalancedAccuracy: m.endToEndBalancedAccuracy,
+      recallBySize: m.recallBySize,
+    };
+  }
+  return { bySource };
 }
 
 /** Scores detector + classifier outputs of every photo against its annotated faces (pure; tested directly). */

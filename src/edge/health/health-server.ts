@@ -52,6 +52,15 @@ export function buildRegistry(probes: HealthProbes): Registry {
   gauge('mask_edge_frames_dropped', 'frames dropped since start', [], (g) =>
     g.set(probes.stats().droppedFrames),
   );
+  gauge(
+    'mask_edge_faces_rejected',
+    'detector boxes the face verifier rejected as not faces since start (models.verifier)',
+    ['camera'],
+    (g) => {
+      const cameras = (probes.stats().cameras ?? {}) as Record<string, { rejectedFaces?: number }>;
+      for (const [camera, c] of Object.entries(cameras)) g.set({ camera }, c.rejectedFaces ?? 0);
+    },
+  );
   gauge('mask_edge_source_up', '1 when the camera source delivers frames', ['camera', 'state'], (g) => {
     for (const [camera, s] of Object.entries(probes.stats().sources)) {
       g.set({ camera, state: s.state }, s.state === 'online' ? 1 : 0);

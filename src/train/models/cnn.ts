@@ -15,6 +15,8 @@ export interface CnnOptions {
   leakyAlpha?: number;
   seed: number;
   name?: string;
+  /** Output units (default: one logit per label); the face verifier uses 1 face logit + box deltas. */
+  units?: number;
 }
 
 export function buildCnn(options: CnnOptions): tf.LayersModel {
@@ -50,7 +52,7 @@ export function buildCnn(options: CnnOptions): tf.LayersModel {
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
     .dense({
-      units: NUM_LABELS,
+      units: options.units ?? NUM_LABELS,
       kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }),
       name: 'logits',
     })

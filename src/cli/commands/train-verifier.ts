@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { addLabelOptions, collect, parseInteger, parseNumber } from './option-parsers.js';
+
+export interface TrainVerifierOptions {
+  data?: string[];
+  convention?: string[];
+  out: string;
+  seed: number;
+  epochs: number;
+  detector: string;
+  mineScore: number;
+  minPrecision: number;
+  labelMap?: string[];
+  skipUnknownLabels?: boolean;
+}
+
+export function registerTrainVerifier(program: Command): void {
+  const command = program.command('train-verifier');
+  command
+    .description(
+      "train the face verifier on annotated photos: the detector's false faces (not_face) and refined face boxes, a second stage after the detector",
+    )
+    .option(
+      '--data <dir>',
+      'Pascal VOC photo folder with face boxes; repeatable (split by photo as train does)',
+      collect,
+    )
+    .option(
+      '--convention <name>',
+      'box convention of each --data folder, in order (kaggle or ilc; default: ilc for a folder named *ilc*, else kaggle)',
+      collect,
+    )
+    .requiredOption('--out <dir>', 'output folder (face-verifier.onnx, report.json, checkpoint/)')
+    .option(
+      '--seed <n>',
+      'split seed (the same as train --seed on the same --data keeps one split)',
+      parseInteger('--seed', 0),
+      1,
+    )
+    .option('--epochs <n>', 'training epochs', parseInteger('--epochs', 1, 200), 12)
+    .option(
+      '--detector <name>',
+      'face detector whose boxes are verified (zoo name or ONNX file)',
+      'ssd-mobilenet-v1-512',
+    )
+    .option(
+      '--mine-score <p>',
+      'lowest detector score mined for training',
+      parseNumber('--mine-score', 0.01, 0.9),
+      0.1,
+    )
+    .option(
+      '--min-precision <p>',
+      'the operating point: most recall on the worst source with at least this precision on every source (validation)',
+      parseNumber('--min-precision', 0, 1),
+      0.85,
+    );
+  addLabelOptions(command).action(async (opts: TrainVerifierOptions) => {
+    const { runTrainVerifier } = await import('../verifier/train-verifier-run.js');
+    await runTrainVerifier(opts);
+  });
+}

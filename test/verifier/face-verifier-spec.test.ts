@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyBoxDeltas,
+  boxDeltas,
+  type MinedPhoto,
+  VERIFIER_CONTEXT,
+  verifierCropBox,
+} from '../../src/core/face-verifier-spec.js';
+import { boxIou, cropRgbPadded } from '../../src/core/image-io.js';
+import { buildExamples, NEGATIVE_IOU, POSITIVE_IOU } from '../../src/train/verifier/verifier-samples.js';
+
+describe('face verifier contract', () => {
+  it('box deltas and their application are inverse (refining a detection lands on the face)', () => {
+    const det = { x: 100, y: 80, width: 60, height: 70 };
+    const face = { x: 104, y: 95, width: 55, height: 62 };
+    const d = boxDeltas(det, face);
+    const back = applyBoxDeltas(det, d);
+    expect(back.x).toBeCloseTo(face.x, 6);
+    expect(back.y).toBeCloseTo(face.y, 6);
+    expect(back.width).toBeCloseTo(face.width, 6);
+    expect(back.height).toBeCloseTo(face.height, 6);
+    // the scale change is capped (e^+-1) so a wild output cannot blow a box up
+    expect(applyBoxDeltas(det, [0, 0, 50, -50]).width).toBeCloseTo(60 * Math.E, 6);
+  });
+
+  it('the crop is a square of CONTEXT x the longer side, centred on the box', () => {
+    const c = verifierCropBox({ x: 10, y: 20, width: 40, height: 50 });
+    expect(c.width).toBeCloseTo(VERIFIER_CONTEXT * 50);
+    expect(c.height).toBeCloseTo(c.width);
+    expect(c.x + c.width / 2).toBeCloseTo(30);
+    expect(c.y + c.height / 2).toBeCloseTo(45);
+  });
+
+  it('cropRgbPadded keeps the geometry of a region past the frame and fills it black', () => {
+    const image = { width: 4, height: 3, data: new Uint8Array(4 * 3 * 3).fill(200) };
+    const crop = cropRgbPadded(image, { x: -2, y: -1, width: 4, height: 3 });
+    expect([crop.width, crop.height]).toEqual([4, 3]);
+    const px = (x: number, y: number) => crop.data[(y * 4 + x) * 3]!;
+    expect(px(0, 0)).toBe(0); // outside (x -2, y -1)
+    expect(px(1, 1)).toBe(0); // x -1
+    expect(px(2, 1)).toBe(200); // image (0, 0)
+    expect(px(3, 2)).toBe(200); // image (1, 1)
+    expect(px(2, 0)).toBe(0); // y -1
+  });
+});
+
+describe('verifier training examples', () => {
+  const photo: MinedPhoto = {
+    path: 'p.jpg',
+    width: 400,
+    height: 300,
+    convention: 'ilc',
+    faces: [{ box: { x: 100, y: 100, width: 50, height: 60 }, label: 'correct' }],
+    detections: [
+      { box: { x: 102, y: 98, width: 50, height: 58 }, score: 0.9 }, // the face
+      { box: { x: 300, y: 40, width: 40, height: 40 }, score: 0.4 }, // nothing there: a false face
+      { box: { x: 120, y: 120, width: 50, height: 60 }, score: 0.3 }, // half on the face: left out
+      { box: { x: 10, y: 10, width: 30, height: 30 }, score: 0.02 }, // under the mining score
+    ],
+  };
+
+  it('labels detections by overlap: faces with deltas to the face, hard negatives, ambiguous ones left out', () => {
+    const { examples, counts } = buildExamples([photo], { jitter: 0, minScore: 0.05 });
+    expect(counts).toEqual({ faces: 1, notFaces: 1, ignored: 1, jittered: 0 });
+    const face = examples.find((e) => e.isFace)!;
+    expect(face.convention).toBe(1); // ilc
+    const refined = applyBoxDeltas(photo.detections[0]!.box, face.deltas!);
+    expect(boxIou(refined, photo.faces[0]!.box)).toBeGreaterThan(0.999);
+    expect(boxIou(photo.detections[2]!.box, photo.faces[0]!.box)).toBeGreaterThanOrEqual(NEGATIVE_IOU);
+    expect(boxIou(photo.detections[2]!.box, photo.faces[0]!.box)).toBeLessThan(POSITIVE_IOU);
+  });
+
+  it('jittered copies of each face box are faces whose deltas lead back to the face, reproducibly', () => {
+    const a = buildExamples([photo], { jitter: 20, seed: 7 });
+    const b = buildExamples([photo], { jitter: 20, seed: 7 });
+    expect(a.examples).toEqual(b.examples);
+    const jittered = a.examples.filter((e) => e.origin === 'jitter');
+    expect(jittered.length).toBeGreaterThan(10);
+    for (const e of jittered) {
+      expect(e.isFace).toBe(true);
+      // crop centre = jittered box centre; its deltas undo the jitter
+      const side = e.crop.width / VERIFIER_CONTEXT;
+      expect(side).toBeGreaterThan(0);
+    }
+    const boxes = new Set(jittered.map((e) => `${e.crop.x.toFixed(2)},${e.crop.y.toFixed(2)}`));
+    expect(boxes.size).toBe(jittered.length);
+  });
+});
