@@ -10,6 +10,7 @@ export interface TrainVerifierOptions {
   detector: string;
   mineScore: number;
   minPrecision: number;
+  limit?: number;
   labelMap?: string[];
   skipUnknownLabels?: boolean;
 }
@@ -54,6 +55,11 @@ export function registerTrainVerifier(program: Command): void {
       'the operating point: most recall on the worst source with at least this precision on every source (validation)',
       parseNumber('--min-precision', 0, 1),
       0.85,
+    )
+    .option(
+      '--limit <n>',
+      'use only the first N annotated photos of each split and --data folder (quick checks)',
+      parseInteger('--limit', 1),
     );
   addLabelOptions(command).action(async (opts: TrainVerifierOptions) => {
     const { runTrainVerifier } = await import('../verifier/train-verifier-run.js');

@@ -58,6 +58,16 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     skipUnknownLabels: opts.skipUnknownLabels === true,
   });
   const split = splitDataset(samples, { seed: opts.seed });
+  const firstPhotos = (s: FaceSample[]) => {
+    if (!opts.limit) return s;
+    const keep = new Set<string>();
+    for (const source of new Set(s.map((x) => x.source))) {
+      const photos = new Set(s.filter((x) => x.box && x.source === source).map((x) => x.path));
+      for (const p of [...photos].slice(0, opts.limit)) keep.add(p);
+    }
+    return s.filter((x) => keep.has(x.path));
+  };
+  for (const which of ['train', 'val', 'test'] as const) split[which] = firstPhotos(split[which]);
   const boxed = (s: FaceSample[]) => s.filter((x) => x.box);
   say(
     `train-verifier: ${samples.length} faces; split seed ${opts.seed} (as train --seed ${opts.seed}); with boxes: train ${boxed(split.train).length}, val ${boxed(split.val).length}, test ${boxed(split.test).length}${skippedLabels.total ? `; ${skippedLabels.total} skipped for their label name` : ''}`,
@@ -82,6 +92,7 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     data: data.map((d) => resolve(d)),
     conventions,
     floor: 0.05,
+    limit: opts.limit ?? null,
   };
   let mined: Record<'train' | 'val' | 'test', MinedPhoto[]> | undefined;
   try {

@@ -71,11 +71,17 @@ export function formatPipelineReport(
   m: Omit<PipelineMetrics, 'problems'> & {
     model: { path: string };
     detector: { path: string; provider: string; name?: string; inputSize?: number; iou?: number };
+    verifier?: { path: string; convention: string; candidateMinScore: number; rejected: number } | null;
   } & SkippedLabelsNote,
 ): string {
   const d = m.detector;
   const lines = [
     `detector ${d.name ? `${d.name} ` : ''}${d.path} (${d.provider}${d.inputSize ? `, input ${d.inputSize}` : ''}${d.iou !== undefined ? `, NMS IoU ${d.iou}` : ''}), classifier ${m.model.path}`,
+    ...(m.verifier
+      ? [
+          `face verifier ${m.verifier.path} (boxes from detector score ${m.verifier.candidateMinScore}, refined to ${m.verifier.convention}; threshold on sqrt(detector score x face probability); ${m.verifier.rejected} boxes rejected)`,
+        ]
+      : []),
     ...skippedLine(m.skippedLabels),
     `photos ${m.photos}   faces ${m.faces}${m.ignoredFaces ? ` (+${m.ignoredFaces} under ${m.minFace}px left out)` : ''}   detector threshold ${m.minScore}`,
     `detection recall ${pct(m.recall)} (${m.detected}/${m.faces})   precision ${pct(m.precision)}   false positives ${m.falsePositives}`,
@@ -103,6 +109,15 @@ export function formatPipelineReport(
     ...Object.entries(m.recallByLabel).map(
       ([k, b]) => `  ${k.padEnd(9)} ${pct(b.recall)} (${b.detected}/${b.faces})`,
     ),
+    ...(m.bySource
+      ? [
+          'by source:',
+          ...Object.entries(m.bySource).map(
+            ([k, s]) =>
+              `  ${k}: ${s.photos} photos, recall ${pct(s.recall).trim()} (${s.detected}/${s.faces}), precision ${pct(s.precision).trim()}, end-to-end accuracy ${pct(s.endToEndAccuracy).trim()} balanced ${pct(s.endToEndBalancedAccuracy).trim()}`,
+          ),
+        ]
+      : []),
   ];
   return `${lines.join('\n')}\n`;
 }
