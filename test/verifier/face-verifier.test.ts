@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +8,19 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { applyBoxDeltas, VERIFIER_CONTEXT, VERIFIER_INPUT_SIZE } from '../../src/core/face-verifier-spec.js';
+import { MODELS_DIR } from '../../src/core/package-paths.js';
 import { AgentRuntime } from '../../src/edge/agent/agent-runtime.js';
 import { pipelineConfigSchema } from '../../src/edge/config/pipeline-config.js';
 import { RecordingEventSink } from '../../src/edge/events/recording-event-sink.js';
 import { buildRegistry } from '../../src/edge/health/health-server.js';
 import { FaceDetector } from '../../src/edge/inference/face-detector.js';
-import { FaceVerifier, VerifiedFaceDetector, verifiedScore } from '../../src/edge/inference/face-verifier.js';
+import {
+  BUNDLED_VERIFIER,
+  chooseVerifier,
+  FaceVerifier,
+  VerifiedFaceDetector,
+  verifiedScore,
+} from '../../src/edge/inference/face-verifier.js';
 import { MaskClassifier } from '../../src/edge/inference/mask-classifier.js';
 import { exportFaceVerifier } from '../../src/export/face-verifier-export.js';
 import { saveModel } from '../../src/train/io/file-io-handler.js';
@@ -129,6 +137,28 @@ describe('face verifier (real ONNX Runtime, exported by the project converter)',
     expect(all).toHaveLength(2);
     expect(verified.rejected).toBe(1);
     await verified.close();
+  });
+
+  it('auto picks the bundled verifier only behind the detector it was trained on', async () => {
+    const ssd = { name: 'ssd-mobilenet-v1-512', path: join(MODELS_DIR, 'face-detector.onnx') };
+    if (existsSync(BUNDLED_VERIFIER)) {
+      expect((await chooseVerifier('auto', ssd)).path).toBe(BUNDLED_VERIFIER);
+      // the same file given as a path, and an INT8 variant of the same network
+      expect((await chooseVerifier('auto', { name: 'face-detector.onnx', path: ssd.path })).path).toBe(
+        BUNDLED_VERIFIER,
+      );
+      expect((await chooseVerifier('auto', { name: 'ssd-mobilenet-v1-512-int8', path: 'x.onnx' })).path).toBe(
+        BUNDLED_VERIFIER,
+      );
+      const tiny = await chooseVerifier('auto', {
+        name: 'tiny-face-416',
+        path: join(MODELS_DIR, 'face-detector-tiny-416.onnx'),
+      });
+      expect(tiny.path).toBeUndefined();
+      expect(tiny.reason).toMatch(/trained on ssd-mobilenet-v1-512 boxes, the detector is tiny-face-416/);
+    }
+    expect(await chooseVerifier('none', ssd)).toEqual({ reason: 'off (none)' });
+    expect((await chooseVerifier(accepting, { name: 'tiny-face-416', path: 'x' })).path).toBe(accepting);
   });
 
   it('refuses a model that is not a verifier, and an unknown convention, with codes', async () => {

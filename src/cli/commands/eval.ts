@@ -64,7 +64,8 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--verifier <file>',
-      "--pipeline: a face verifier ONNX file (mask-edge train-verifier) after the detector: it drops the detector's false faces and refines boxes ('none': off)",
+      "--pipeline: the face verifier after the detector, as the agent's models.verifier: auto (default: the bundled one when it was trained on this detector's boxes), an ONNX file (mask-edge train-verifier) or none",
+      'auto',
     )
     .option(
       '--min-face <px>',

@@ -90,7 +90,7 @@ export async function runAgent<C extends PipelineConfig>(
           name: models.detectorName,
           path: models.detectorPath,
           failures: models.detectorFailures,
-          ...(models.verifierPath ? { verifier: models.verifierPath } : {}),
+          verifier: { path: models.verifierPath ?? null, reason: models.verifierReason },
         },
       }),
     });

@@ -45,7 +45,7 @@ export async function verifyModels(models: ModelsConfig): Promise<string[]> {
   }
   await verifyModelFile('models.classifier', models.classifier, models.runtimePath);
   const checked = [detector, `models.classifier=${models.classifier}`];
-  if (models.verifier !== 'none') {
+  if (!['none', 'auto'].includes(models.verifier)) {
     await verifyModelFile('models.verifier', models.verifier, models.runtimePath);
     checked.push(`models.verifier=${models.verifier}`);
   }

@@ -8,14 +8,15 @@ import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
 import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
 import type { FaceDetector } from '../inference/face-detector.js';
-import { FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
+import { chooseVerifier, FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 
 export interface OpenedModels {
   /** The detector, behind the face verifier when models.verifier is set. */
   detector: FaceDetector | VerifiedFaceDetector;
-  /** The face verifier file in use, if any. */
+  /** The face verifier file in use, if any, and why (or why none). */
   verifierPath?: string;
+  verifierReason: string;
   /** The detector in use: zoo name (or file name) and path. */
   detectorName: string;
   detectorPath: string;
@@ -48,7 +49,7 @@ export async function checkModelFiles(models: ModelsConfig): Promise<void> {
   }
   if (!(await exists(models.classifier)))
     missing.push({ field: 'models.classifier', path: models.classifier });
-  if (models.verifier !== 'none' && !(await exists(models.verifier)))
+  if (!['none', 'auto'].includes(models.verifier) && !(await exists(models.verifier)))
     missing.push({ field: 'models.verifier', path: models.verifier });
   if (missing.length > 0) {
     throw new MaskEdgeError(
@@ -69,17 +70,20 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
-  const verifying = models.verifier !== 'none';
-  // The verifier refines the detector's own boxes, so the detector's box adjustment is left off before it.
-  const opened = await openDetector(
-    detectorRefs(models),
-    verifying ? { ...common, boxConvention: 'none' } : common,
-  );
+  const opened = await openDetector(detectorRefs(models), common);
   let detector: FaceDetector | VerifiedFaceDetector = opened.detector;
   let classifier: MaskClassifier;
+  let verifier: { path?: string; reason: string } = { reason: 'off' };
   try {
-    if (verifying)
-      detector = new VerifiedFaceDetector(opened.detector, await FaceVerifier.open(models.verifier, common));
+    verifier = await chooseVerifier(models.verifier, opened);
+    logger.info('face verifier', { verifier: verifier.path ?? 'none', reason: verifier.reason });
+    if (verifier.path) {
+      // The verifier refines the detector's own boxes: no box adjustment before it.
+      detector = new VerifiedFaceDetector(
+        opened.detector.withoutBoxAdjust(),
+        await FaceVerifier.open(verifier.path, common),
+      );
+    }
     classifier = await MaskClassifier.open(models.classifier, common);
   } catch (err) {
     await detector.close();
@@ -91,7 +95,8 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     detectorName: opened.name,
     detectorPath: opened.path,
     detectorFailures: opened.failures,
-    ...(verifying ? { verifierPath: models.verifier } : {}),
+    ...(verifier.path ? { verifierPath: verifier.path } : {}),
+    verifierReason: verifier.reason,
     classifier,
     model: {
       name: meta['mask_edge.model_name'] || 'unknown',

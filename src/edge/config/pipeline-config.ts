@@ -35,9 +35,9 @@ export const modelsSchema = z
       .default(DEFAULT_CLASSIFIER_PATH)
       .describe('mask classifier ONNX file (fp32 or int8)'),
     verifier: pathString
-      .default('none')
+      .default('auto')
       .describe(
-        "face verifier ONNX file (mask-edge train-verifier; bundled: models/face-verifier.onnx) run on every detector box: drops the detector's false faces (counted in mask_edge_faces_rejected) and refines the boxes; 'none' = off",
+        "face verifier run on every detector box: drops the detector's false faces (counted in mask_edge_faces_rejected) and refines the boxes; then detection.minScore applies to sqrt(detector score x face probability). auto = the bundled models/face-verifier.onnx when the detector is the one it was trained on (ssd-mobilenet-v1-512 and its variants), else off; a file (mask-edge train-verifier) = always; none = off",
       ),
     providers: z
       .array(z.string().min(1).max(32))

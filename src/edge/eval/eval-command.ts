@@ -9,7 +9,7 @@ import type { VerifierConvention } from '../../core/face-verifier-spec.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
 import { DEFAULT_DETECTOR_NAME, openDetector } from '../inference/detector-zoo.js';
-import { FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
+import { chooseVerifier, FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 import { evaluateClassifier } from './classifier-eval.js';
 import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
@@ -116,29 +116,27 @@ export async function run(opts: EvalOptions): Promise<void> {
     }
     const sourceByPath = new Map(samples.map((s) => [s.path, basename(s.source)]));
     const sourceLabel = (path: string) => sourceByPath.get(path);
-    const verifierPath = opts.verifier && opts.verifier !== 'none' ? opts.verifier : undefined;
     const opened = await openDetector(opts.detector ?? DEFAULT_DETECTOR_NAME, {
       ...session,
-      // The verifier refines the detector's own boxes: no box adjustment before it.
-      ...(verifierPath
-        ? { boxConvention: 'none' }
-        : opts.boxConvention
-          ? { boxConvention: opts.boxConvention }
-          : {}),
+      ...(opts.boxConvention ? { boxConvention: opts.boxConvention } : {}),
     });
     const detector = opened.detector;
     let verified: VerifiedFaceDetector | undefined;
-    if (verifierPath) {
-      try {
-        const verifier = await FaceVerifier.open(verifierPath, {
+    let verifierChoice: { path?: string; reason: string } = { reason: 'off' };
+    try {
+      // As the agent: by default the bundled verifier when it was trained on this detector's boxes.
+      verifierChoice = await chooseVerifier(opts.verifier ?? 'auto', opened);
+      if (verifierChoice.path) {
+        const verifier = await FaceVerifier.open(verifierChoice.path, {
           ...session,
           ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
         });
-        verified = new VerifiedFaceDetector(detector, verifier);
-      } catch (err) {
-        await detector.close();
-        throw err;
+        // The verifier refines the detector's own boxes: no box adjustment before it.
+        verified = new VerifiedFaceDetector(detector.withoutBoxAdjust(), verifier);
       }
+    } catch (err) {
+      await detector.close();
+      throw err;
     }
     try {
       const bar = progress('detect+classify');
@@ -178,8 +176,9 @@ export async function run(opts: EvalOptions): Promise<void> {
               candidateMinScore: verified.verifier.settings.candidateMinScore,
               minScore: metrics.minScore,
               rejected: verified.rejected,
+              reason: verifierChoice.reason,
             }
-          : null,
+          : { path: null, reason: verifierChoice.reason },
       };
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatPipelineReport(out));
     } finally {

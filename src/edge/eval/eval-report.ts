@@ -71,13 +71,15 @@ export function formatPipelineReport(
   m: Omit<PipelineMetrics, 'problems'> & {
     model: { path: string };
     detector: { path: string; provider: string; name?: string; inputSize?: number; iou?: number };
-    verifier?: { path: string; convention: string; candidateMinScore: number; rejected: number } | null;
+    verifier?:
+      | { path: string; convention: string; candidateMinScore: number; rejected: number }
+      | { path: null; reason: string };
   } & SkippedLabelsNote,
 ): string {
   const d = m.detector;
   const lines = [
     `detector ${d.name ? `${d.name} ` : ''}${d.path} (${d.provider}${d.inputSize ? `, input ${d.inputSize}` : ''}${d.iou !== undefined ? `, NMS IoU ${d.iou}` : ''}), classifier ${m.model.path}`,
-    ...(m.verifier
+    ...(m.verifier && 'convention' in m.verifier
       ? [
           `face verifier ${m.verifier.path} (boxes from detector score ${m.verifier.candidateMinScore}, refined to ${m.verifier.convention}; threshold on sqrt(detector score x face probability); ${m.verifier.rejected} boxes rejected)`,
         ]

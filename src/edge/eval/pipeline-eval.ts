@@ -47,6 +47,8 @@ export interface SourceMetrics {
   endToEndAccuracy: number;
   endToEndBalancedAccuracy: number;
   recallBySize: Record<string, RecallCount>;
+  /** Recall and precision at the thresholds of SCORE_SWEEP (as the top-level scoreSweep). */
+  scoreSweep: { minScore: number; recall: number; precision: number }[];
 }
 
 export interface PipelineMetrics {
@@ -215,6 +217,7 @@ function bySourceOf(
       endToEndAccuracy: m.endToEndAccuracy,
       endToEndBalancedAccuracy: m.endToEndBalancedAccuracy,
       recallBySize: m.recallBySize,
+      scoreSweep: m.scoreSweep.map(({ minScore, recall, precision }) => ({ minScore, recall, precision })),
     };
   }
   return { bySource };

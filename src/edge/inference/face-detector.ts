@@ -82,6 +82,18 @@ export class FaceDetector {
     return this.contract.inputSize;
   }
 
+  /** The same detector (same session: close one of the two) giving its boxes without any box adjustment. */
+  withoutBoxAdjust(): FaceDetector {
+    return new FaceDetector(
+      this.path,
+      this.session,
+      this.runtime,
+      this.provider,
+      { ...this.contract, boxAdjust: NO_BOX_ADJUST },
+      this.decoder,
+    );
+  }
+
   /** Raw network output for one frame: per-anchor encodings and scores, plus the letterbox scaling. */
   async infer(
     frame: RgbImage,

@@ -6,6 +6,8 @@
  * sqrt(detector score x face probability) (both stages must agree; measured better than either alone), the boxes
  * under the threshold are rejected as not faces (counted) and NMS runs again on the refined boxes.
  */
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { MaskEdgeError } from '../../core/errors.js';
 import {
@@ -16,9 +18,11 @@ import {
   verifierCropBox,
 } from '../../core/face-verifier-spec.js';
 import { type Box, boxIou, cropRgbPadded, normalise, type RgbImage, resizeRgb } from '../../core/image-io.js';
-import { metadataJson } from '../../core/onnx-metadata.js';
+import { metadataJson, readOnnxMetadata } from '../../core/onnx-metadata.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
+import { MODELS_DIR } from '../../core/package-paths.js';
+import { resolveDetector } from './detector-zoo.js';
 import type { FaceDetection } from './face-detector.js';
 
 /** What the verifier's metadata promises (mask_edge.verifier), written by `mask-edge train-verifier`. */
@@ -34,6 +38,55 @@ export interface VerifierSettings {
   minScore: number;
   /** NMS IoU on the refined boxes. */
   iou: number;
+}
+
+/** The verifier mask-edge ships (`mask-edge train-verifier` on Kaggle + ILC, SSD MobileNet v1 512 boxes). */
+export const BUNDLED_VERIFIER = join(MODELS_DIR, 'face-verifier.onnx');
+
+/** Which detector's boxes a verifier file was trained on (mask_edge.training.detector), if recorded. */
+export async function verifierTrainedOn(path: string): Promise<string | undefined> {
+  const training = metadataJson<{ detector?: string }>(
+    await readOnnxMetadata(path),
+    'mask_edge.training',
+    path,
+  );
+  return training?.detector;
+}
+
+/**
+ * The verifier to run behind a detector: 'none' -> none; a file -> that file; 'auto' -> the bundled one when it
+ * exists and was trained on this detector's boxes (the zoo name, its variants such as `-int8`, or the zoo file
+ * given as a path), else none. `reason` says which and why (logged by the agent, reported by eval).
+ */
+export async function chooseVerifier(
+  ref: string,
+  detector: { name: string; path: string },
+): Promise<{ path?: string; reason: string }> {
+  const detectorName = detector.name;
+  if (ref === 'none') return { reason: 'off (none)' };
+  if (ref !== 'auto') return { path: ref, reason: 'configured' };
+  const present = await access(BUNDLED_VERIFIER).then(
+    () => true,
+    () => false,
+  );
+  if (!present) return { reason: `off: ${BUNDLED_VERIFIER} not found` };
+  const trainedOn = await verifierTrainedOn(BUNDLED_VERIFIER);
+  const sameFile = (name: string) => {
+    try {
+      return resolve(resolveDetector(name).path) === resolve(detector.path);
+    } catch {
+      return false;
+    }
+  };
+  if (
+    trainedOn &&
+    (detectorName === trainedOn || detectorName.startsWith(`${trainedOn}-`) || sameFile(trainedOn))
+  ) {
+    return { path: BUNDLED_VERIFIER, reason: `auto: the bundled verifier, trained on ${trainedOn} boxes` };
+  }
+  return {
+    reason: `off: the bundled verifier was trained on ${trainedOn ?? 'unknown'} boxes, the detector is ${detectorName} (set the verifier's file to use it anyway)`,
+  };
 }
 
 export interface VerifiedBox {
