@@ -119,7 +119,8 @@ describe('face verifier (real ONNX Runtime, exported by the project converter)',
   it('behind the detector contract: scores sqrt(detector x face), rejects and counts the boxes under the threshold', async () => {
     const det = new FixedDetector([
       { box: { x: 10, y: 10, width: 40, height: 40 }, score: 0.9 },
-      { box: { x: 200, y: 100, width: 40, height: 40 }, score: 0.2 },
+      { box: { x: 200, y: 100, width: 40, height: 40 }, score: 0.26 },
+      { box: { x: 100, y: 150, width: 40, height: 40 }, score: 0.2 },
     ]);
     const verified = new VerifiedFaceDetector(
       det,
@@ -127,14 +128,15 @@ describe('face verifier (real ONNX Runtime, exported by the project converter)',
     );
     const p = 1 / (1 + Math.exp(-3));
     const faces = await verified.detect(frame);
-    // the detector ran at the verifier's candidate score, not at the final threshold
-    expect(det.calls[0]!.minScore).toBe(0.1);
+    // the detector ran at the verifier's candidate score or t^2 (no box under it can reach t), not at t itself
+    expect(det.calls[0]!.minScore).toBeCloseTo(0.25);
     expect(faces.map((f) => f.score)).toEqual([expect.closeTo(verifiedScore(0.9, p), 4)]);
     expect(faces[0]!.detectorScore).toBe(0.9);
     expect(faces.rejected).toBe(1);
     expect(verified.rejected).toBe(1);
     const all = await verified.detect(frame, { minScore: 0.3 });
-    expect(all).toHaveLength(2);
+    expect(det.calls[1]!.minScore).toBeCloseTo(0.1);
+    expect(all).toHaveLength(3);
     expect(verified.rejected).toBe(1);
     await verified.close();
   });

@@ -55,7 +55,7 @@ export async function verifierTrainedOn(path: string): Promise<string | undefine
 
 /**
  * The verifier to run behind a detector: 'none' -> none; a file -> that file; 'auto' -> the bundled one when it
- * exists and was trained on this detector's boxes (the zoo name, its variants such as `-int8`, or the zoo file
+ * exists and was trained on this detector's boxes (the zoo name, its variants such as `-int8` or `x384-int8`, or the zoo file
  * given as a path), else none. `reason` says which and why (logged by the agent, reported by eval).
  */
 export async function chooseVerifier(
@@ -80,7 +80,7 @@ export async function chooseVerifier(
   };
   if (
     trainedOn &&
-    (detectorName === trainedOn || detectorName.startsWith(`${trainedOn}-`) || sameFile(trainedOn))
+    (detectorName === trainedOn || detectorName.startsWith(trainedOn) || sameFile(trainedOn))
   ) {
     return { path: BUNDLED_VERIFIER, reason: `auto: the bundled verifier, trained on ${trainedOn} boxes` };
   }
@@ -244,7 +244,8 @@ export class VerifiedFaceDetector implements DetectorLike {
     const minScore = options.minScore ?? this.verifier.settings.minScore;
     const maxFaces = options.maxFaces ?? 100;
     const candidates = await this.detector.detect(frame, {
-      minScore: this.verifier.settings.candidateMinScore,
+      // sqrt(s x p) >= t needs s >= t^2 (p <= 1): boxes under that floor cannot be kept, so none is verified.
+      minScore: Math.max(this.verifier.settings.candidateMinScore, minScore * minScore),
       maxFaces: Math.max(maxFaces, 100),
     });
     const verified = await this.verifier.verify(
