@@ -15,6 +15,7 @@ import {
   SSD_SCORES_OUTPUT,
   SSD_TRAINING_SIZE,
 } from './ssd-mobilenet-graph.js';
+import { type DetectorQuantization, quantizeDetector } from './quantize-detector.js';
 import { readTfjsWeights } from './tfjs-weights.js';
 import { buildTinyFaceGraph, TINY_FACE_ANCHORS, TINY_FACE_MEAN_RGB } from './tiny-face-graph.js';
 
@@ -44,6 +45,8 @@ export interface BuildFaceDetectorOptions {
   boxAdjust?: { dx: number; dy: number; sw: number; sh: number };
   /** The same fit per annotation source (e.g. kaggle, ilc), selectable at run time by name. */
   boxAdjustBySource?: Record<string, { dx: number; dy: number; sw: number; sh: number }>;
+  /** Write the static INT8 model of this detector, quantized with these recorded activation ranges. */
+  int8?: DetectorQuantization;
 }
 
 export interface BuiltFaceDetector {
@@ -132,9 +135,10 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       : {}),
   };
   for (const [key, value] of Object.entries(meta)) graph.setMetadata(key, value);
-  const bytes = graph.serialize({
+  const fp32 = graph.serialize({
     docString: `${meta['mask_edge.model_name']} face detector converted by mask-edge`,
   });
+  const bytes = options.int8 ? quantizeDetector(fp32, options.int8) : fp32;
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, bytes);
   return {
@@ -142,6 +146,9 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     bytes: bytes.length,
     inputSize,
     anchors,
-    metadata: Object.fromEntries(graph.metadata),
+    metadata: {
+      ...Object.fromEntries(graph.metadata),
+      ...(options.int8 ? { 'mask_edge.precision': 'int8' } : {}),
+    },
   };
 }
