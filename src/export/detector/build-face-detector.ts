@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { packageDir } from '../../core/package-paths.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { type DetectorQuantization, quantizeDetector } from './quantize-detector.js';
 import {
   buildSsdMobilenetGraph,
   SSD_BOXES_OUTPUT,
@@ -15,7 +16,6 @@ import {
   SSD_SCORES_OUTPUT,
   SSD_TRAINING_SIZE,
 } from './ssd-mobilenet-graph.js';
-import { type DetectorQuantization, quantizeDetector } from './quantize-detector.js';
 import { readTfjsWeights } from './tfjs-weights.js';
 import { buildTinyFaceGraph, TINY_FACE_ANCHORS, TINY_FACE_MEAN_RGB } from './tiny-face-graph.js';
 
