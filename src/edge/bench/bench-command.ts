@@ -14,7 +14,7 @@ import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
 import { expandProviders, isAuto } from '../../core/provider-auto.js';
 import type { PowerPreference } from '../../core/webgpu-adapter.js';
-import { DEFAULT_DETECTOR_NAME, resolveDetector } from '../inference/detector-zoo.js';
+import { DEFAULT_DETECTOR_NAME, resolveDetector, zooDetectorNames } from '../inference/detector-zoo.js';
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
 
@@ -77,6 +77,13 @@ export async function runBench(
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
   const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
+  // int8 detector: --detector-int8 (zoo name or file), else the zoo's INT8 entry of --detector, else the old path
+  const int8Name = `${detector.name}-int8`;
+  const detectorInt8 = opts.detectorInt8
+    ? resolveDetector(opts.detectorInt8)
+    : zooDetectorNames().includes(int8Name)
+      ? resolveDetector(int8Name)
+      : undefined;
   const all: {
     model: 'classifier' | 'detector';
     precision: 'fp32' | 'int8';
@@ -93,11 +100,17 @@ export async function runBench(
       precision: 'int8',
       file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
     },
-    { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
+    {
+      model: 'detector',
+      precision: detector.zoo?.precision ?? 'fp32',
+      file: detector.path,
+      detector: detector.name,
+    },
     {
       model: 'detector',
       precision: 'int8',
-      file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+      file: detectorInt8?.path ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+      ...(detectorInt8 ? { detector: detectorInt8.name } : {}),
     },
   ];
   const models = all.filter((m) => !opts.only || m.model === opts.only);
