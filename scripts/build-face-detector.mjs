@@ -123,6 +123,7 @@ const build = (entry, out, adjust, int8) =>
     out,
     architecture: entry.architecture,
     inputSize: Number(args['input-size'] ?? entry.inputSize),
+    ...(entry.inputHeight && !args['input-size'] ? { inputHeight: entry.inputHeight } : {}),
     defaults: {
       minScore: Number(args['min-score'] ?? entry.minScore),
       iou: Number(args.iou ?? entry.iou),
@@ -287,12 +288,12 @@ async function calibrateInt8(entry, isDefaultOut) {
   try {
     const plain = await build(entry, join(tmp, 'fp32.onnx'), {});
     const detector = await FaceDetector.open(plain.path, { providers: ['cpu'] });
-    const size = detector.contract.inputSize;
+    const { inputSize: size, inputHeight: height } = detector.contract;
     const batches = [];
     for (const path of paths) {
       batches.push({
         data: letterbox(await decodeImage(path), detector.contract).tensor,
-        dims: [1, 3, size, size],
+        dims: [1, 3, height, size],
       });
     }
     await detector.close();
@@ -310,6 +311,7 @@ async function calibrateInt8(entry, isDefaultOut) {
     const record = {
       detector: entry.name,
       inputSize: size,
+      ...(height !== size ? { inputHeight: height } : {}),
       method,
       percentile,
       scope,

@@ -60,6 +60,7 @@ describe('detector zoo', () => {
       'ssd-mobilenet-v1-512-int8',
       'ssd-mobilenet-v1-384-int8',
       'ssd-mobilenet-v1-320-int8',
+      'ssd-mobilenet-v1-512x384-int8',
       'tiny-face-416',
       'tiny-face-320',
     ]);

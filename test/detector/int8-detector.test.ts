@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset, splitDataset } from '../../src/core/dataset/index.js';
 import { isMaskEdgeError } from '../../src/core/errors.js';
-import { decodeImage } from '../../src/core/image-io.js';
+import { decodeImage, resizeRgb } from '../../src/core/image-io.js';
 import { summariseOnnx } from '../../src/core/onnx-metadata.js';
 import { MODELS_DIR, PACKAGE_ROOT, packageDir, sharedDataDir } from '../../src/core/package-paths.js';
 import { pipelineConfigSchema } from '../../src/edge/config/pipeline-config.js';
 import { boxIou } from '../../src/edge/eval/detection-matching.js';
+import type { DetectorContract } from '../../src/edge/inference/detector-contract.js';
+import { letterbox } from '../../src/edge/inference/detector-input.js';
 import { DETECTOR_ZOO, openDetector, resolveDetector } from '../../src/edge/inference/detector-zoo.js';
 import { FaceDetector } from '../../src/edge/inference/face-detector.js';
 import { buildFaceDetector } from '../../src/export/detector/build-face-detector.js';
@@ -28,6 +30,7 @@ let dir: string;
 let fp32Path: string;
 let int8Path: string;
 let ranges: DetectorQuantization;
+let boxAdjust: { dx: number; dy: number; sw: number; sh: number };
 
 async function recorded(file: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(join(MODELS_DIR, file), 'utf8')) as Record<string, unknown>;
@@ -37,7 +40,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mask-edge-int8-'));
   ranges = (await recorded(INT8.int8RangesFile!)) as unknown as DetectorQuantization;
   const adjust = await recorded(INT8.boxAdjustFile);
-  const boxAdjust = {
+  boxAdjust = {
     dx: adjust.dx as number,
     dy: adjust.dy as number,
     sw: adjust.sw as number,
@@ -198,5 +201,77 @@ describe('INT8 detectors in the zoo', () => {
     expect(opened.path).toBe(int8Path);
     expect(opened.detector.contract.inputSize).toBe(512);
     await opened.detector.close();
+  });
+});
+
+describe('non-square 512 x 384 input (4:3 frames without the letterbox band)', () => {
+  it('pads a frame to 4:3 instead of a square: a 640x480 frame fills it, a portrait one is padded right', () => {
+    const contract = {
+      inputSize: 512,
+      inputHeight: 384,
+      scale: true,
+      mean: [0, 0, 0] as [number, number, number],
+      std: [1, 1, 1] as [number, number, number],
+      colorOrder: 'RGB' as const,
+      fill: 0,
+    };
+    const white = (width: number, height: number) => ({
+      width,
+      height,
+      data: new Uint8Array(width * height * 3).fill(255),
+    });
+    const landscape = letterbox(white(640, 480), contract as DetectorContract);
+    expect(landscape.tensor.length).toBe(3 * 512 * 384);
+    expect([landscape.scaleX, landscape.scaleY]).toEqual([1.25, 1.25]);
+    expect(landscape.tensor.every((v) => v === 1)).toBe(true);
+    const portrait = letterbox(white(480, 640), contract as DetectorContract);
+    expect(portrait.scaleY).toBeCloseTo(640 / 384, 6);
+    expect(portrait.scaleX).toBeCloseTo(853 / 512, 6);
+    // row 0: frame pixels up to x = 480 / scale = 288, black after
+    expect(portrait.tensor[287]).toBe(1);
+    expect(portrait.tensor[290]).toBe(0);
+  });
+
+  it('finds the faces of the square 512 px INT8 model on 640x480 frames', async () => {
+    const entry = DETECTOR_ZOO.find((d) => d.name === 'ssd-mobilenet-v1-512x384-int8')!;
+    expect(entry).toMatchObject({ inputSize: 512, inputHeight: 384, precision: 'int8' });
+    const wide = await buildFaceDetector({
+      out: join(dir, entry.file),
+      inputHeight: 384,
+      boxAdjust,
+      int8: (await recorded(entry.int8RangesFile!)) as unknown as DetectorQuantization,
+    });
+    expect(wide.metadata['mask_edge.input_size']).toBe('[384,512]');
+    const square = await FaceDetector.open(int8Path, { providers: ['cpu'], threads: 1 });
+    const nonSquare = await FaceDetector.open(wide.path, { providers: ['cpu'], threads: 1 });
+    try {
+      expect([nonSquare.contract.inputSize, nonSquare.contract.inputHeight]).toEqual([512, 384]);
+      const demo = join(PACKAGE_ROOT, 'samples', 'demo');
+      const paths = [
+        ...(await readdir(demo)).filter((f) => f.endsWith('.jpg')).map((f) => join(demo, f)),
+        ...[1, 2, 3, 4, 5, 6].map((i) => join(packageDir('@vladmandic/face-api'), 'demo', `sample${i}.jpg`)),
+      ];
+      let faces = 0;
+      const ious: number[] = [];
+      for (const path of paths) {
+        const frame = await resizeRgb(await decodeImage(path), 640, 480);
+        const reference = await square.detect(frame, { minScore: 0.5 });
+        const found = await nonSquare.detect(frame, { minScore: 0.3 });
+        for (const r of reference) {
+          faces += 1;
+          ious.push(Math.max(0, ...found.map((d) => boxIou(d.box, r.box))));
+        }
+      }
+      ious.sort((a, b) => a - b);
+      console.log(
+        `512x384 vs 512 INT8 on 640x480 frames: ${faces} faces, IoU min ${ious[0]}, median ${ious[Math.floor(ious.length / 2)]}`,
+      );
+      expect(faces).toBeGreaterThanOrEqual(20);
+      expect(ious[0]).toBeGreaterThanOrEqual(0.85);
+      expect(ious[Math.floor(ious.length / 2)]).toBeGreaterThanOrEqual(0.97);
+    } finally {
+      await square.close();
+      await nonSquare.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
+import { parseInputSize } from '../../core/onnx-contract.js';
 import { loadedRuntime, loadOnnxRuntime } from '../../core/onnx-runtime-module.js';
 import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
@@ -43,7 +44,9 @@ export interface BenchResult {
   model: 'classifier' | 'detector';
   /** Detector zoo name, or the file name (detector results only). */
   detector?: string;
-  /** Square input side in pixels (detector results only). */
+  /** Input height when not square (detector results only). */
+  inputHeight?: number;
+  /** Square input side in pixels, the width if not square (detector results only). */
   inputSize?: number;
   precision: 'fp32' | 'int8';
   file: string;
@@ -182,8 +185,9 @@ export async function runBench(
               });
               const r: BenchResult = { ...m, provider: opened.provider, threads: t, ...timing };
               if (m.model === 'detector') {
-                const size = opened.metadata['mask_edge.input_size'];
-                if (size) r.inputSize = Number(size);
+                const size = parseInputSize(opened.metadata['mask_edge.input_size']);
+                if (size) r.inputSize = size[1];
+                if (size && size[0] !== size[1]) r.inputHeight = size[0];
               }
               results.push(r);
               log(

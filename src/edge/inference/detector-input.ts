@@ -6,6 +6,8 @@
  * source position o * side / size; the upper neighbour is clamped to the last row/column of the padded square),
  * in float, never rounded to bytes. The interpolated values are normalised straight into the NCHW float32
  * tensor as the model's metadata says. Pure JS over the RGB bytes: one pass, no intermediate image.
+ * A non-square input (metadata `mask_edge.input_size` [height, width], e.g. [384, 512]) pads the frame to that aspect ratio
+ * instead of a square, so a 4:3 frame fills a 512 x 384 input with no black band.
  */
 import { MaskEdgeError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image-io.js';
@@ -56,10 +58,11 @@ function checkFrame(frame: RgbImage): void {
 }
 
 /**
- * Pads `frame` bottom/right to a square (with `fill`), resizes it bilinearly to size x size and writes channel c
+ * Pads `frame` bottom/right to the output's aspect ratio (a square for a square output; with `fill`), resizes it
+ * bilinearly to width x height and writes channel c
  * of each output pixel, as interpolated value (0..255 floats) * gain[c] + offset[c], into plane c of `out`
  * (NCHW). `order` names the frame channel each plane takes (RGB: [0, 1, 2], BGR: [2, 1, 0]).
- * Returns frame pixels per output pixel.
+ * Returns frame pixels per output pixel along x and y (equal for a square output).
  * One pass over the output for all three planes; pixels whose four taps are all inside the frame (most of them)
  * take a branch-free path, the others (at the padding's edge) the general one. The arithmetic, and so every value,
  * is the same on both paths.
@@ -67,18 +70,27 @@ function checkFrame(frame: RgbImage): void {
 function resizePadded(
   frame: RgbImage,
   size: number,
+  outHeight: number,
   fill: number,
   out: Float32Array,
   gain: readonly number[],
   offset: readonly number[],
   order: readonly number[],
-): number {
+): { scaleX: number; scaleY: number } {
   checkFrame(frame);
   const { width, height, data } = frame;
-  const side = Math.max(width, height);
-  const xs = axisSampling(size, side, width, 3);
-  const ys = axisSampling(size, side, height, width * 3);
-  const plane = size * size;
+  // The padded frame: a square of the longer side (face-api's), or for a non-square output the smallest
+  // outHeight:size rectangle holding the frame.
+  let sideX = Math.max(width, height);
+  let sideY = sideX;
+  if (outHeight !== size) {
+    const scale = Math.max(width / size, height / outHeight);
+    sideX = Math.max(width, Math.round(scale * size));
+    sideY = Math.max(height, Math.round(scale * outHeight));
+  }
+  const xs = axisSampling(size, sideX, width, 3);
+  const ys = axisSampling(outHeight, sideY, height, width * 3);
+  const plane = size * outHeight;
   const [s0, s1, s2] = order as [number, number, number];
   const [k0, k1, k2] = gain as [number, number, number];
   const [o0, o1, o2] = offset as [number, number, number];
@@ -109,7 +121,7 @@ function resizePadded(
         (t + (bl + (br - bl) * fx - t) * fy) * (gain[c] as number) + (offset[c] as number);
     }
   };
-  for (let oy = 0; oy < size; oy++) {
+  for (let oy = 0; oy < outHeight; oy++) {
     const top = ys.lo[oy] as number;
     const bottom = ys.hi[oy] as number;
     const fy = ys.frac[oy] as number;
@@ -152,7 +164,7 @@ function resizePadded(
     }
     for (; ox < size; ox++) edgePixel(row, ox, top, bottom, fy);
   }
-  return side / size;
+  return { scaleX: sideX / size, scaleY: sideY / outHeight };
 }
 
 /** The frame as the detector sees it, rounded to bytes (for pictures and for feeding other detectors). */
@@ -163,7 +175,7 @@ export async function letterboxImage(
 ): Promise<{ image: RgbImage; scaleX: number; scaleY: number }> {
   const plane = size * size;
   const planes = new Float32Array(plane * 3);
-  const scale = resizePadded(frame, size, fill, planes, [1, 1, 1], [0, 0, 0], [0, 1, 2]);
+  const { scaleX: scale } = resizePadded(frame, size, size, fill, planes, [1, 1, 1], [0, 0, 0], [0, 1, 2]);
   const out = new Uint8Array(plane * 3);
   for (let i = 0; i < plane; i++) {
     out[i * 3] = Math.round(planes[i] as number);
@@ -176,12 +188,21 @@ export async function letterboxImage(
 /** The detector's input tensor for a frame: padded, resized and normalised in one pass. */
 export function letterbox(frame: RgbImage, contract: DetectorContract): LetterboxedInput {
   const size = contract.inputSize;
-  const tensor = new Float32Array(size * size * 3);
+  const tensor = new Float32Array(size * contract.inputHeight * 3);
   // (v * k - mean) / std per tensor channel, as v * gain + offset.
   const k = contract.scale ? 1 / 255 : 1;
   const gain = contract.std.map((s) => k / s);
   const offset = contract.mean.map((m, c) => -m / (contract.std[c] as number));
   const order = contract.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const scale = resizePadded(frame, size, contract.fill, tensor, gain, offset, order);
-  return { tensor, scaleX: scale, scaleY: scale };
+  const { scaleX, scaleY } = resizePadded(
+    frame,
+    size,
+    contract.inputHeight,
+    contract.fill,
+    tensor,
+    gain,
+    offset,
+    order,
+  );
+  return { tensor, scaleX, scaleY };
 }

@@ -16,8 +16,10 @@ import { FaceDetector, type FaceDetectorOptions } from './face-detector.js';
 export interface ZooDetector {
   name: string;
   architecture: 'ssd' | 'tiny';
-  /** Square network input in pixels (the frame is letterboxed top-left onto it, black fill). */
+  /** Square network input in pixels (the frame is letterboxed top-left onto it, black fill); the width if not square. */
   inputSize: number;
+  /** Input height when it is not square (e.g. 384 for 512 x 384: a 4:3 frame with no letterbox band). */
+  inputHeight?: number;
   /** ONNX file name in models/. */
   file: string;
   /** Recorded box adjustment (fitted on the Kaggle train split) in models/. */
@@ -61,6 +63,19 @@ const ssdInt8 = (fp32: ZooDetector): ZooDetector => ({
   summary: `${fp32.summary}, static INT8`,
 });
 
+/**
+ * The 512 px SSD with a 512 x 384 input, static INT8: a 640x480 (4:3) frame fills it at the 512 px model's scale,
+ * without the black quarter the square letterbox adds. Box adjustment of the 512 px entry (same pixel scale).
+ */
+const ssdInt8Wide = (fp32: ZooDetector, inputHeight: number): ZooDetector => ({
+  ...ssdInt8(fp32),
+  name: `ssd-mobilenet-v1-${fp32.inputSize}x${inputHeight}-int8`,
+  inputHeight,
+  file: `face-detector-ssd-${fp32.inputSize}x${inputHeight}.int8.onnx`,
+  int8RangesFile: `face-detector-ssd-${fp32.inputSize}x${inputHeight}.int8-ranges.json`,
+  summary: `${fp32.summary} with a ${fp32.inputSize} x ${inputHeight} input (4:3 frames, no letterbox band), static INT8`,
+});
+
 const tiny = (inputSize: number): ZooDetector => ({
   name: `tiny-face-${inputSize}`,
   architecture: 'tiny',
@@ -85,6 +100,7 @@ export const DETECTOR_ZOO: readonly ZooDetector[] = [
   ssdInt8(SSD_512),
   ssdInt8(SSD_384),
   ssdInt8(SSD_320),
+  ssdInt8Wide(SSD_512, 384),
   tiny(416),
   tiny(320),
 ];

@@ -38,6 +38,11 @@ export interface BuildFaceDetectorOptions {
   architecture?: DetectorArchitecture;
   /** Square network input in pixels (multiple of 32; default 512 for ssd, 416 for tiny). */
   inputSize?: number;
+  /**
+   * SSD only: input height when it differs from `inputSize` (then the width), e.g. 384 for 512 x 384, which fits
+   * a 4:3 frame without the letterbox's black band (multiple of 32).
+   */
+  inputHeight?: number;
   /** Folder holding the tfjs weights manifest (default: @vladmandic/face-api's model/). */
   weightsDir?: string;
   defaults?: Partial<DetectorDefaults>;
@@ -53,6 +58,7 @@ export interface BuiltFaceDetector {
   path: string;
   bytes: number;
   inputSize: number;
+  inputHeight: number;
   anchors: number;
   metadata: Record<string, string>;
 }
@@ -79,6 +85,19 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       },
     );
   }
+  const inputHeight = options.inputHeight ?? inputSize;
+  if (
+    !Number.isInteger(inputHeight) ||
+    inputHeight < 128 ||
+    inputHeight % 32 !== 0 ||
+    (tiny && inputHeight !== inputSize)
+  ) {
+    throw new MaskEdgeError(
+      'E_USAGE',
+      `detector input height must be a multiple of 32, at least 128 (SSD only): ${inputHeight}`,
+      { detail: { inputHeight, architecture } },
+    );
+  }
   const weightsDir = options.weightsDir ?? faceApiModelDir();
   const weights = await readTfjsWeights(join(weightsDir, tiny ? TINY_MANIFEST : SSD_MANIFEST));
   const defaults = { ...(tiny ? TINY_FACE_API_DEFAULTS : FACE_API_DEFAULTS), ...options.defaults };
@@ -100,7 +119,7 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       'mask_edge.box_coding': { kind: 'yolo-v2', grid: built.grid, anchors: TINY_FACE_ANCHORS },
     };
   } else {
-    const built = buildSsdMobilenetGraph(weights, inputSize);
+    const built = buildSsdMobilenetGraph(weights, inputSize, inputHeight);
     graph = built.graph;
     anchors = built.anchors.reduce((n, a) => n + a.featureMap[0] * a.featureMap[1] * a.boxes.length, 0);
     coding = {
@@ -120,7 +139,8 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     'mask_edge.model_version': '1',
     'mask_edge.input_name': SSD_INPUT_NAME,
     'mask_edge.layout': 'NCHW',
-    'mask_edge.input_size': inputSize,
+    // a number (square) or [height, width], as src/core/onnx-contract.ts reads it
+    'mask_edge.input_size': inputHeight === inputSize ? inputSize : [inputHeight, inputSize],
     'mask_edge.color_order': 'RGB',
     'mask_edge.scale': '1/255',
     // The frame is scaled to fit, placed top-left, the rest filled with black (pixel value 0).
@@ -145,6 +165,7 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     path: options.out,
     bytes: bytes.length,
     inputSize,
+    inputHeight,
     anchors,
     metadata: {
       ...Object.fromEntries(graph.metadata),
