@@ -356,7 +356,8 @@ for (const entry of chosen) {
       : recordedInt8(entry);
   const built = await build(entry, out, adjust, quantization);
   console.log(
-    `${entry.name}: wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}, ` +
+    `${entry.name}: wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}` +
+      `${built.inputHeight !== built.inputSize ? `x${built.inputHeight}` : ''}, ` +
       `${built.anchors} anchors, defaults ${built.metadata['mask_edge.defaults']}, box adjust ` +
       `${built.metadata['mask_edge.box_adjust'] ?? 'none'}` +
       (quantization ? `, INT8 (${quantization.scope}, ${quantization.method} ranges)` : ''),
