@@ -10,6 +10,12 @@
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
 //       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--reclassify 5] [--threads N]
 //       [--sink mqtt|recording] [--providers cpu|webgpu,cpu|auto] [--frames DIR] [--json]
+//       [--zoo NAME[,NAME...]] [--cameras N] [--processes N]
+// --zoo: zoo detectors by name (e.g. ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8) instead of --detector-sizes.
+// --cameras N: N cameras in one agent (one ffmpeg decoder each, the same clip), sharing the detector and
+// classifier sessions as the agent does; rows give fps in total and per camera.
+// --processes N: N agents side by side (this script again with --cameras 1, started together), e.g. one agent per
+// camera; rows sum their fps and CPU.
 // --providers: the execution providers of both models (default cpu); the row names the one that ran.
 // --frames DIR: a folder of 640x480 JPEG frames, looped, instead of the ffmpeg clip (machines without ffmpeg,
 // e.g. the GPU machine: bench/device/run.sh); decoding is then sharp's, in the agent's process.
@@ -38,8 +44,16 @@ const { values: args } = parseArgs({
     providers: { type: 'string', default: 'cpu' },
     frames: { type: 'string' },
     json: { type: 'boolean', default: false },
+    zoo: { type: 'string' },
+    cameras: { type: 'string', default: '1' },
+    processes: { type: 'string', default: '1' },
   },
 });
+const cameraCount = Number(args.cameras);
+const processCount = Number(args.processes);
+if (!(Number.isInteger(cameraCount) && cameraCount >= 1)) throw new Error(`--cameras ${args.cameras}`);
+if (!(Number.isInteger(processCount) && processCount >= 1)) throw new Error(`--processes ${args.processes}`);
+if (processCount > 1) await runProcesses(); // exits
 
 const { Logger } = await import(join(dist, 'core/logger.js'));
 const { MODELS_DIR } = await import(join(dist, 'core/package-paths.js'));
@@ -130,20 +144,22 @@ async function startBroker() {
   }
 }
 
+function cameraId(i) {
+  return cameraCount === 1 ? 'bench' : `bench${i + 1}`;
+}
+
 function configFor(everyFrames, reclassifyEvery, run) {
   return agentConfigSchema.parse({
     device: { id: 'bench' },
     mqtt: { url: broker?.url ?? 'mqtt://127.0.0.1:1' },
     outbox: { dir: join(work, `outbox-${run}`) },
     health: { enabled: false },
-    cameras: [
-      {
-        id: 'bench',
-        source: args.frames
-          ? { type: 'images', path: args.frames, fps: 240, loop: true }
-          : { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 },
-      },
-    ],
+    cameras: Array.from({ length: cameraCount }, (_, i) => ({
+      id: cameraId(i),
+      source: args.frames
+        ? { type: 'images', path: args.frames, fps: 240, loop: true }
+        : { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 },
+    })),
     detection: { everyFrames },
     tracking: { reclassifyEvery },
     stats: { intervalSeconds: 3600 },
@@ -193,46 +209,53 @@ async function measure(name, detector, everyFrames = 1, reclassifyEvery = 1) {
   const runtime = new AgentRuntime(config, { detector, classifier, sink, logger });
   await runtime.start();
   await sleep(Number(args.warmup) * 1000);
-  const pipeline = runtime.pipelines[0];
-  const take = () => {
-    const s = pipeline.sourceStats();
-    return {
-      t: performance.now(),
-      c: { ...pipeline.counters },
-      s,
-      ffmpegCpu: childCpuSeconds(s.detail?.pid),
-    };
-  };
+  const take = () =>
+    runtime.pipelines.map((pipeline) => {
+      const s = pipeline.sourceStats();
+      return { c: { ...pipeline.counters }, frames: s.frames, ffmpegCpu: childCpuSeconds(s.detail?.pid) };
+    });
+  const tA = performance.now();
   const a = take();
   const cpuA = process.cpuUsage();
   await sleep(Number(args.seconds) * 1000);
+  const tB = performance.now();
   const b = take();
   const cpu = process.cpuUsage(cpuA);
   const stats = runtime.stats();
   await runtime.stop();
   const delivered = sink.deliveryStats?.().publishedEvents ?? sink.events.length;
   await sink.close();
-  const secs = (b.t - a.t) / 1000;
-  const processed = b.c.processed - a.c.processed;
-  const cam = stats.cameras.bench;
+  const secs = (tB - tA) / 1000;
+  const diff = (key) => b.reduce((n, x, i) => n + x.c[key] - a[i].c[key], 0);
+  const processed = diff('processed');
+  const decoded = b.reduce((n, x, i) => n + x.frames - a[i].frames, 0);
+  const perCameraFps = b.map((x, i) => +((x.c.processed - a[i].c.processed) / secs).toFixed(1));
+  const cams = runtime.pipelines.map((p) => stats.cameras[p.camera]);
+  const p50 = (stage) => Math.max(...cams.map((c) => c.stageMs[stage].p50));
   const nodeCpu = (cpu.user + cpu.system) / 1e6;
-  const ffmpegCpu = b.ffmpegCpu - a.ffmpegCpu;
+  const ffmpegCpu = b.reduce((n, x, i) => n + x.ffmpegCpu - a[i].ffmpegCpu, 0);
   // ffmpeg decodes every frame, the agent processes some: charge decoding per decoded frame
-  const cpuMsPerFrame =
-    (1000 * nodeCpu) / Math.max(1, processed) + (1000 * ffmpegCpu) / Math.max(1, b.s.frames - a.s.frames);
+  const cpuMsPerFrame = (1000 * nodeCpu) / Math.max(1, processed) + (1000 * ffmpegCpu) / Math.max(1, decoded);
   return {
     name,
+    cameras: cameraCount,
     e2eFps: +(processed / secs).toFixed(1),
-    decodedFps: +((b.s.frames - a.s.frames) / secs).toFixed(1),
-    droppedPct: +((100 * (b.c.dropped - a.c.dropped)) / Math.max(1, b.s.frames - a.s.frames)).toFixed(0),
-    facesPerFrame: +((b.c.faces - a.c.faces) / Math.max(1, processed)).toFixed(2),
-    classifiedPerFrame: +((b.c.classified - a.c.classified) / Math.max(1, processed)).toFixed(2),
-    detectMsP50: cam.stageMs.detect.p50,
-    classifyMsP50: cam.stageMs.classify.p50,
+    perCameraFps,
+    decodedFps: +(decoded / secs).toFixed(1),
+    droppedPct: +((100 * diff('dropped')) / Math.max(1, decoded)).toFixed(0),
+    facesPerFrame: +(diff('faces') / Math.max(1, processed)).toFixed(2),
+    classifiedPerFrame: +(diff('classified') / Math.max(1, processed)).toFixed(2),
+    detectMsP50: p50('detect'),
+    classifyMsP50: p50('classify'),
     latencyMs: stats.latencyMs,
     events: delivered,
     nodeCpuPct: +((100 * nodeCpu) / secs).toFixed(0),
     ffmpegCpuPct: +((100 * ffmpegCpu) / secs).toFixed(0),
+    nodeCpuSeconds: +nodeCpu.toFixed(2),
+    ffmpegCpuSeconds: +ffmpegCpu.toFixed(2),
+    processed,
+    decoded,
+    seconds: +secs.toFixed(2),
     cpuMsPerFrame: +cpuMsPerFrame.toFixed(1),
     // what the same CPU work per frame would give with both cores free (upper bound: assumes perfect overlap)
     fpsIfIdle: +((1000 * cpus().length) / cpuMsPerFrame).toFixed(1),
@@ -243,29 +266,38 @@ async function measure(name, detector, everyFrames = 1, reclassifyEvery = 1) {
 const rows = [];
 let first;
 const everyList = args.every.split(',').map(Number);
-for (const size of sizes) {
-  const detector = await FaceDetector.open(await detectorAt(size), sessionOptions);
+const { openDetector } = await import(join(dist, 'edge/inference/detector-zoo.js'));
+const detectorRuns = args.zoo
+  ? args.zoo.split(',').map((name) => ({
+      label: name,
+      open: async () => (await openDetector(name, sessionOptions)).detector,
+    }))
+  : sizes.map((size) => ({
+      label: `${size}px`,
+      open: async () => FaceDetector.open(await detectorAt(size), sessionOptions),
+    }));
+for (const run of detectorRuns) {
+  const detector = await run.open();
+  const label = args.zoo
+    ? `${run.label} (${detector.provider})`
+    : `${detector.inputSize}px (${detector.provider})`;
   first ??= detector;
   for (const every of everyList) {
-    say(`measuring detector ${size}px, every ${every} frame(s) ...`);
+    say(`measuring detector ${run.label}, every ${every} frame(s), ${cameraCount} camera(s) ...`);
     const what = every === 1 ? 'every frame' : `1 in ${every} frames`;
     rows.push(
-      await measure(
-        `detector ${detector.inputSize}px (${detector.provider}) on ${what} + classifier (${classifier.provider})`,
-        detector,
-        every,
-      ),
+      await measure(`detector ${label} on ${what} + classifier (${classifier.provider})`, detector, every),
     );
   }
   const reclassify = Number(args.reclassify);
   if (reclassify > 1) {
     const every = Math.max(...everyList);
     say(
-      `measuring detector ${size}px, every ${every} frame(s), settled people re-classified 1 in ${reclassify} ...`,
+      `measuring detector ${run.label}, every ${every} frame(s), settled people re-classified 1 in ${reclassify} ...`,
     );
     rows.push(
       await measure(
-        `detector ${detector.inputSize}px on 1 in ${every} frames + classifier on changes and 1 in ${reclassify} frames`,
+        `detector ${label} on 1 in ${every} frames + classifier on changes and 1 in ${reclassify} frames`,
         detector,
         every,
         reclassify,
@@ -277,19 +309,86 @@ say('measuring replayed boxes (no detection) ...');
 rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));
 
 await broker?.close();
-const header = `sink: ${args.sink === 'mqtt' ? `MQTT (${broker.kind}), outbox on disk` : 'recording (in memory)'}; machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
+const header = `${cameraCount} camera(s) in one agent, 640x480 each; sink: ${args.sink === 'mqtt' ? `MQTT (${broker.kind}), outbox on disk` : 'recording (in memory)'}; machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
 if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
 else {
   process.stdout.write(`${header}\n\n`);
   process.stdout.write(
-    '| pipeline | e2e fps | decoded fps | dropped | faces/frame | classified/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | events published | load |\n',
+    '| pipeline | e2e fps | per camera | decoded fps | dropped | faces/frame | classified/frame | detect p50 ms | classify p50 ms | latency p50/p95 ms | agent CPU | ffmpeg CPU | CPU ms/frame | fps if 2 cores idle | events published | load |\n',
   );
-  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(
-      `| ${r.name} | ${r.e2eFps} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.classifiedPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.events} | ${r.load1} |\n`,
+      `| ${r.name} | ${r.e2eFps} | ${r.perCameraFps.join(' / ')} | ${r.decodedFps} | ${r.droppedPct}% | ${r.facesPerFrame} | ${r.classifiedPerFrame} | ${r.detectMsP50} | ${r.classifyMsP50} | ${r.latencyMs.p50}/${r.latencyMs.p95} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.fpsIfIdle} | ${r.events} | ${r.load1} |\n`,
     );
   }
 }
 rmSync(work, { recursive: true, force: true });
 process.exit(0);
+
+/** --processes N: this script N times with --cameras 1 --json, started together; their rows summed by position. */
+async function runProcesses() {
+  const { spawn } = await import('node:child_process');
+  const forwarded = process.argv
+    .slice(2)
+    .filter(
+      (a, i, all) =>
+        !['--processes', '--cameras', '--json'].includes(a) &&
+        !['--processes', '--cameras'].includes(all[i - 1]),
+    );
+  const script = fileURLToPath(import.meta.url);
+  const outputs = await Promise.all(
+    Array.from(
+      { length: processCount },
+      (_, i) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [script, ...forwarded, '--cameras', '1', '--json'], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          child.stdout.on('data', (d) => {
+            out += d;
+          });
+          child.on('exit', (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`agent ${i + 1} exited with ${code}`)),
+          );
+        }),
+    ),
+  );
+  const rows = outputs[0].rows.map((row, k) => {
+    const all = outputs.map((o) => o.rows[k]);
+    const sum = (key) => all.reduce((n, r) => n + r[key], 0);
+    const nodeCpu = sum('nodeCpuSeconds');
+    const ffmpegCpu = sum('ffmpegCpuSeconds');
+    const cpuMsPerFrame =
+      (1000 * nodeCpu) / Math.max(1, sum('processed')) + (1000 * ffmpegCpu) / Math.max(1, sum('decoded'));
+    return {
+      ...row,
+      name: `${processCount} agents x 1 camera: ${row.name}`,
+      cameras: processCount,
+      e2eFps: +sum('e2eFps').toFixed(1),
+      perCameraFps: all.map((r) => r.e2eFps),
+      decodedFps: +sum('decodedFps').toFixed(1),
+      detectMsP50: Math.max(...all.map((r) => r.detectMsP50)),
+      classifyMsP50: Math.max(...all.map((r) => r.classifyMsP50)),
+      events: sum('events'),
+      nodeCpuPct: sum('nodeCpuPct'),
+      ffmpegCpuPct: sum('ffmpegCpuPct'),
+      cpuMsPerFrame: +cpuMsPerFrame.toFixed(1),
+      fpsIfIdle: +((1000 * cpus().length) / cpuMsPerFrame).toFixed(1),
+      load1: +loadavg()[0].toFixed(1),
+    };
+  });
+  const header = `${processCount} agents side by side, 1 camera (640x480) each; ${outputs[0].header.split('; ').slice(1).join('; ')}`;
+  if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
+  else {
+    process.stdout.write(
+      `${header}\n\n| pipeline | e2e fps | per camera | detect p50 ms | agent CPU | ffmpeg CPU | CPU ms/frame | load |\n|---|---|---|---|---|---|---|---|\n`,
+    );
+    for (const r of rows)
+      process.stdout.write(
+        `| ${r.name} | ${r.e2eFps} | ${r.perCameraFps.join(' / ')} | ${r.detectMsP50} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.load1} |\n`,
+      );
+  }
+  process.exit(0);
+}

@@ -128,7 +128,7 @@ if (args.render) {
     entry.speed =
       reused ??
       bench.results
-        .filter((r) => r.model === 'detector' && r.precision === 'fp32')
+        .filter((r) => r.model === 'detector' && r.detector === name)
         .map((r) => ({
           threads: r.threads,
           imagesPerSec: r.imagesPerSec,

@@ -26,6 +26,16 @@
 //   recorded: the numbers of the last fit, models/<detector>.box-adjust.json (what `npm ci` builds with, through
 //   `prepare`: the models are generated, not committed); a fit to the default output path rewrites that file.
 //   --out, --input-size, --min-score and --iou apply to one --detector only.
+//
+// INT8 entries (ssd-mobilenet-v1-<size>-int8): the fp32 SSD at that size, with the box adjustment of the fp32 entry
+// (its recorded file; the fit of this run when the fp32 entry is built in the same run), statically quantized
+// (src/export/detector/quantize-detector.ts) with activation ranges that are either
+//   calibrate: measured here on --calibration-photos letterboxed photos of the TRAIN splits (as above: Kaggle's of
+//              the default run's split, ILC's of its own seeded split; 60% Kaggle, 40% ILC, evenly spaced over
+//              the photos sorted by path) and recorded in models/face-detector-ssd-<size>.int8-ranges.json, or
+//   recorded:  read from that file (what `npm ci` builds with).
+//   [--int8-ranges calibrate | recorded (default: calibrate with --box-adjust fit, else recorded)]
+//   [--calibration-photos 80] [--int8-scope all | compute-inputs (default: the recorded one, else all)]
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,6 +66,9 @@ const { values: args } = parseArgs({
     'fit-source': { type: 'string', multiple: true },
     seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
     'split-file': { type: 'string', default: join(root, 'runs', 'default', 'split.json') },
+    'int8-ranges': { type: 'string' },
+    'int8-scope': { type: 'string' },
+    'calibration-photos': { type: 'string', default: '80' },
   },
 });
 
@@ -76,6 +89,12 @@ if (chosen.length > 1 && (args.out || args['input-size'] || args['min-score'] ||
 }
 
 const recordedPath = (entry) => join(root, 'models', entry.boxAdjustFile);
+const rangesPath = (entry) => join(root, 'models', entry.int8RangesFile);
+const int8Ranges = args['int8-ranges'] ?? (args['box-adjust'] === 'fit' ? 'calibrate' : 'recorded');
+if (!['calibrate', 'recorded'].includes(int8Ranges))
+  fail(`--int8-ranges expects calibrate or recorded, got ${int8Ranges}`);
+if (args['int8-scope'] && !['all', 'compute-inputs'].includes(args['int8-scope']))
+  fail(`--int8-scope expects all or compute-inputs, got ${args['int8-scope']}`);
 const pick = ({ dx, dy, sw, sh }) => ({ dx, dy, sw, sh });
 
 function parseAdjust(raw, entry) {
@@ -98,11 +117,13 @@ function parseAdjust(raw, entry) {
 }
 
 const { buildFaceDetector } = await import(dist('export/detector/build-face-detector.js'));
-const build = (entry, out, adjust) =>
+const build = (entry, out, adjust, int8) =>
   buildFaceDetector({
+    ...(int8 ? { int8 } : {}),
     out,
     architecture: entry.architecture,
     inputSize: Number(args['input-size'] ?? entry.inputSize),
+    ...(entry.inputHeight && !args['input-size'] ? { inputHeight: entry.inputHeight } : {}),
     defaults: {
       minScore: Number(args['min-score'] ?? entry.minScore),
       iou: Number(args.iou ?? entry.iou),
@@ -221,17 +242,124 @@ async function fitAdjust(entry, isDefaultOut) {
   }
 }
 
+/** Train-split photos for INT8 calibration: 60% Kaggle (default run's split), 40% of the first --fit-source. */
+async function calibrationPhotos() {
+  const count = Number(args['calibration-photos']);
+  if (!(Number.isInteger(count) && count > 0)) fail(`--calibration-photos expects a count, got ${count}`);
+  const kaggleDirs =
+    args.data ?? (shared ? [join(shared, 'kaggle-face-mask'), join(shared, 'maskedface-net')] : undefined);
+  if (!kaggleDirs || kaggleDirs.some((d) => !existsSync(d))) {
+    fail(
+      `INT8 calibration needs the training data (${kaggleDirs?.join(', ') ?? '../shared/data or MASK_EDGE_DATA'} ` +
+        'not found); pass --data DIR..., or --int8-ranges recorded to reuse the recorded ranges',
+    );
+  }
+  const sets = [
+    { name: 'kaggle', dirs: kaggleDirs },
+    ...fitSources()
+      .slice(0, 1)
+      .map((s) => ({ name: s.name, dirs: [s.dir] })),
+  ];
+  const picked = [];
+  const notes = [];
+  for (const [i, set] of sets.entries()) {
+    const want =
+      sets.length === 1 ? count : i === 0 ? Math.round(count * 0.6) : count - Math.round(count * 0.6);
+    const paths = (await trainPhotos(set.dirs)).photos.map((p) => p.path).sort();
+    const step = paths.length / Math.min(want, paths.length);
+    const take = Array.from({ length: Math.min(want, paths.length) }, (_, k) => paths[Math.floor(k * step)]);
+    picked.push(...take);
+    notes.push(`${take.length} of ${set.dirs.map((d) => d.split('/').pop()).join(' + ')}`);
+  }
+  return {
+    paths: picked,
+    note: `${picked.length} train-split photos (seed ${seed}, evenly spaced by path): ${notes.join(', ')}`,
+  };
+}
+
+/** Calibrates the activation ranges of the fp32 graph of an int8 entry and records them (default outputs). */
+async function calibrateInt8(entry, isDefaultOut) {
+  const { decodeImage } = await import(dist('core/image-io.js'));
+  const { letterbox } = await import(dist('edge/inference/detector-input.js'));
+  const { calibrateDetectorRanges } = await import(dist('export/detector/quantize-detector.js'));
+  const { paths, note } = await calibrationPhotos();
+  console.log(`${entry.name}: calibrating INT8 ranges on ${note}`);
+  const tmp = mkdtempSync(join(tmpdir(), 'mask-edge-calib-'));
+  try {
+    const plain = await build(entry, join(tmp, 'fp32.onnx'), {});
+    const detector = await FaceDetector.open(plain.path, { providers: ['cpu'] });
+    const { inputSize: size, inputHeight: height } = detector.contract;
+    const batches = [];
+    for (const path of paths) {
+      batches.push({
+        data: letterbox(await decodeImage(path), detector.contract).tensor,
+        dims: [1, 3, height, size],
+      });
+    }
+    await detector.close();
+    const method = 'percentile';
+    const percentile = 99.99;
+    const ranges = await calibrateDetectorRanges(
+      readFileSync(plain.path),
+      batches,
+      { method, percentile },
+      (done, total) => {
+        if (done % 40 === 0 || done === total) process.stderr.write(`  calibrate ${done}/${total}\n`);
+      },
+    );
+    const scope = args['int8-scope'] ?? 'all';
+    const record = {
+      detector: entry.name,
+      inputSize: size,
+      ...(height !== size ? { inputHeight: height } : {}),
+      method,
+      percentile,
+      scope,
+      calibratedOn: note,
+      ranges,
+    };
+    if (isDefaultOut) {
+      writeFileSync(rangesPath(entry), `${JSON.stringify(record)}\n`);
+      console.log(`recorded in ${rangesPath(entry)}`);
+    }
+    return record;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function recordedInt8(entry) {
+  const file = rangesPath(entry);
+  if (!existsSync(file))
+    fail(`no recorded INT8 ranges for ${entry.name}: ${file}; run with --int8-ranges calibrate`);
+  const rec = JSON.parse(readFileSync(file, 'utf8'));
+  return args['int8-scope'] ? { ...rec, scope: args['int8-scope'] } : rec;
+}
+
+/** Box adjustments fitted in this run, by detector name (an int8 entry reuses its fp32 entry's). */
+const fittedAdjust = new Map();
+
 for (const entry of chosen) {
   const defaultOut = join(root, 'models', entry.file);
   const out = args.out ?? defaultOut;
-  const adjust =
-    args['box-adjust'] === 'fit'
-      ? await fitAdjust(entry, out === defaultOut)
-      : parseAdjust(args['box-adjust'], entry);
-  const built = await build(entry, out, adjust);
+  const int8 = entry.precision === 'int8';
+  let adjust;
+  if (int8 && args['box-adjust'] === 'fit')
+    adjust = fittedAdjust.get(entry.fp32Name) ?? parseAdjust('recorded', entry);
+  else if (args['box-adjust'] === 'fit') adjust = await fitAdjust(entry, out === defaultOut);
+  else adjust = parseAdjust(args['box-adjust'], entry);
+  fittedAdjust.set(entry.name, adjust);
+  const quantization = !int8
+    ? undefined
+    : int8Ranges === 'calibrate'
+      ? await calibrateInt8(entry, out === defaultOut)
+      : recordedInt8(entry);
+  const built = await build(entry, out, adjust, quantization);
   console.log(
-    `${entry.name}: wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}, ` +
+    `${entry.name}: wrote ${built.path}: ${(built.bytes / 1e6).toFixed(1)} MB, input ${built.inputSize}` +
+      `${built.inputHeight !== built.inputSize ? `x${built.inputHeight}` : ''}, ` +
       `${built.anchors} anchors, defaults ${built.metadata['mask_edge.defaults']}, box adjust ` +
-      `${built.metadata['mask_edge.box_adjust'] ?? 'none'}`,
+      `${built.metadata['mask_edge.box_adjust'] ?? 'none'}` +
+      (quantization ? `, INT8 (${quantization.scope}, ${quantization.method} ranges)` : ''),
   );
 }

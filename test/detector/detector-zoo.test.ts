@@ -57,6 +57,10 @@ describe('detector zoo', () => {
       'ssd-mobilenet-v1-512',
       'ssd-mobilenet-v1-384',
       'ssd-mobilenet-v1-320',
+      'ssd-mobilenet-v1-512-int8',
+      'ssd-mobilenet-v1-384-int8',
+      'ssd-mobilenet-v1-320-int8',
+      'ssd-mobilenet-v1-512x384-int8',
       'tiny-face-416',
       'tiny-face-320',
     ]);
@@ -172,7 +176,9 @@ describe('zoo SSD sizes below 512', () => {
     );
     const references = await Promise.all(photos.map((p) => reference.detect(p, { minScore: 0.5 })));
     await reference.close();
-    for (const entry of DETECTOR_ZOO.filter((d) => d.architecture === 'ssd' && d.inputSize !== 512)) {
+    for (const entry of DETECTOR_ZOO.filter(
+      (d) => d.architecture === 'ssd' && d.precision === 'fp32' && d.inputSize !== 512,
+    )) {
       const built = await buildFaceDetector({ out: join(dir, entry.file), inputSize: entry.inputSize });
       const small = await FaceDetector.open(built.path, { providers: ['cpu'] });
       try {

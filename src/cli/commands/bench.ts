@@ -19,10 +19,13 @@ export function registerBench(program: Command): void {
     .option('--classifier-int8 <file>', 'int8 classifier (default models/mask-classifier.int8.onnx)')
     .option(
       '--detector <name|file>',
-      'fp32 detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512)',
+      'fp32 detector: a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, their -int8 versions, tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512)',
     )
     .option('--only <model>', 'measure only the detector or only the classifier', parseOnly)
-    .option('--detector-int8 <file>', 'int8 detector (default models/face-detector.int8.onnx, if present)')
+    .option(
+      '--detector-int8 <name|file>',
+      "int8 detector: a zoo name or an ONNX file (default: --detector's INT8 zoo entry, e.g. ssd-mobilenet-v1-512-int8, if built)",
+    )
     .option(
       '--providers <list>',
       'execution providers to measure, each on its own: tensorrt, cuda, webgpu, cpu, or auto (default auto: every one whose libraries or GPU adapter are present)',

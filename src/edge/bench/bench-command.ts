@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
+import { parseInputSize } from '../../core/onnx-contract.js';
 import { loadedRuntime, loadOnnxRuntime } from '../../core/onnx-runtime-module.js';
 import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
 import { expandProviders, isAuto } from '../../core/provider-auto.js';
 import type { PowerPreference } from '../../core/webgpu-adapter.js';
-import { DEFAULT_DETECTOR_NAME, resolveDetector } from '../inference/detector-zoo.js';
+import { DEFAULT_DETECTOR_NAME, resolveDetector, zooDetectorNames } from '../inference/detector-zoo.js';
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
 
@@ -43,7 +44,9 @@ export interface BenchResult {
   model: 'classifier' | 'detector';
   /** Detector zoo name, or the file name (detector results only). */
   detector?: string;
-  /** Square input side in pixels (detector results only). */
+  /** Input height when not square (detector results only). */
+  inputHeight?: number;
+  /** Square input side in pixels, the width if not square (detector results only). */
   inputSize?: number;
   precision: 'fp32' | 'int8';
   file: string;
@@ -77,6 +80,13 @@ export async function runBench(
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
   const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
+  // int8 detector: --detector-int8 (zoo name or file), else the zoo's INT8 entry of --detector, else the old path
+  const int8Name = `${detector.name}-int8`;
+  const detectorInt8 = opts.detectorInt8
+    ? resolveDetector(opts.detectorInt8)
+    : zooDetectorNames().includes(int8Name)
+      ? resolveDetector(int8Name)
+      : undefined;
   const all: {
     model: 'classifier' | 'detector';
     precision: 'fp32' | 'int8';
@@ -93,11 +103,17 @@ export async function runBench(
       precision: 'int8',
       file: opts.classifierInt8 ?? join(MODELS_DIR, 'mask-classifier.int8.onnx'),
     },
-    { model: 'detector', precision: 'fp32', file: detector.path, detector: detector.name },
+    {
+      model: 'detector',
+      precision: detector.zoo?.precision ?? 'fp32',
+      file: detector.path,
+      detector: detector.name,
+    },
     {
       model: 'detector',
       precision: 'int8',
-      file: opts.detectorInt8 ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+      file: detectorInt8?.path ?? join(MODELS_DIR, 'face-detector.int8.onnx'),
+      ...(detectorInt8 ? { detector: detectorInt8.name } : {}),
     },
   ];
   const models = all.filter((m) => !opts.only || m.model === opts.only);
@@ -169,8 +185,9 @@ export async function runBench(
               });
               const r: BenchResult = { ...m, provider: opened.provider, threads: t, ...timing };
               if (m.model === 'detector') {
-                const size = opened.metadata['mask_edge.input_size'];
-                if (size) r.inputSize = Number(size);
+                const size = parseInputSize(opened.metadata['mask_edge.input_size']);
+                if (size) r.inputSize = size[1];
+                if (size && size[0] !== size[1]) r.inputHeight = size[0];
               }
               results.push(r);
               log(

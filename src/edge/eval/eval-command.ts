@@ -163,6 +163,10 @@ export async function run(opts: EvalOptions): Promise<void> {
           path: opened.path,
           provider: detector.provider,
           inputSize: detector.contract.inputSize,
+          // a non-square input (e.g. 512 x 384): inputSize is its width
+          ...(detector.contract.inputHeight !== detector.contract.inputSize
+            ? { inputHeight: detector.contract.inputHeight }
+            : {}),
           minScore: metrics.minScore,
           iou: detector.contract.defaults.iou,
           maxFaces: PIPELINE_MAX_FACES,

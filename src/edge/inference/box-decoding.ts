@@ -5,8 +5,15 @@
  */
 import type { AnchorLayer, BoxAdjust, BoxCoding } from './detector-contract.js';
 
-/** Anchors as a flat Float32Array of (cy, cx, h, w) rows, normalised by the input size, in the graph's order. */
-export function generateAnchors(layers: readonly AnchorLayer[], inputSize: number): Float32Array {
+/**
+ * Anchors as a flat Float32Array of (cy, cx, h, w) rows, normalised by the input size (x by the width, y by the
+ * height), in the graph's order.
+ */
+export function generateAnchors(
+  layers: readonly AnchorLayer[],
+  inputSize: number,
+  inputHeight: number = inputSize,
+): Float32Array {
   const count = layers.reduce((n, l) => n + l.featureMap[0] * l.featureMap[1] * l.boxes.length, 0);
   const out = new Float32Array(count * 4);
   let k = 0;
@@ -15,9 +22,9 @@ export function generateAnchors(layers: readonly AnchorLayer[], inputSize: numbe
     for (let y = 0; y < rows; y++) {
       for (let x = 0; x < cols; x++) {
         for (const [h, w] of layer.boxes) {
-          out[k++] = ((y + 0.5) * layer.stride) / inputSize;
+          out[k++] = ((y + 0.5) * layer.stride) / inputHeight;
           out[k++] = ((x + 0.5) * layer.stride) / inputSize;
-          out[k++] = h / inputSize;
+          out[k++] = h / inputHeight;
           out[k++] = w / inputSize;
         }
       }
@@ -83,6 +90,7 @@ export function decodeYoloBox(
 export function boxDecoder(
   coding: BoxCoding,
   inputSize: number,
+  inputHeight: number = inputSize,
 ): { rows: number; decode: (encodings: Float32Array, index: number) => NormalisedBox } {
   if (coding.kind === 'yolo-v2') {
     return {
@@ -90,7 +98,7 @@ export function boxDecoder(
       decode: (e, i) => decodeYoloBox(e, i, coding.grid, coding.anchors),
     };
   }
-  const anchors = generateAnchors(coding.layers, inputSize);
+  const anchors = generateAnchors(coding.layers, inputSize, inputHeight);
   return { rows: anchors.length / 4, decode: (e, i) => decodeBox(e, anchors, i, coding.scale) };
 }
 

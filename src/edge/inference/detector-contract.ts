@@ -27,7 +27,13 @@ const schema = z.object({
   'mask_edge.kind': z.literal('detector'),
   'mask_edge.input_name': z.string().min(1),
   'mask_edge.layout': z.literal('NCHW'),
-  'mask_edge.input_size': json('input_size').pipe(z.number().int().positive()),
+  // A number (square input) or [height, width].
+  'mask_edge.input_size': json('input_size').pipe(
+    z.union([
+      z.number().int().positive(),
+      z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    ]),
+  ),
   'mask_edge.color_order': z.enum(['RGB', 'BGR']),
   'mask_edge.scale': z.enum(['1/255', '1']),
   'mask_edge.mean': json('mean').pipe(triple),
@@ -92,7 +98,10 @@ export const NO_BOX_ADJUST: BoxAdjust = { dx: 0, dy: 0, sw: 1, sh: 1 };
 
 export interface DetectorContract {
   inputName: string;
+  /** Input width in pixels (the side of a square input). */
   inputSize: number;
+  /** Input height in pixels (= inputSize unless the model says otherwise). */
+  inputHeight: number;
   colorOrder: 'RGB' | 'BGR';
   scale: boolean;
   mean: [number, number, number];
@@ -116,6 +125,8 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
     });
   }
   const m = parsed.data;
+  const size = m['mask_edge.input_size'];
+  const [inputHeight, inputWidth] = typeof size === 'number' ? [size, size] : size;
   const raw = m['mask_edge.box_coding'];
   let coding: BoxCoding;
   if (raw.kind === 'yolo-v2') {
@@ -131,7 +142,8 @@ export function parseDetectorContract(metadata: Record<string, string>, path: st
   }
   return {
     inputName: m['mask_edge.input_name'],
-    inputSize: m['mask_edge.input_size'],
+    inputSize: inputWidth,
+    inputHeight,
     colorOrder: m['mask_edge.color_order'],
     scale: m['mask_edge.scale'] === '1/255',
     mean: m['mask_edge.mean'],

@@ -16,8 +16,10 @@ import { FaceDetector, type FaceDetectorOptions } from './face-detector.js';
 export interface ZooDetector {
   name: string;
   architecture: 'ssd' | 'tiny';
-  /** Square network input in pixels (the frame is letterboxed top-left onto it, black fill). */
+  /** Square network input in pixels (the frame is letterboxed top-left onto it, black fill); the width if not square. */
   inputSize: number;
+  /** Input height when it is not square (e.g. 384 for 512 x 384: a 4:3 frame with no letterbox band). */
+  inputHeight?: number;
   /** ONNX file name in models/. */
   file: string;
   /** Recorded box adjustment (fitted on the Kaggle train split) in models/. */
@@ -26,6 +28,15 @@ export interface ZooDetector {
   minScore: number;
   /** NMS IoU written into the model. */
   iou: number;
+  /**
+   * 'int8': the fp32 graph statically quantized (QLinearConv) with the activation ranges recorded in
+   * `int8RangesFile` (models/); same input, anchors, thresholds and box adjustment as the fp32 entry `fp32Name`.
+   */
+  precision: 'fp32' | 'int8';
+  /** Recorded calibration ranges in models/ (int8 entries). */
+  int8RangesFile?: string;
+  /** The fp32 entry an int8 entry is quantized from. */
+  fp32Name?: string;
   summary: string;
 }
 
@@ -37,7 +48,32 @@ const ssd = (inputSize: number, file: string, boxAdjustFile: string): ZooDetecto
   boxAdjustFile,
   minScore: 0.3,
   iou: 0.5,
+  precision: 'fp32',
   summary: `face-api's SSD MobileNet v1 at ${inputSize} px`,
+});
+
+/** The SSD at `inputSize`, static INT8 (uint8 activations, int8 per-channel weights), from the fp32 entry. */
+const ssdInt8 = (fp32: ZooDetector): ZooDetector => ({
+  ...fp32,
+  name: `${fp32.name}-int8`,
+  file: `face-detector-ssd-${fp32.inputSize}.int8.onnx`,
+  precision: 'int8',
+  int8RangesFile: `face-detector-ssd-${fp32.inputSize}.int8-ranges.json`,
+  fp32Name: fp32.name,
+  summary: `${fp32.summary}, static INT8`,
+});
+
+/**
+ * The 512 px SSD with a 512 x 384 input, static INT8: a 640x480 (4:3) frame fills it at the 512 px model's scale,
+ * without the black quarter the square letterbox adds. Box adjustment of the 512 px entry (same pixel scale).
+ */
+const ssdInt8Wide = (fp32: ZooDetector, inputHeight: number): ZooDetector => ({
+  ...ssdInt8(fp32),
+  name: `ssd-mobilenet-v1-${fp32.inputSize}x${inputHeight}-int8`,
+  inputHeight,
+  file: `face-detector-ssd-${fp32.inputSize}x${inputHeight}.int8.onnx`,
+  int8RangesFile: `face-detector-ssd-${fp32.inputSize}x${inputHeight}.int8-ranges.json`,
+  summary: `${fp32.summary} with a ${fp32.inputSize} x ${inputHeight} input (4:3 frames, no letterbox band), static INT8`,
 });
 
 const tiny = (inputSize: number): ZooDetector => ({
@@ -48,14 +84,23 @@ const tiny = (inputSize: number): ZooDetector => ({
   boxAdjustFile: `face-detector-tiny-${inputSize}.box-adjust.json`,
   minScore: 0.3,
   iou: 0.4,
+  precision: 'fp32',
   summary: `face-api's tiny face detector (YOLO v2 style) at ${inputSize} px`,
 });
 
+const SSD_512 = ssd(512, 'face-detector.onnx', 'face-detector.box-adjust.json');
+const SSD_384 = ssd(384, 'face-detector-ssd-384.onnx', 'face-detector-ssd-384.box-adjust.json');
+const SSD_320 = ssd(320, 'face-detector-ssd-320.onnx', 'face-detector-ssd-320.box-adjust.json');
+
 /** Every detector the build makes, the default first. */
 export const DETECTOR_ZOO: readonly ZooDetector[] = [
-  ssd(512, 'face-detector.onnx', 'face-detector.box-adjust.json'),
-  ssd(384, 'face-detector-ssd-384.onnx', 'face-detector-ssd-384.box-adjust.json'),
-  ssd(320, 'face-detector-ssd-320.onnx', 'face-detector-ssd-320.box-adjust.json'),
+  SSD_512,
+  SSD_384,
+  SSD_320,
+  ssdInt8(SSD_512),
+  ssdInt8(SSD_384),
+  ssdInt8(SSD_320),
+  ssdInt8Wide(SSD_512, 384),
   tiny(416),
   tiny(320),
 ];

@@ -74,7 +74,7 @@ export class FaceDetector {
       }
       contract = { ...contract, boxAdjust: chosen };
     }
-    const decoder = boxDecoder(contract.coding, contract.inputSize);
+    const decoder = boxDecoder(contract.coding, contract.inputSize, contract.inputHeight);
     return new FaceDetector(path, opened.session, opened.runtime, opened.provider, contract, decoder);
   }
 
@@ -98,9 +98,9 @@ export class FaceDetector {
   async infer(
     frame: RgbImage,
   ): Promise<{ encodings: Float32Array; scores: Float32Array; scaleX: number; scaleY: number }> {
-    const size = this.contract.inputSize;
+    const { inputSize: width, inputHeight: height } = this.contract;
     const input = letterbox(frame, this.contract);
-    const tensor = new this.runtime.Tensor('float32', input.tensor, [1, 3, size, size]);
+    const tensor = new this.runtime.Tensor('float32', input.tensor, [1, 3, height, width]);
     const out = await this.session.run({ [this.contract.inputName]: tensor });
     const encodings = out[this.contract.boxesOutput]?.data as Float32Array | undefined;
     const scores = out[this.contract.scoresOutput]?.data as Float32Array | undefined;
@@ -136,14 +136,14 @@ export class FaceDetector {
     }
     const corners: Corners[] = candidates.map((b) => ({ x0: b.xmin, y0: b.ymin, x1: b.xmax, y1: b.ymax }));
     const kept = nonMaxSuppression(corners, candidateScores, iou, maxFaces);
-    const size = this.contract.inputSize;
+    const { inputSize: width, inputHeight: height } = this.contract;
     const detections: FaceDetection[] = [];
     for (const k of kept) {
       const b = adjustBox(candidates[k] as NormalisedBox, this.contract.boxAdjust);
-      const x0 = clamp(b.xmin * size * scaleX, frame.width);
-      const y0 = clamp(b.ymin * size * scaleY, frame.height);
-      const x1 = clamp(b.xmax * size * scaleX, frame.width);
-      const y1 = clamp(b.ymax * size * scaleY, frame.height);
+      const x0 = clamp(b.xmin * width * scaleX, frame.width);
+      const y0 = clamp(b.ymin * height * scaleY, frame.height);
+      const x1 = clamp(b.xmax * width * scaleX, frame.width);
+      const y1 = clamp(b.ymax * height * scaleY, frame.height);
       if (x1 - x0 < 1 || y1 - y0 < 1) continue;
       detections.push({
         box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },

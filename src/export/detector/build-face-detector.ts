@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { MaskEdgeError } from '../../core/errors.js';
 import { packageDir } from '../../core/package-paths.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { type DetectorQuantization, quantizeDetector } from './quantize-detector.js';
 import {
   buildSsdMobilenetGraph,
   SSD_BOXES_OUTPUT,
@@ -37,6 +38,11 @@ export interface BuildFaceDetectorOptions {
   architecture?: DetectorArchitecture;
   /** Square network input in pixels (multiple of 32; default 512 for ssd, 416 for tiny). */
   inputSize?: number;
+  /**
+   * SSD only: input height when it differs from `inputSize` (then the width), e.g. 384 for 512 x 384, which fits
+   * a 4:3 frame without the letterbox's black band (multiple of 32).
+   */
+  inputHeight?: number;
   /** Folder holding the tfjs weights manifest (default: @vladmandic/face-api's model/). */
   weightsDir?: string;
   defaults?: Partial<DetectorDefaults>;
@@ -44,12 +50,15 @@ export interface BuildFaceDetectorOptions {
   boxAdjust?: { dx: number; dy: number; sw: number; sh: number };
   /** The same fit per annotation source (e.g. kaggle, ilc), selectable at run time by name. */
   boxAdjustBySource?: Record<string, { dx: number; dy: number; sw: number; sh: number }>;
+  /** Write the static INT8 model of this detector, quantized with these recorded activation ranges. */
+  int8?: DetectorQuantization;
 }
 
 export interface BuiltFaceDetector {
   path: string;
   bytes: number;
   inputSize: number;
+  inputHeight: number;
   anchors: number;
   metadata: Record<string, string>;
 }
@@ -76,6 +85,19 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       },
     );
   }
+  const inputHeight = options.inputHeight ?? inputSize;
+  if (
+    !Number.isInteger(inputHeight) ||
+    inputHeight < 128 ||
+    inputHeight % 32 !== 0 ||
+    (tiny && inputHeight !== inputSize)
+  ) {
+    throw new MaskEdgeError(
+      'E_USAGE',
+      `detector input height must be a multiple of 32, at least 128 (SSD only): ${inputHeight}`,
+      { detail: { inputHeight, architecture } },
+    );
+  }
   const weightsDir = options.weightsDir ?? faceApiModelDir();
   const weights = await readTfjsWeights(join(weightsDir, tiny ? TINY_MANIFEST : SSD_MANIFEST));
   const defaults = { ...(tiny ? TINY_FACE_API_DEFAULTS : FACE_API_DEFAULTS), ...options.defaults };
@@ -97,7 +119,7 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       'mask_edge.box_coding': { kind: 'yolo-v2', grid: built.grid, anchors: TINY_FACE_ANCHORS },
     };
   } else {
-    const built = buildSsdMobilenetGraph(weights, inputSize);
+    const built = buildSsdMobilenetGraph(weights, inputSize, inputHeight);
     graph = built.graph;
     anchors = built.anchors.reduce((n, a) => n + a.featureMap[0] * a.featureMap[1] * a.boxes.length, 0);
     coding = {
@@ -117,7 +139,8 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     'mask_edge.model_version': '1',
     'mask_edge.input_name': SSD_INPUT_NAME,
     'mask_edge.layout': 'NCHW',
-    'mask_edge.input_size': inputSize,
+    // a number (square) or [height, width], as src/core/onnx-contract.ts reads it
+    'mask_edge.input_size': inputHeight === inputSize ? inputSize : [inputHeight, inputSize],
     'mask_edge.color_order': 'RGB',
     'mask_edge.scale': '1/255',
     // The frame is scaled to fit, placed top-left, the rest filled with black (pixel value 0).
@@ -132,16 +155,21 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       : {}),
   };
   for (const [key, value] of Object.entries(meta)) graph.setMetadata(key, value);
-  const bytes = graph.serialize({
+  const fp32 = graph.serialize({
     docString: `${meta['mask_edge.model_name']} face detector converted by mask-edge`,
   });
+  const bytes = options.int8 ? quantizeDetector(fp32, options.int8) : fp32;
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, bytes);
   return {
     path: options.out,
     bytes: bytes.length,
     inputSize,
+    inputHeight,
     anchors,
-    metadata: Object.fromEntries(graph.metadata),
+    metadata: {
+      ...Object.fromEntries(graph.metadata),
+      ...(options.int8 ? { 'mask_edge.precision': 'int8' } : {}),
+    },
   };
 }

@@ -65,13 +65,18 @@ export function ssdAnchorShapes(): [number, number][][] {
 
 type Weights = Map<string, WeightTensor>;
 
-/** Builds the graph for a fixed square input size S (512 = as trained; larger sees smaller faces). */
+/**
+ * Builds the graph for a fixed input of `inputSize` x `inputHeight` pixels (width x height; square by default;
+ * 512 = as trained). Anchor strides and sizes are in input pixels, so a non-square input (e.g. 512 x 384 for 4:3
+ * frames) has the same anchors as the square one over the rows it keeps.
+ */
 export function buildSsdMobilenetGraph(
   weights: Weights,
   inputSize: number,
+  inputHeight: number = inputSize,
 ): { graph: GraphBuilder; anchors: AnchorLayer[] } {
   const g = new GraphBuilder('ssd_mobilenet_v1_face');
-  g.addInput(SSD_INPUT_NAME, 'float32', ['N', 3, inputSize, inputSize]);
+  g.addInput(SSD_INPUT_NAME, 'float32', ['N', 3, inputHeight, inputSize]);
   const bounds = {
     min: g.addInitializer('relu6_min', 'float32', [], [0]),
     max: g.addInitializer('relu6_max', 'float32', [], [6]),
@@ -115,7 +120,7 @@ export function buildSsdMobilenetGraph(
     return addRelu6(g, conv, bounds);
   };
 
-  let x: FeatureMap = { name: SSD_INPUT_NAME, channels: 3, height: inputSize, width: inputSize };
+  let x: FeatureMap = { name: SSD_INPUT_NAME, channels: 3, height: inputHeight, width: inputSize };
   x = pointwise(x, 'MobilenetV1/Conv2d_0_pointwise', 3, 2);
   let block11: FeatureMap | undefined;
   for (let i = 1; i <= 13; i++) {

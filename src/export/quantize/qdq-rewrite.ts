@@ -25,7 +25,17 @@ export interface QdqOptions {
   activationType: ActivationType;
   /** Calibrated [min, max] per activation tensor. */
   ranges: Map<string, [number, number]>;
+  /**
+   * Which activations get Q/DQ pairs: 'all' (default) every calibrated tensor; 'compute-inputs' only tensors that
+   * a Conv/Gemm/MatMul reads, so int8 runs inside the convolution trunk and everything after the last
+   * convolutions (a detector's box/score tail: Transpose, Reshape, Concat, Slice, Sigmoid) stays float.
+   */
+  scope?: QuantizeScope;
 }
+
+export type QuantizeScope = 'all' | 'compute-inputs';
+
+const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 
 /** Ops whose output is the input's values rearranged: they share the input's quantization parameters. */
 const PASSTHROUGH = new Set([
@@ -98,6 +108,8 @@ export function quantizeToQdq(
     if (outputs.has(tensor) || !options.ranges.has(tensor)) return false;
     const users = consumers.get(tensor) ?? [];
     if (users.length === 0) return false;
+    if (options.scope === 'compute-inputs' && !users.some((u) => COMPUTE_OPS.has(u.opType ?? '')))
+      return false;
     // uint8: Conv -> Relu/Clip(0, x) -> Q lets ORT drop the activation; quantize after it, not before.
     return !(
       options.activationType === 'uint8' &&
