@@ -10,7 +10,8 @@
 //   npx tsc -p tsconfig.build.json && node bench/agent-fps.mjs [--seconds 15] [--warmup 3]
 //       [--detector F.onnx] [--classifier F.onnx] [--detector-sizes 512,320,256] [--every 1,3] [--reclassify 5] [--threads N]
 //       [--sink mqtt|recording] [--providers cpu|webgpu,cpu|auto] [--frames DIR] [--json]
-//       [--zoo NAME[,NAME...]] [--cameras N] [--processes N]
+//       [--zoo NAME[,NAME...]] [--cameras N] [--processes N] [--verifier none|auto|FILE]
+// --verifier: with --zoo, the face verifier behind each detector as the agent's models.verifier does (default none).
 // --zoo: zoo detectors by name (e.g. ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8) instead of --detector-sizes.
 // --cameras N: N cameras in one agent (one ffmpeg decoder each, the same clip), sharing the detector and
 // classifier sessions as the agent does; rows give fps in total and per camera.
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     detector: { type: 'string' },
+    verifier: { type: 'string', default: 'none' },
     classifier: { type: 'string' },
     'detector-sizes': { type: 'string', default: '512,320,256' },
     every: { type: 'string', default: '1,3' },
@@ -270,7 +272,23 @@ const { openDetector } = await import(join(dist, 'edge/inference/detector-zoo.js
 const detectorRuns = args.zoo
   ? args.zoo.split(',').map((name) => ({
       label: name,
-      open: async () => (await openDetector(name, sessionOptions)).detector,
+      open: async () => {
+        const opened = await openDetector(name, sessionOptions);
+        if (args.verifier === 'none') return opened.detector;
+        // as the agent's models.verifier: the verifier refines the detector's raw boxes
+        const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await import(
+          join(dist, 'edge/inference/face-verifier.js')
+        );
+        const choice = await chooseVerifier(args.verifier, opened);
+        if (!choice.path) return opened.detector;
+        const verified = new VerifiedFaceDetector(
+          opened.detector.withoutBoxAdjust(),
+          await FaceVerifier.open(choice.path, sessionOptions),
+        );
+        verified.inputSize = opened.detector.inputSize;
+        verified.label = '+ face verifier';
+        return verified;
+      },
     }))
   : sizes.map((size) => ({
       label: `${size}px`,
@@ -279,7 +297,7 @@ const detectorRuns = args.zoo
 for (const run of detectorRuns) {
   const detector = await run.open();
   const label = args.zoo
-    ? `${run.label} (${detector.provider})`
+    ? `${run.label}${detector.label ? ` ${detector.label}` : ''} (${detector.provider})`
     : `${detector.inputSize}px (${detector.provider})`;
   first ??= detector;
   for (const every of everyList) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   applyBoxDeltas,
@@ -6,7 +7,8 @@ import {
   VERIFIER_CONTEXT,
   verifierCropBox,
 } from '../../src/core/face-verifier-spec.js';
-import { boxIou, cropRgbPadded } from '../../src/core/image-io.js';
+import { boxIou, cropResizeLinear, cropRgbPadded, decodeImage, resizeRgb } from '../../src/core/image-io.js';
+import { PACKAGE_ROOT } from '../../src/core/package-paths.js';
 import { buildExamples, NEGATIVE_IOU, POSITIVE_IOU } from '../../src/train/verifier/verifier-samples.js';
 
 describe('face verifier contract', () => {
@@ -41,6 +43,37 @@ describe('face verifier contract', () => {
     expect(px(2, 1)).toBe(200); // image (0, 0)
     expect(px(3, 2)).toBe(200); // image (1, 1)
     expect(px(2, 0)).toBe(0); // y -1
+  });
+});
+
+describe('cropResizeLinear (the verifier crops, pure JS)', () => {
+  it('keeps flat colour flat, fills past the frame with black and averages when it shrinks', () => {
+    const image = { width: 100, height: 80, data: new Uint8Array(100 * 80 * 3).fill(120) };
+    const inside = cropResizeLinear(image, { x: 10, y: 10, width: 60, height: 60 }, 12);
+    expect(new Set(inside.data)).toEqual(new Set([120]));
+    const past = cropResizeLinear(image, { x: -50, y: 0, width: 100, height: 50 }, 10);
+    expect(past.data[0]).toBe(0); // left half is outside the frame
+    expect(past.data[(5 * 10 + 9) * 3]).toBe(120);
+    // a one-pixel checkerboard shrunk 4x averages to grey instead of aliasing to black or white
+    const checker = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
+    for (let i = 0; i < 64 * 64; i++)
+      checker.data.fill(((i % 64) + Math.floor(i / 64)) % 2 ? 255 : 0, i * 3, i * 3 + 3);
+    const grey = cropResizeLinear(checker, { x: 0, y: 0, width: 64, height: 64 }, 16);
+    for (const v of grey.data) expect(Math.abs(v - 127.5)).toBeLessThan(40);
+  });
+
+  it('matches sharp (crop + linear resize) on a real photo within about one grey level', async () => {
+    const photo = await decodeImage(join(PACKAGE_ROOT, 'samples', 'demo', 'maksssksksss218.jpg'));
+    for (const box of [
+      { x: 40, y: 30, width: 160, height: 170 },
+      { x: 100, y: 80, width: 90, height: 90 },
+    ]) {
+      const ours = cropResizeLinear(photo, box, 48);
+      const ref = await resizeRgb(cropRgbPadded(photo, box), 48, 48);
+      let sum = 0;
+      for (let i = 0; i < ours.data.length; i++) sum += Math.abs(ours.data[i]! - ref.data[i]!);
+      expect(sum / ours.data.length).toBeLessThan(1.5);
+    }
   });
 });
 

@@ -17,7 +17,7 @@ import {
   type VerifierConvention,
   verifierCropBox,
 } from '../../core/face-verifier-spec.js';
-import { type Box, boxIou, cropRgbPadded, normalise, type RgbImage, resizeRgb } from '../../core/image-io.js';
+import { type Box, boxIou, cropResizeLinear, normalise, type RgbImage } from '../../core/image-io.js';
 import { metadataJson, readOnnxMetadata } from '../../core/onnx-metadata.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
@@ -155,9 +155,7 @@ export class FaceVerifier {
     const { inputSize: s, context, mean, std } = this.settings;
     const per = 3 * s * s;
     const data = new Float32Array(boxes.length * per);
-    const crops = await Promise.all(
-      boxes.map((b) => resizeRgb(cropRgbPadded(frame, verifierCropBox(b, context)), s, s)),
-    );
+    const crops = boxes.map((b) => cropResizeLinear(frame, verifierCropBox(b, context), s));
     crops.forEach((c, i) => {
       normalise(c, { layout: 'NCHW', mean, std }, data, i * per);
     });

@@ -7,12 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type MinedPhoto, VERIFIER_INPUT_SIZE, VERIFIER_OUTPUTS } from '../../core/face-verifier-spec.js';
 import {
-  cropRgbPadded,
+  cropResizeLinear,
   decodeImage,
   IMAGENET_MEAN,
   IMAGENET_STD,
   normalise,
-  resizeRgb,
 } from '../../core/image-io.js';
 import { ProgressReporter } from '../../core/progress.js';
 import { SeededRandom } from '../../core/seeded-random.js';
@@ -65,7 +64,7 @@ export async function loadVerifierCrops(
   for (const [p, idx] of byPhoto) {
     const image = await decodeImage(photos[p]!.path);
     for (const i of idx) {
-      const crop = await resizeRgb(cropRgbPadded(image, examples[i]!.crop), SIZE, SIZE);
+      const crop = cropResizeLinear(image, examples[i]!.crop, SIZE);
       pixels.set(crop.data, i * PER);
     }
     bar.update(++done);
