@@ -121,7 +121,7 @@ first.forEach((row, i) => {
 writeFileSync(
   join(args.out, 'face-verifier.png'),
   await renderLineChartPng({
-    title: `${first[0].detector}: recall vs precision, thresholds 0.2-0.9 (dashed: detector alone, solid: + face verifier)`,
+    title: `${first[0].detector}: recall vs precision, thresholds 0.2-0.9 (dashed: alone; solid: + verifier)`,
     xLabel: 'precision (held-out photos, faces >= 24 px, IoU 0.5)',
     yLabel: 'recall',
     yMin: 0,

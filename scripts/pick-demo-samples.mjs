@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lists Kaggle face-mask photos (CC0) that suit the demo: every annotated face at least --min-face px, found by
-// the bundled detector (IoU >= 0.4, no extra detections) and labelled right by the bundled int8 classifier with
+// the agent's default detector behind the bundled face verifier, as the agent runs them (IoU >= 0.4, no extra
+// detections) and labelled right by the bundled int8 classifier with
 // probability >= --min-prob. The chosen ones are copied by hand into samples/demo/ (see docs/demo.md).
 //   npx tsc -p tsconfig.build.json && node scripts/pick-demo-samples.mjs [--data DIR] [--min-face 40] [--min-prob 0.8]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,11 +17,23 @@ const { values: args } = parseArgs({
     'min-prob': { type: 'string', default: '0.8' },
   },
 });
-const { FaceDetector } = await import(join(root, 'dist/edge/inference/face-detector.js'));
+const { DEFAULT_DETECTOR_NAME, openDetector } = await import(
+  join(root, 'dist/edge/inference/detector-zoo.js')
+);
+const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await import(
+  join(root, 'dist/edge/inference/face-verifier.js')
+);
 const { MaskClassifier } = await import(join(root, 'dist/edge/inference/mask-classifier.js'));
 const { decodeImage } = await import(join(root, 'dist/core/image-io.js'));
 const { labelFromAlias } = await import(join(root, 'dist/core/labels.js'));
-const detector = await FaceDetector.open(join(root, 'models/face-detector.onnx'), { providers: ['cpu'] });
+const opened = await openDetector(DEFAULT_DETECTOR_NAME, { providers: ['cpu'] });
+const verifier = await chooseVerifier('auto', opened);
+const detector = verifier.path
+  ? new VerifiedFaceDetector(
+      opened.detector.withoutBoxAdjust(),
+      await FaceVerifier.open(verifier.path, { providers: ['cpu'] }),
+    )
+  : opened.detector;
 const classifier = await MaskClassifier.open(join(root, 'models/mask-classifier.int8.onnx'), {
   providers: ['cpu'],
 });

@@ -14,7 +14,7 @@ export function registerDemo(program: Command): void {
       60,
     )
     .option('--out <dir>', 'folder for annotated frames, outbox and config (default: a new temp folder)')
-    .option('--detector <file>', 'face detector ONNX (default: bundled models/face-detector.onnx)')
+    .option('--detector <file>', "face detector ONNX file (default: the agent's default zoo detector)")
     .option('--classifier <file>', 'mask classifier ONNX (default: bundled models/mask-classifier.int8.onnx)')
     .option('--fps <n>', 'photos per second', parseNumber('--fps', 0.1, 30), 1)
     .option(

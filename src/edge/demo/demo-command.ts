@@ -19,6 +19,7 @@ import { agentWiring } from '../agent/agent-wiring.js';
 import { formatAlert } from '../alerts/alert-format.js';
 import { AlertSubscriber } from '../alerts/alert-subscriber.js';
 import type { MaskEvent } from '../events/event-types.js';
+import { DEFAULT_DETECTOR_NAME } from '../inference/detector-zoo.js';
 import {
   checkAgainstTruth,
   type FaceCheck,
@@ -121,7 +122,8 @@ export async function run(opts: DemoOptions = {}, io: DemoIo = {}): Promise<Demo
     health: { enabled: false },
     logging: { level: 'warn' },
     models: {
-      detector: resolve(opts.detector ?? join(MODELS_DIR, 'face-detector.onnx')),
+      // the agent's default detector (a zoo name) unless a file is given
+      detector: opts.detector ? resolve(opts.detector) : DEFAULT_DETECTOR_NAME,
       classifier: resolve(opts.classifier ?? join(MODELS_DIR, 'mask-classifier.int8.onnx')),
       providers: ['cpu'],
     },

@@ -22,7 +22,7 @@ import { metadataJson, readOnnxMetadata } from '../../core/onnx-metadata.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
-import { resolveDetector } from './detector-zoo.js';
+import { resolveDetector, zooDetectorNames } from './detector-zoo.js';
 import type { FaceDetection } from './face-detector.js';
 
 /** What the verifier's metadata promises (mask_edge.verifier), written by `mask-edge train-verifier`. */
@@ -71,13 +71,10 @@ export async function chooseVerifier(
   );
   if (!present) return { reason: `off: ${BUNDLED_VERIFIER} not found` };
   const trainedOn = await verifierTrainedOn(BUNDLED_VERIFIER);
-  const sameFile = (name: string) => {
-    try {
-      return resolve(resolveDetector(name).path) === resolve(detector.path);
-    } catch {
-      return false;
-    }
-  };
+  const sameFile = (trained: string) =>
+    zooDetectorNames()
+      .filter((name) => name.startsWith(trained))
+      .some((name) => resolve(resolveDetector(name).path) === resolve(detector.path));
   if (
     trainedOn &&
     (detectorName === trainedOn || detectorName.startsWith(trainedOn) || sameFile(trainedOn))
