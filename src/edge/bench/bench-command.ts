@@ -15,7 +15,11 @@ import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
 import { expandProviders, isAuto } from '../../core/provider-auto.js';
 import type { PowerPreference } from '../../core/webgpu-adapter.js';
-import { DEFAULT_DETECTOR_NAME, resolveDetector, zooDetectorNames } from '../inference/detector-zoo.js';
+import { resolveDetector, zooDetectorNames } from '../inference/detector-zoo.js';
+
+/** bench's default --detector: an fp32 model, measured beside its zoo INT8 entry. */
+export const BENCH_DEFAULT_DETECTOR = 'ssd-mobilenet-v1-512';
+
 import { formatBenchTable } from './bench-report.js';
 import { benchSession } from './session-bench.js';
 
@@ -79,7 +83,8 @@ export async function runBench(
   opts: BenchOptions,
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
-  const detector = resolveDetector(opts.detector ?? DEFAULT_DETECTOR_NAME);
+  // fp32 beside its INT8 entry: by default the fp32 512 px SSD (the agent's default is its 512 x 384 INT8 variant)
+  const detector = resolveDetector(opts.detector ?? BENCH_DEFAULT_DETECTOR);
   // int8 detector: --detector-int8 (zoo name or file), else the zoo's INT8 entry of --detector, else the old path
   const int8Name = `${detector.name}-int8`;
   const detectorInt8 = opts.detectorInt8
