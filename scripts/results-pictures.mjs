@@ -44,9 +44,7 @@ const { readDataset, loadCrops } = await dist('core/dataset/index.js');
 const { selectSamples } = await dist('edge/eval/sample-selection.js');
 const { evaluateClassifier } = await dist('edge/eval/classifier-eval.js');
 const { MaskClassifier } = await dist('edge/inference/mask-classifier.js');
-const { FaceDetector } = await dist('edge/inference/face-detector.js');
 const { evaluatePipeline } = await dist('edge/eval/pipeline-eval.js');
-const { MODELS_DIR } = await dist('core/package-paths.js');
 const { renderConfusionMatrixPng, renderLineChartPng, FONT_FAMILY } = await dist('core/charts/index.js');
 const { escapeXml } = await dist('core/charts/svg.js');
 const { LABEL_COLOURS } = await dist('core/annotate-image.js');
@@ -173,9 +171,22 @@ try {
 
 /** Runs the pipeline photo by photo (annotating each), keeps the worst --photos and tiles their annotations. */
 async function pipelineFailures(cls) {
-  const detector = await FaceDetector.open(resolve(args.detector ?? join(MODELS_DIR, 'face-detector.onnx')), {
+  // the agent's default pipeline, as eval --pipeline runs it: the default zoo detector behind the face verifier
+  // (auto: when it was trained on this detector's boxes)
+  const { DEFAULT_DETECTOR_NAME, openDetector } = await dist('edge/inference/detector-zoo.js');
+  const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await dist(
+    'edge/inference/face-verifier.js',
+  );
+  const opened = await openDetector(args.detector ? resolve(args.detector) : DEFAULT_DETECTOR_NAME, {
     providers: ['cpu'],
   });
+  const verifier = await chooseVerifier('auto', opened);
+  const detector = verifier.path
+    ? new VerifiedFaceDetector(
+        opened.detector.withoutBoxAdjust(),
+        await FaceVerifier.open(verifier.path, { providers: ['cpu'] }),
+      )
+    : opened.detector;
   const tmp = await mkdtemp(join(tmpdir(), 'results-pictures-'));
   try {
     const byPhoto = new Map();

@@ -54,13 +54,13 @@ describe('detector zoo', () => {
   it('lists the default first and resolves names to files in the models folder, paths as they are', () => {
     expect(zooDetectorNames()[0]).toBe(DEFAULT_DETECTOR_NAME);
     expect(zooDetectorNames()).toEqual([
+      'ssd-mobilenet-v1-512x384-int8',
       'ssd-mobilenet-v1-512',
       'ssd-mobilenet-v1-384',
       'ssd-mobilenet-v1-320',
       'ssd-mobilenet-v1-512-int8',
       'ssd-mobilenet-v1-384-int8',
       'ssd-mobilenet-v1-320-int8',
-      'ssd-mobilenet-v1-512x384-int8',
       'tiny-face-416',
       'tiny-face-320',
     ]);

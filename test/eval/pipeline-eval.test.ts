@@ -43,6 +43,9 @@ describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
           '--limit',
           '4',
           '--json',
+          // the detector alone (its own threshold 0.3); the face verifier is checked at the end
+          '--verifier',
+          'none',
           ...extra,
         ]);
         expect(code).toBe(0);
@@ -105,6 +108,15 @@ describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
         boxConvention: 'kaggle',
       });
       expect(named.recall).toBe(all.recall);
+      // the default (auto): the bundled face verifier behind the detector it was trained on, its own threshold
+      const verified = await run(['--verifier', 'auto']);
+      expect(verified.verifier).toMatchObject({
+        convention: 'kaggle',
+        reason: expect.stringMatching(/^auto/),
+      });
+      expect(verified.verifier.path).toMatch(/face-verifier\.onnx$/);
+      expect(verified.minScore).toBeGreaterThan(0.3);
+      expect(verified.verifier.rejected).toBeGreaterThanOrEqual(0);
     }
   }, 180_000);
 });

@@ -155,8 +155,9 @@ describe('openOnnxSession', () => {
 describe('bad model files', () => {
   it('missing file: E_NOT_FOUND with the path', async () => {
     const missing = join(dir, 'nope.onnx');
-    for (const p of [openOnnxSession(missing), readOnnxMetadata(missing)]) {
-      const err = await codeOf(p);
+    // made one at a time: a rejection created before it is awaited is reported as unhandled
+    for (const make of [() => openOnnxSession(missing), () => readOnnxMetadata(missing)]) {
+      const err = await codeOf(make());
       expect(err.code).toBe('E_NOT_FOUND');
       expect(err.detail.path).toBe(missing);
     }

@@ -94,13 +94,13 @@ const SSD_320 = ssd(320, 'face-detector-ssd-320.onnx', 'face-detector-ssd-320.bo
 
 /** Every detector the build makes, the default first. */
 export const DETECTOR_ZOO: readonly ZooDetector[] = [
+  ssdInt8Wide(SSD_512, 384),
   SSD_512,
   SSD_384,
   SSD_320,
   ssdInt8(SSD_512),
   ssdInt8(SSD_384),
   ssdInt8(SSD_320),
-  ssdInt8Wide(SSD_512, 384),
   tiny(416),
   tiny(320),
 ];

@@ -32,6 +32,8 @@ export interface VerifierExample {
   convention: number;
   /** 'detection' or 'jitter'. */
   origin: 'detection' | 'jitter';
+  /** The box's width and height as fractions of the crop (it sits in the crop's centre). */
+  inner: [number, number];
 }
 
 export interface ExampleOptions {
@@ -70,6 +72,7 @@ export function buildExamples(
         if (v > best) [best, face] = [v, f.box];
       }
       const crop = verifierCropBox(det.box);
+      const inner: [number, number] = [det.box.width / crop.width, det.box.height / crop.height];
       if (best >= POSITIVE_IOU && face) {
         examples.push({
           photo: p,
@@ -78,10 +81,11 @@ export function buildExamples(
           deltas: boxDeltas(det.box, face),
           convention,
           origin: 'detection',
+          inner,
         });
         counts.faces++;
       } else if (best < NEGATIVE_IOU) {
-        examples.push({ photo: p, crop, isFace: false, convention, origin: 'detection' });
+        examples.push({ photo: p, crop, isFace: false, convention, origin: 'detection', inner });
         counts.notFaces++;
       } else counts.ignored++;
     }
@@ -94,13 +98,15 @@ export function buildExamples(
         const cy = f.box.y + f.box.height / 2 + 0.1 * f.box.height * rng.normal();
         const box = { x: cx - w / 2, y: cy - h / 2, width: w, height: h };
         if (boxIou(box, f.box) < POSITIVE_IOU) continue;
+        const crop = verifierCropBox(box);
         examples.push({
           photo: p,
-          crop: verifierCropBox(box),
+          crop,
           isFace: true,
           deltas: boxDeltas(box, f.box),
           convention,
           origin: 'jitter',
+          inner: [box.width / crop.width, box.height / crop.height],
         });
         counts.jittered++;
       }

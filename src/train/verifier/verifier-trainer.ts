@@ -46,6 +46,8 @@ export interface LoadedCrops {
 }
 
 const SIZE = VERIFIER_INPUT_SIZE;
+/** Share of training crops whose surroundings are replaced by a flat grey (see batchTensor). */
+const PLAIN_BACKGROUND = 0.25;
 const PER = SIZE * SIZE * 3;
 
 /** Crops every example out of its photo (each photo decoded once) at the verifier's input size. */
@@ -73,23 +75,35 @@ export async function loadVerifierCrops(
   return { pixels, count: examples.length };
 }
 
-/** Normalised NHWC batch (optionally flipped / brightened per row). */
+/**
+ * Normalised NHWC batch, optionally flipped / brightened per row, and with the surroundings of the box replaced by
+ * a flat grey (`plains[i]`: its level): a face in front of a plain wall must still be a face, and a flat
+ * background must not make anything one.
+ */
 function batchTensor(
   crops: LoadedCrops,
   rows: readonly number[],
   flips: readonly boolean[],
   gains: readonly number[],
+  plains: readonly (number | undefined)[] = [],
+  inner: readonly (readonly [number, number])[] = [],
 ): tf.Tensor4D {
   const out = new Float32Array(rows.length * PER);
   const img = { width: SIZE, height: SIZE, data: new Uint8Array(PER) };
   rows.forEach((r, i) => {
     const src = crops.pixels.subarray(r * PER, (r + 1) * PER);
     const g = gains[i] ?? 1;
+    const plain = plains[i];
+    const [fw, fh] = inner[i] ?? [1, 1];
     for (let y = 0; y < SIZE; y++) {
+      const outY = Math.abs(y + 0.5 - SIZE / 2) > (fh * SIZE) / 2;
       for (let x = 0; x < SIZE; x++) {
         const sx = flips[i] ? SIZE - 1 - x : x;
+        const outside = plain !== undefined && (outY || Math.abs(x + 0.5 - SIZE / 2) > (fw * SIZE) / 2);
         for (let c = 0; c < 3; c++) {
-          img.data[(y * SIZE + x) * 3 + c] = Math.min(255, src[(y * SIZE + sx) * 3 + c]! * g);
+          img.data[(y * SIZE + x) * 3 + c] = outside
+            ? plain
+            : Math.min(255, src[(y * SIZE + sx) * 3 + c]! * g);
         }
       }
     }
@@ -194,7 +208,17 @@ export async function trainVerifier(
       const rows = order.slice(s * batchSize, (s + 1) * batchSize);
       const flips = rows.map(() => rng.next() < 0.5);
       const gains = rows.map(() => rng.uniform(0.75, 1.25));
-      const x = batchTensor(train.crops, rows, flips, gains);
+      const plains = rows.map(() =>
+        rng.next() < PLAIN_BACKGROUND ? Math.round(rng.uniform(40, 220)) : undefined,
+      );
+      const x = batchTensor(
+        train.crops,
+        rows,
+        flips,
+        gains,
+        plains,
+        rows.map((r) => train.examples[r]!.inner),
+      );
       const t = targetTensors(train.examples, rows, flips);
       const stash: Parameters<typeof trainingForward>[2] = [];
       const { value, grads } = tf.variableGrads(() => {
