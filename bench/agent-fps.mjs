@@ -276,18 +276,12 @@ const detectorRuns = args.zoo
         const opened = await openDetector(name, sessionOptions);
         if (args.verifier === 'none') return opened.detector;
         // as the agent's models.verifier: the verifier refines the detector's raw boxes
-        const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await import(
-          join(dist, 'edge/inference/face-verifier.js')
-        );
-        const choice = await chooseVerifier(args.verifier, opened);
-        if (!choice.path) return opened.detector;
-        const verified = new VerifiedFaceDetector(
-          opened.detector.withoutBoxAdjust(),
-          await FaceVerifier.open(choice.path, sessionOptions),
-        );
-        verified.inputSize = opened.detector.inputSize;
-        verified.label = '+ face verifier';
-        return verified;
+        const { withVerifier } = await import(join(dist, 'edge/inference/face-verifier.js'));
+        const { detector, verifier } = await withVerifier(opened, args.verifier, sessionOptions);
+        if (!verifier.path) return detector;
+        detector.inputSize = opened.detector.inputSize;
+        detector.label = '+ face verifier';
+        return detector;
       },
     }))
   : sizes.map((size) => ({

@@ -20,20 +20,12 @@ const { values: args } = parseArgs({
 const { DEFAULT_DETECTOR_NAME, openDetector } = await import(
   join(root, 'dist/edge/inference/detector-zoo.js')
 );
-const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await import(
-  join(root, 'dist/edge/inference/face-verifier.js')
-);
+const { withVerifier } = await import(join(root, 'dist/edge/inference/face-verifier.js'));
 const { MaskClassifier } = await import(join(root, 'dist/edge/inference/mask-classifier.js'));
 const { decodeImage } = await import(join(root, 'dist/core/image-io.js'));
 const { labelFromAlias } = await import(join(root, 'dist/core/labels.js'));
 const opened = await openDetector(DEFAULT_DETECTOR_NAME, { providers: ['cpu'] });
-const verifier = await chooseVerifier('auto', opened);
-const detector = verifier.path
-  ? new VerifiedFaceDetector(
-      opened.detector.withoutBoxAdjust(),
-      await FaceVerifier.open(verifier.path, { providers: ['cpu'] }),
-    )
-  : opened.detector;
+const { detector } = await withVerifier(opened, 'auto', { providers: ['cpu'] });
 const classifier = await MaskClassifier.open(join(root, 'models/mask-classifier.int8.onnx'), {
   providers: ['cpu'],
 });

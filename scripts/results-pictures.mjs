@@ -174,19 +174,11 @@ async function pipelineFailures(cls) {
   // the agent's default pipeline, as eval --pipeline runs it: the default zoo detector behind the face verifier
   // (auto: when it was trained on this detector's boxes)
   const { DEFAULT_DETECTOR_NAME, openDetector } = await dist('edge/inference/detector-zoo.js');
-  const { chooseVerifier, FaceVerifier, VerifiedFaceDetector } = await dist(
-    'edge/inference/face-verifier.js',
-  );
+  const { withVerifier } = await dist('edge/inference/face-verifier.js');
   const opened = await openDetector(args.detector ? resolve(args.detector) : DEFAULT_DETECTOR_NAME, {
     providers: ['cpu'],
   });
-  const verifier = await chooseVerifier('auto', opened);
-  const detector = verifier.path
-    ? new VerifiedFaceDetector(
-        opened.detector.withoutBoxAdjust(),
-        await FaceVerifier.open(verifier.path, { providers: ['cpu'] }),
-      )
-    : opened.detector;
+  const { detector } = await withVerifier(opened, 'auto', { providers: ['cpu'] });
   const tmp = await mkdtemp(join(tmpdir(), 'results-pictures-'));
   try {
     const byPhoto = new Map();

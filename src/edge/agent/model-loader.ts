@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
 import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
 import type { FaceDetector } from '../inference/face-detector.js';
-import { chooseVerifier, FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
+import { type VerifiedFaceDetector, withVerifier } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 
 export interface OpenedModels {
@@ -75,15 +75,8 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
   let classifier: MaskClassifier;
   let verifier: { path?: string; reason: string } = { reason: 'off' };
   try {
-    verifier = await chooseVerifier(models.verifier, opened);
+    ({ detector, verifier } = await withVerifier(opened, models.verifier, common));
     logger.info('face verifier', { verifier: verifier.path ?? 'none', reason: verifier.reason });
-    if (verifier.path) {
-      // The verifier refines the detector's own boxes: no box adjustment before it.
-      detector = new VerifiedFaceDetector(
-        opened.detector.withoutBoxAdjust(),
-        await FaceVerifier.open(verifier.path, common),
-      );
-    }
     classifier = await MaskClassifier.open(models.classifier, common);
   } catch (err) {
     await detector.close();

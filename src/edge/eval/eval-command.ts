@@ -9,7 +9,7 @@ import type { VerifierConvention } from '../../core/face-verifier-spec.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
 import { DEFAULT_DETECTOR_NAME, openDetector } from '../inference/detector-zoo.js';
-import { chooseVerifier, FaceVerifier, VerifiedFaceDetector } from '../inference/face-verifier.js';
+import { VerifiedFaceDetector, withVerifier } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
 import { evaluateClassifier } from './classifier-eval.js';
 import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
@@ -125,15 +125,12 @@ export async function run(opts: EvalOptions): Promise<void> {
     let verifierChoice: { path?: string; reason: string } = { reason: 'off' };
     try {
       // As the agent: by default the bundled verifier when it was trained on this detector's boxes.
-      verifierChoice = await chooseVerifier(opts.verifier ?? 'auto', opened);
-      if (verifierChoice.path) {
-        const verifier = await FaceVerifier.open(verifierChoice.path, {
-          ...session,
-          ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
-        });
-        // The verifier refines the detector's own boxes: no box adjustment before it.
-        verified = new VerifiedFaceDetector(detector.withoutBoxAdjust(), verifier);
-      }
+      const chosen = await withVerifier(opened, opts.verifier ?? 'auto', {
+        ...session,
+        ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
+      });
+      verifierChoice = chosen.verifier;
+      if (chosen.detector instanceof VerifiedFaceDetector) verified = chosen.detector;
     } catch (err) {
       await detector.close();
       throw err;

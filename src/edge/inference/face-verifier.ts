@@ -23,7 +23,7 @@ import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { resolveDetector, zooDetectorNames } from './detector-zoo.js';
-import type { FaceDetection } from './face-detector.js';
+import type { FaceDetection, FaceDetector } from './face-detector.js';
 
 /** What the verifier's metadata promises (mask_edge.verifier), written by `mask-edge train-verifier`. */
 export interface VerifierSettings {
@@ -84,6 +84,21 @@ export async function chooseVerifier(
   return {
     reason: `off: the bundled verifier was trained on ${trainedOn ?? 'unknown'} boxes, the detector is ${detectorName} (set the verifier's file to use it anyway)`,
   };
+}
+
+/**
+ * An opened detector behind the verifier `ref` chooses ('auto', a file or 'none', see chooseVerifier): the one
+ * place the agent, eval and the tools put the two together (the verifier reads the detector's raw boxes).
+ */
+export async function withVerifier(
+  opened: { detector: FaceDetector; name: string; path: string },
+  ref: string,
+  options: FaceVerifierOptions = {},
+): Promise<{ detector: FaceDetector | VerifiedFaceDetector; verifier: { path?: string; reason: string } }> {
+  const verifier = await chooseVerifier(ref, opened);
+  if (!verifier.path) return { detector: opened.detector, verifier };
+  const opening = await FaceVerifier.open(verifier.path, options);
+  return { detector: new VerifiedFaceDetector(opened.detector.withoutBoxAdjust(), opening), verifier };
 }
 
 export interface VerifiedBox {
