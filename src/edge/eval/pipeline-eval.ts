@@ -36,20 +36,22 @@ export interface PipelineEvalOptions {
 }
 
 /** One source's share of a pipeline evaluation (same thresholds). */
-export interface SourceMetrics {
-  photos: number;
-  faces: number;
-  detected: number;
-  detections: number;
-  falsePositives: number;
-  recall: number;
-  precision: number;
-  endToEndAccuracy: number;
-  endToEndBalancedAccuracy: number;
-  recallBySize: Record<string, RecallCount>;
+export type SourceMetrics = Pick<
+  PipelineMetrics,
+  | 'photos'
+  | 'faces'
+  | 'detected'
+  | 'detections'
+  | 'falsePositives'
+  | 'recall'
+  | 'precision'
+  | 'endToEndAccuracy'
+  | 'endToEndBalancedAccuracy'
+  | 'recallBySize'
+> & {
   /** Recall and precision at the thresholds of SCORE_SWEEP (as the top-level scoreSweep). */
   scoreSweep: { minScore: number; recall: number; precision: number }[];
-}
+};
 
 export interface PipelineMetrics {
   photos: number;
