@@ -140,26 +140,6 @@ export function cropRgb(image: RgbImage, box: Box): RgbImage {
   return { width: clipped.width, height: clipped.height, data: out };
 }
 
-/**
- * Crops a region that may extend past the image, keeping its geometry: the part outside is black. (cropRgb
- * clips instead.) Used where a model reads a box with its surroundings, e.g. the face verifier.
- */
-export function cropRgbPadded(image: RgbImage, box: Box): RgbImage {
-  const x0 = Math.floor(box.x);
-  const y0 = Math.floor(box.y);
-  const width = Math.max(1, Math.ceil(box.x + box.width) - x0);
-  const height = Math.max(1, Math.ceil(box.y + box.height) - y0);
-  const out = new Uint8Array(width * height * 3);
-  const cx0 = Math.max(0, x0);
-  const cx1 = Math.min(image.width, x0 + width);
-  if (cx1 <= cx0) return { width, height, data: out };
-  for (let row = Math.max(0, y0); row < Math.min(image.height, y0 + height); row++) {
-    const src = (row * image.width + cx0) * 3;
-    out.set(image.data.subarray(src, src + (cx1 - cx0) * 3), ((row - y0) * width + (cx0 - x0)) * 3);
-  }
-  return { width, height, data: out };
-}
-
 /** Source pixels and weights of each output pixel along one axis (triangle filter; out-of-frame taps are black). */
 function linearTaps(origin: number, scale: number, n: number): { first: number; weights: Float64Array }[] {
   const support = Math.max(1, scale);

@@ -45,7 +45,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)', () => {
   it('mines, trains, exports a verifier that ONNX Runtime opens, with its operating point chosen on validation', async () => {
     const out = tempDir('mask-edge-verifier-');
-    const r = await cli([
+    const train = [
       'train-verifier',
       '--data',
       kaggle!,
@@ -57,7 +57,8 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
       '1',
       '--out',
       out,
-    ]);
+    ];
+    const r = await cli(train);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/operating point \(validation\)/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -70,19 +71,7 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     expect(v.settings.candidateMinScore).toBe(report.chosen.candidateMinScore);
     await v.close();
     // a second run reuses the mined detections (same detector, seed, data and limit)
-    const again = await cli([
-      'train-verifier',
-      '--data',
-      kaggle!,
-      '--data',
-      ilc!,
-      '--limit',
-      '6',
-      '--epochs',
-      '1',
-      '--out',
-      out,
-    ]);
+    const again = await cli(train);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/detect train/);
 

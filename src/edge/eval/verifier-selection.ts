@@ -4,8 +4,9 @@
  * photos without running the networks again.
  */
 import type { MinedPhoto } from '../../core/face-verifier-spec.js';
-import { type Box, boxIou } from '../../core/image-io.js';
+import type { Box } from '../../core/image-io.js';
 import { verifiedScore } from '../inference/face-verifier.js';
+import { nonMaxSuppression, toCorners } from '../inference/non-max-suppression.js';
 import { matchDetections } from './detection-matching.js';
 
 /** A mined photo whose detector boxes carry the verifier's answer (refined to the photo's convention). */
@@ -50,15 +51,19 @@ export function scoreVerifierSetting(
   let detections = 0;
   let falsePositives = 0;
   for (const { photo, verified } of photos) {
-    const order = verified
-      .map((v, i) => ({ v, det: photo.detections[i]! }))
-      .filter(({ det }) => det.score >= setting.candidateMinScore)
-      .map(({ v, det }) => ({ box: v.box, score: verifiedScore(det.score, v.faceProbability) }))
-      .sort((a, b) => b.score - a.score);
-    // NMS first (as the runtime does), then the threshold and the width filter.
-    const nms: { box: Box; score: number }[] = [];
-    for (const d of order) if (nms.every((k) => boxIou(k.box, d.box) <= nmsIou)) nms.push(d);
-    const kept = nms.filter((d) => d.score >= setting.minScore && d.box.width >= minDetectionSize);
+    // As the runtime (VerifiedFaceDetector): the threshold, NMS on the refined boxes; then the agent's width filter.
+    const passing = verified
+      .map((v, i) => ({ box: v.box, score: verifiedScore(photo.detections[i]!.score, v.faceProbability), i }))
+      .filter(
+        (d) => photo.detections[d.i]!.score >= setting.candidateMinScore && d.score >= setting.minScore,
+      );
+    const kept = nonMaxSuppression(
+      passing.map((d) => toCorners(d.box)),
+      passing.map((d) => d.score),
+      nmsIou,
+    )
+      .map((k) => passing[k]!)
+      .filter((d) => d.box.width >= minDetectionSize);
     const m = matchDetections(
       photo.faces.map((f) => ({ box: f.box })),
       kept,

@@ -17,13 +17,14 @@ import {
   type VerifierConvention,
   verifierCropBox,
 } from '../../core/face-verifier-spec.js';
-import { type Box, boxIou, cropResizeLinear, normalise, type RgbImage } from '../../core/image-io.js';
+import { type Box, cropResizeLinear, normalise, type RgbImage } from '../../core/image-io.js';
 import { metadataJson, readOnnxMetadata } from '../../core/onnx-metadata.js';
 import type { OrtModule } from '../../core/onnx-runtime-module.js';
 import { type OpenSessionOptions, openOnnxSession } from '../../core/onnx-session.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { resolveDetector, zooDetectorNames } from './detector-zoo.js';
 import type { FaceDetection, FaceDetector } from './face-detector.js';
+import { nonMaxSuppression, toCorners } from './non-max-suppression.js';
 
 /** What the verifier's metadata promises (mask_edge.verifier), written by `mask-edge train-verifier`. */
 export interface VerifierSettings {
@@ -262,27 +263,27 @@ export class VerifiedFaceDetector implements DetectorLike {
       frame,
       candidates.map((c) => c.box),
     );
-    const kept: VerifiedDetection[] = [];
-    const order = verified
-      .map((v, i) => ({ v, i, score: verifiedScore(candidates[i]!.score, v.faceProbability) }))
-      .sort((a, b) => b.score - a.score);
-    const iou = options.iou ?? this.verifier.settings.iou;
-    let rejected = 0;
-    for (const { v, i, score } of order) {
-      if (score < minScore || v.box.width < 1 || v.box.height < 1) {
-        rejected += 1;
-        continue;
-      }
-      if (kept.some((k) => boxIou(k.box, v.box) > iou)) continue;
-      if (kept.length < maxFaces)
-        kept.push({
+    const passing: VerifiedDetection[] = [];
+    verified.forEach((v, i) => {
+      const score = verifiedScore(candidates[i]!.score, v.faceProbability);
+      if (score >= minScore && v.box.width >= 1 && v.box.height >= 1) {
+        passing.push({
           box: v.box,
           score,
           detectorScore: candidates[i]!.score,
           faceProbability: v.faceProbability,
         });
-    }
+      }
+    });
+    const rejected = verified.length - passing.length;
     this.rejected += rejected;
+    // NMS again: refined boxes of one face may now overlap more than the detector's did.
+    const kept = nonMaxSuppression(
+      passing.map((d) => toCorners(d.box)),
+      passing.map((d) => d.score),
+      options.iou ?? this.verifier.settings.iou,
+      maxFaces,
+    ).map((k) => passing[k]!);
     return Object.assign(kept, { rejected });
   }
 

@@ -7,6 +7,11 @@ export interface Corners {
   y1: number;
 }
 
+/** A box as corners. */
+export function toCorners(box: { x: number; y: number; width: number; height: number }): Corners {
+  return { x0: box.x, y0: box.y, x1: box.x + box.width, y1: box.y + box.height };
+}
+
 /** Intersection over union of two corner boxes (0 when either is empty). */
 export function iouCorners(a: Corners, b: Corners): number {
   const areaA = Math.max(0, a.x1 - a.x0) * Math.max(0, a.y1 - a.y0);
