@@ -23,7 +23,7 @@ import { resolveWorkerCount } from './parallel/worker-count.js';
 import type { ModelOutcome, RunContext } from './pipeline/context.js';
 import { trainStudentEnsemble } from './pipeline/ensemble-phase.js';
 import { PhaseStore } from './pipeline/phase-store.js';
-import { modelMetrics, teacherTable, valScore } from './pipeline/run-metrics.js';
+import { modelMetrics, sourceSubsets, teacherTable, valScore } from './pipeline/run-metrics.js';
 import { goalNotes, summary } from './pipeline/run-summary.js';
 import { trainStudent } from './pipeline/student-phase.js';
 import { type MetricsFile, type ModelMetrics, writeMetricsFile, writeReport } from './report/index.js';
@@ -170,6 +170,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       >;
     },
     classWeights,
+    featureCacheDir: join(cacheDir, 'features'),
     train: {
       batchSize: settings.batchSize,
       learningRate: settings.lr,
@@ -227,6 +228,9 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       indices: split.test.flatMap((x, i) => (x.format === 'maskedface-net' ? [i] : [])),
     },
   ].filter((s) => s.indices.length > 0 && s.indices.length < split.test.length);
+  // Each source folder apart, when there are several: the issue-10 tables (every model, every source).
+  const perSource = sourceSubsets(split.test);
+  if (perSource.length > 1) subsets.push(...perSource);
   const models: ModelMetrics[] = [];
   try {
     // Teachers: trained and compared; the best on validation teaches.

@@ -13,8 +13,8 @@ import { pickStudent, run } from '../../src/train/train-command.js';
 let root: string;
 
 /** A tiny ImageFolder: one folder per label, 64 px "faces" whose lower part differs by label. */
-async function makeDataset(dir: string): Promise<void> {
-  const rng = new SeededRandom(3);
+async function makeDataset(dir: string, seed = 3): Promise<void> {
+  const rng = new SeededRandom(seed);
   for (const [li, label] of LABELS.entries()) {
     await mkdir(join(dir, label), { recursive: true });
     for (let i = 0; i < 20; i++) {
@@ -159,6 +159,34 @@ describe('mask-edge train (end to end, real tfjs wasm + face-api weights)', () =
 
     const without = await run({ ...base, out: join(root, 'run-no-ensemble'), ensemble: false });
     expect(without.models.map((m) => m.name)).not.toContain('student-ensemble');
+  }, 300_000);
+
+  it('reports every model on each --data source apart (bySource), summing to the whole test split', async () => {
+    const second = join(root, 'second-source');
+    await makeDataset(second, 11);
+    const metrics = await run({
+      ...tinyRun(),
+      data: [join(root, 'data'), second],
+      out: join(root, 'run-2src'),
+    });
+    const split = JSON.parse(await readFile(join(root, 'run-2src', 'split.json'), 'utf8')) as {
+      test: string[];
+    };
+    for (const m of metrics.models) {
+      expect(Object.keys(m.bySource ?? {})).toEqual(['data', 'second-source']);
+      const parts = Object.values(m.bySource!);
+      expect(parts.reduce((n, p) => n + p.samples, 0)).toBe(m.samples);
+      // the per-source confusion matrices add up to the model's whole-split matrix
+      const sum = parts.reduce((acc, p) => acc.map((v, i) => v + p.confusion.flat()[i]!), Array(9).fill(0));
+      expect(sum).toEqual(m.confusion.flat());
+    }
+    const fromSecond = split.test.filter(
+      (id) => id.includes('/second-source/') || id.includes(':second-source/'),
+    );
+    expect(metrics.models[0]!.bySource!['second-source']!.samples).toBe(fromSecond.length);
+    // a one-source run has no bySource
+    const one = await run({ ...tinyRun(), out: join(root, 'run-1src') });
+    expect(one.models[0]!.bySource).toBeUndefined();
   }, 300_000);
 });
 

@@ -12,6 +12,8 @@ export interface RunContext {
   /** Crops of every split at `size` (decoded once per size, cached on disk). */
   cropsAt(size: number): Promise<Record<Split, RgbImage[]>>;
   classWeights: number[];
+  /** Where frozen-backbone features are cached per crop (FeatureCache); undefined = no cache. */
+  featureCacheDir?: string;
   /** Base training options (epochs etc. overridden per phase). */
   train: Omit<TrainOptions, 'checkpointDir' | 'epochs'>;
   teacherEpochs: number;

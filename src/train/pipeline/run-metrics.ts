@@ -1,5 +1,6 @@
+import { basename } from 'node:path';
 import { LABELS } from '../../core/labels.js';
-import { computeClassMetrics } from '../../core/metrics.js';
+import { type ClassMetrics, computeClassMetrics } from '../../core/metrics.js';
 import { argmax3, selectionScore } from '../loop/trainer.js';
 import type { ModelMetrics, ModelRole } from '../report/index.js';
 import type { ModelOutcome, RunContext } from './context.js';
@@ -9,11 +10,44 @@ export function valScore(outcome: ModelOutcome, ctx: RunContext): number {
   return selectionScore(m.accuracy, m.balancedAccuracy);
 }
 
-/** Metrics on the held-out test split (and validation) for one model, in REPORT's ModelMetrics shape. */
-/** Test-split subsets reported separately, e.g. held-out real photos vs synthetic MaskedFace-Net faces. */
+/**
+ * Test-split subsets reported separately: figures such as held-out real photos vs MaskedFace-Net faces (flattened
+ * into ModelMetrics.extra), and each `--data` source (`source` set: full ClassMetrics in ModelMetrics.bySource).
+ */
 export interface TestSubset {
   key: string;
   indices: number[];
+  /** The source folder's name: this subset is one source's test faces, reported in bySource. */
+  source?: string;
+}
+
+/** One subset per source folder (its base name) of the test split, in order of first appearance. */
+export function sourceSubsets(test: readonly { source: string }[]): TestSubset[] {
+  const bySource = new Map<string, number[]>();
+  test.forEach((x, i) => {
+    const name = basename(x.source);
+    bySource.set(name, [...(bySource.get(name) ?? []), i]);
+  });
+  return [...bySource].map(([source, indices]) => ({ key: `test:${source}`, indices, source }));
+}
+
+/** Full test-split ClassMetrics per source subset. */
+export function sourceFigures(
+  outcome: ModelOutcome,
+  ctx: RunContext,
+  subsets: TestSubset[],
+): Record<string, ClassMetrics> {
+  const pred = argmax3(outcome.logits.test);
+  const out: Record<string, ClassMetrics> = {};
+  for (const { indices, source } of subsets) {
+    if (source === undefined || indices.length === 0) continue;
+    out[source] = computeClassMetrics(
+      indices.map((i) => ctx.labels.test[i]!),
+      indices.map((i) => pred[i]!),
+      LABELS,
+    );
+  }
+  return out;
 }
 
 /** Accuracy/balanced accuracy/sample count per subset, flattened for ModelMetrics.extra. */
@@ -24,8 +58,8 @@ export function subsetFigures(
 ): Record<string, number> {
   const pred = argmax3(outcome.logits.test);
   const out: Record<string, number> = {};
-  for (const { key, indices } of subsets) {
-    if (indices.length === 0) continue;
+  for (const { key, indices, source } of subsets) {
+    if (source !== undefined || indices.length === 0) continue;
     const m = computeClassMetrics(
       indices.map((i) => ctx.labels.test[i]!),
       indices.map((i) => pred[i]!),
@@ -48,6 +82,7 @@ export function modelMetrics(
 ): ModelMetrics {
   const test = computeClassMetrics(ctx.labels.test, argmax3(outcome.logits.test), LABELS);
   const figures = subsetFigures(outcome, ctx, subsets);
+  const bySource = sourceFigures(outcome, ctx, subsets);
   const validation = computeClassMetrics(ctx.labels.val, argmax3(outcome.logits.val), LABELS);
   return {
     ...test,
@@ -64,6 +99,7 @@ export function modelMetrics(
     validation,
     history: outcome.history,
     ...(Object.keys(figures).length > 0 ? { extra: figures } : {}),
+    ...(Object.keys(bySource).length > 0 ? { bySource } : {}),
     ...extra,
   };
 }

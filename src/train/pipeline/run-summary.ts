@@ -29,9 +29,27 @@ export function summary(models: ModelMetrics[], metrics: MetricsFile): string {
     (m) =>
       `  ${m.name.padEnd(28)} acc ${m.accuracy.toFixed(4)}  bal ${m.balancedAccuracy.toFixed(4)}  params ${m.parameters ?? '-'}  ${m.wallTimeSec.toFixed(0)}s`,
   );
+  const sources = Object.keys(models.find((m) => m.bySource)?.bySource ?? {});
+  const sourceRows = sources.length
+    ? [
+        `test split by source (accuracy / balanced accuracy, faces): ${sources.join(', ')}`,
+        ...models.map(
+          (m) =>
+            `  ${m.name.padEnd(28)} ${sources
+              .map((k) => {
+                const f = m.bySource?.[k];
+                return f
+                  ? `${(f.accuracy * 100).toFixed(1)} / ${(f.balancedAccuracy * 100).toFixed(1)} (${f.samples})`
+                  : '-';
+              })
+              .join('  ')}`,
+        ),
+      ]
+    : [];
   return [
     `test split (${metrics.splitCounts?.test} faces):`,
     ...rows,
+    ...sourceRows,
     ...(metrics.notes ?? []),
     `total ${metrics.totalWallTimeSec?.toFixed(0)}s`,
   ].join('\n');

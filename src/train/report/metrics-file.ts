@@ -51,6 +51,8 @@ export interface ModelMetrics extends ClassMetrics {
   history: EpochRecord[];
   /** Anything else worth showing (numbers or short strings). */
   extra?: Record<string, number | string>;
+  /** Test-split metrics per `--data` source folder (its base name), when the run reads more than one. */
+  bySource?: Record<string, ClassMetrics>;
 }
 
 /** RUN/metrics.json as a whole. */
@@ -114,6 +116,7 @@ const modelSchema = z.looseObject({
   kd: z.array(z.string()).optional(),
   history: z.array(epochSchema),
   extra: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+  bySource: z.record(z.string(), classMetricsSchema).optional(),
 });
 export const metricsFileSchema = z.looseObject({
   version: z.literal(1),

@@ -92,10 +92,19 @@ function modelCard(m: ModelMetrics, images: ReportImages): string {
         .map(([k, v]) => `${esc(k)}: ${esc(String(v))}`)
         .join(' · ')}</p>`
     : '';
+  const bySource = m.bySource
+    ? `<p class="small">test by source: ${Object.entries(m.bySource)
+        .map(
+          ([k, v]) =>
+            `${esc(k)} ${(v.accuracy * 100).toFixed(1)}% / balanced ${(v.balancedAccuracy * 100).toFixed(1)}% (${v.samples})`,
+        )
+        .join(' · ')}</p>`
+    : '';
   return (
     `<div class="card"><h3>${esc(m.name)} <span class="role">${esc(m.role)}</span></h3>` +
     (m.description ? `<p class="small">${esc(m.description)}</p>` : '') +
     extra +
+    bySource +
     `<div class="grid">${img(images.confusion[m.name], `${m.name} confusion matrix`)}` +
     (images.curves[m.name] ? img(images.curves[m.name], `${m.name} training curves`) : '') +
     '</div></div>'

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { getBackend } from '@tensorflow/tfjs';
 import { SPLITS, type Split } from '../../core/dataset/index.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image-io.js';
@@ -18,6 +19,7 @@ import {
   standardise,
 } from '../pipeline/tasks.js';
 import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
+import { FeatureCache } from './feature-cache.js';
 
 export const TEACHER_NAMES = [
   'face-recognition',
@@ -45,13 +47,26 @@ async function extractFeatures(
   backbone: Awaited<ReturnType<typeof loadFaceApiBackbone>>,
   crops: RgbImage[],
   onBatch: (done: number) => void,
+  cache?: FeatureCache,
 ): Promise<FeatureMatrix> {
   const dim = backbone.featureSize;
   const rows = new Float32Array(crops.length * dim);
   for (let i = 0; i < crops.length; i += 32) {
-    const f = backbone.features(crops.slice(i, i + 32));
-    rows.set(await f.data(), i * dim);
-    f.dispose();
+    const batch = crops.slice(i, i + 32);
+    const cached = cache ? await cache.read(batch) : [];
+    const missing = batch.flatMap((_, j) => (cached[j] ? [] : [j]));
+    for (const [j, row] of cached.entries()) if (row) rows.set(row, (i + j) * dim);
+    if (missing.length > 0) {
+      const f = backbone.features(missing.map((j) => batch[j]!));
+      const computed = await f.data();
+      f.dispose();
+      for (const [k, j] of missing.entries())
+        rows.set(computed.subarray(k * dim, (k + 1) * dim), (i + j) * dim);
+      await cache?.write(
+        missing.map((j) => batch[j]!),
+        computed as Float32Array,
+      );
+    }
     onBatch(Math.min(crops.length, i + 32));
   }
   return { rows, dim };
@@ -64,13 +79,23 @@ async function trainFeatureTeacher(name: FaceApiBackboneName, ctx: RunContext): 
   const started = Date.now();
   const features = {} as Record<Split, FeatureMatrix>;
   let featureSec = 0;
+  const cache = ctx.featureCacheDir
+    ? new FeatureCache(ctx.featureCacheDir, `${name}@${getBackend()}`, backbone.featureSize)
+    : undefined;
   for (const split of SPLITS) {
     const t0 = Date.now();
-    features[split] = await extractFeatures(backbone, crops[split], (done) => {
-      if (done % 320 === 0) ctx.log(`  ${name}: ${split} features ${done}/${crops[split].length}`);
-    });
+    features[split] = await extractFeatures(
+      backbone,
+      crops[split],
+      (done) => {
+        if (done % 320 === 0) ctx.log(`  ${name}: ${split} features ${done}/${crops[split].length}`);
+      },
+      cache,
+    );
     featureSec += (Date.now() - t0) / 1000;
   }
+  if (cache)
+    ctx.log(`  ${name}: features of ${cache.hits} crops read from the cache, ${cache.misses} computed`);
   const total = SPLITS.reduce((n, s) => n + crops[s].length, 0);
   const norm = standardise(features.train);
   const head = buildFeatureHead(backbone.featureSize, 128, ctx.seed, `teacher_${name.replace(/-/g, '_')}`);
