@@ -62,12 +62,21 @@ async function readRun(run) {
       ]),
     );
   }
+  const validation = Object.fromEntries(
+    metrics.models
+      .filter((m) => m.validation)
+      .map((m) => [
+        m.name,
+        { accuracy: m.validation.accuracy, balancedAccuracy: m.validation.balancedAccuracy },
+      ]),
+  );
   return {
     run,
     seed: metrics.seed,
     kept: metrics.best?.student,
     wallTimeSec: metrics.totalWallTimeSec,
     models,
+    validation,
   };
 }
 
@@ -154,7 +163,29 @@ for (const g of groups.slice(1)) {
   lines.push('');
 }
 
-// 3. The kept student of each run against the issue's per-source goals.
+// 3. Validation only (all sources together): what a choice of recipe may look at; the tables above are test.
+lines.push(
+  'Validation split (all sources; the only figures a choice between recipes may use), mean over seeds, accuracy / balanced accuracy, %:',
+  '',
+  `| model | ${groups.map((g) => g.name).join(' | ')} |`,
+  `| --- | ${groups.map(() => '---').join(' | ')} |`,
+);
+const validationOf = (r, model) => r.validation[model === 'kept' ? r.kept : model];
+const validation = [];
+for (const model of [NO_KD, DISTILLED, 'kept']) {
+  const cells = groups.map((g) => {
+    const v = g.runs.map((r) => validationOf(r, model)).filter(Boolean);
+    if (v.length !== g.runs.length) return 'n/a';
+    const acc = mean(v.map((x) => x.accuracy));
+    const bal = mean(v.map((x) => x.balancedAccuracy));
+    validation.push({ group: g.name, model, accuracy: acc, balancedAccuracy: bal });
+    return `${p1(acc)} / ${p1(bal)}`;
+  });
+  lines.push(`| ${model === 'kept' ? 'kept student (per run)' : model} | ${cells.join(' | ')} |`);
+}
+lines.push('');
+
+// 4. The kept student of each run against the issue's per-source goals.
 lines.push(
   'Kept student of each run (chosen on validation) against the goals (accuracy / balanced accuracy, %; MaskedFace-Net: correct vs incorrect):',
   '',
@@ -202,7 +233,7 @@ const png = await renderBarChartPng({
 await writeFile(args.png, png);
 await writeFile(
   args.json,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), groups, distillation: kd, versus }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), groups, distillation: kd, versus, validation }, null, 2)}\n`,
 );
 const card = await readFile(args.card, 'utf8');
 const [before, rest] = card.split(BEGIN);

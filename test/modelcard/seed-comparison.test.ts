@@ -39,6 +39,7 @@ async function writeRun(name: string, seed: number, kdMiss: number) {
     role: 'student',
     ...figures([0, miss, 0]),
     bySource: sources(miss),
+    validation: figures([0, miss, 0]),
   });
   await mkdir(join(dir, name), { recursive: true });
   await writeFile(
@@ -104,6 +105,9 @@ describe('seed-comparison', () => {
         d.model === 'student-vanilla' && d.source === 'ilc-face-mask' && d.key === 'balancedAccuracy',
     );
     expect(v.diffs.map((d: number) => Number((100 * d).toFixed(1)))).toEqual([-3.3, 3.3]);
+    // validation (the figures a recipe choice may use): mean over seeds per group
+    expect(card).toContain('| student-no-kd | 93.3 / 93.3 | 93.3 / 93.3 |');
+    expect(card).toContain('| student-vanilla | 96.7 / 96.7 | 96.7 / 96.7 |');
     // MaskedFace-Net also gets correct vs incorrect accuracy
     expect(card).toContain('MaskedFace-Net (correct vs incorrect)');
     expect((await sharp(join(dir, 'out.png')).metadata()).format).toBe('png');
