@@ -84,7 +84,10 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) =>
   xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const p1 = (v) => (100 * v).toFixed(1);
-const signed = (v) => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)}`;
+const signed = (v) => {
+  const r = Number((100 * v).toFixed(1));
+  return `${r >= 0 ? '+' : '−'}${Math.abs(r).toFixed(1)}`;
+};
 const meanSd = (xs) => `${p1(mean(xs))} ± ${p1(sd(xs))}`;
 const figure = (r, model, source, key) => r.models[model]?.[source]?.[key];
 
@@ -222,7 +225,7 @@ const series = groups.flatMap((g) =>
   })),
 );
 const png = await renderBarChartPng({
-  title: `Held-out balanced accuracy per source, mean of ${groups[0].runs.length} seeds`,
+  title: `Held-out balanced accuracy (mean of ${groups[0].runs.length} seeds)`,
   categories: sources.map((s) => SOURCE_NAMES[s] ?? s),
   series,
   yLabel: 'balanced accuracy (%)',
