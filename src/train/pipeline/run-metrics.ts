@@ -31,23 +31,34 @@ export function sourceSubsets(test: readonly { source: string }[]): TestSubset[]
   return [...bySource].map(([source, indices]) => ({ key: `test:${source}`, indices, source }));
 }
 
+/** ClassMetrics of the test faces of each non-empty subset that `pick` keeps. */
+function subsetMetrics(
+  outcome: ModelOutcome,
+  ctx: RunContext,
+  subsets: TestSubset[],
+  pick: (s: TestSubset) => boolean,
+): [TestSubset, ClassMetrics][] {
+  const pred = argmax3(outcome.logits.test);
+  return subsets
+    .filter((s) => s.indices.length > 0 && pick(s))
+    .map((s) => [
+      s,
+      computeClassMetrics(
+        s.indices.map((i) => ctx.labels.test[i]!),
+        s.indices.map((i) => pred[i]!),
+        LABELS,
+      ),
+    ]);
+}
+
 /** Full test-split ClassMetrics per source subset. */
 export function sourceFigures(
   outcome: ModelOutcome,
   ctx: RunContext,
   subsets: TestSubset[],
 ): Record<string, ClassMetrics> {
-  const pred = argmax3(outcome.logits.test);
-  const out: Record<string, ClassMetrics> = {};
-  for (const { indices, source } of subsets) {
-    if (source === undefined || indices.length === 0) continue;
-    out[source] = computeClassMetrics(
-      indices.map((i) => ctx.labels.test[i]!),
-      indices.map((i) => pred[i]!),
-      LABELS,
-    );
-  }
-  return out;
+  const picked = subsetMetrics(outcome, ctx, subsets, (s) => s.source !== undefined);
+  return Object.fromEntries(picked.map(([s, m]) => [s.source!, m]));
 }
 
 /** Accuracy/balanced accuracy/sample count per subset, flattened for ModelMetrics.extra. */
@@ -56,15 +67,8 @@ export function subsetFigures(
   ctx: RunContext,
   subsets: TestSubset[],
 ): Record<string, number> {
-  const pred = argmax3(outcome.logits.test);
   const out: Record<string, number> = {};
-  for (const { key, indices, source } of subsets) {
-    if (source !== undefined || indices.length === 0) continue;
-    const m = computeClassMetrics(
-      indices.map((i) => ctx.labels.test[i]!),
-      indices.map((i) => pred[i]!),
-      LABELS,
-    );
+  for (const [{ key, indices }, m] of subsetMetrics(outcome, ctx, subsets, (s) => s.source === undefined)) {
     out[`${key}Samples`] = indices.length;
     out[`${key}Accuracy`] = Number(m.accuracy.toFixed(4));
     out[`${key}BalancedAccuracy`] = Number(m.balancedAccuracy.toFixed(4));
