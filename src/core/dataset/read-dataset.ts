@@ -68,6 +68,8 @@ export async function readDataset(
   const problems: DataProblem[] = [];
   const drafts: SampleDraft[] = [];
   const names = new LabelNames(options.labelMap, options.skipUnknownLabels);
+  /** Images of `data synth` folders: kept out of near-copy grouping (below). */
+  const synthetic = new Set<string>();
   for (const d of dirs) {
     const root = resolve(d);
     const layout = await detectLayout(root);
@@ -77,7 +79,10 @@ export async function readDataset(
         : await readImageFolder(root, options.mfnPolicy ?? {}, problems, names);
     // A folder written by `data synth` is train-only: its faces get the preset split 'train'.
     const synth = layout === 'imagefolder' ? await readSynthManifest(root) : undefined;
-    if (synth) found = applySynthManifest(root, synth, found, problems);
+    if (synth) {
+      found = applySynthManifest(root, synth, found, problems);
+      for (const f of found) synthetic.add(f.path);
+    }
     if (found.length === 0) {
       names.finish(); // a folder of unknown label names only: say so first
       throw new MaskEdgeError('E_DATA', `no labelled faces found in ${root}`, {
@@ -98,7 +103,10 @@ export async function readDataset(
     }
   });
   const maxDistance = options.nearDuplicateDistance ?? NEAR_DUPLICATE_MAX_DISTANCE;
-  const near = maxDistance === false ? undefined : await nearDuplicateGroups(hashes, maxDistance);
+  // Synthetic faces (data synth) stay out of near-copy grouping: a masked face can look like a real close-up, and
+  // joining (or renaming) a real photo's group would change the split of the real faces the folder must not touch.
+  const realHashes = new Map([...hashes].filter(([p]) => !synthetic.has(p)));
+  const near = maxDistance === false ? undefined : await nearDuplicateGroups(realHashes, maxDistance);
   let samples: FaceSample[] = [];
   const seenIds = new Map<string, number>();
   for (const d of drafts) {
@@ -106,7 +114,7 @@ export async function readDataset(
     if (hash === undefined) continue;
     const n = seenIds.get(d.id) ?? 0;
     seenIds.set(d.id, n + 1);
-    const group = near?.groupOf.get(hash) ?? `sha1:${hash}`;
+    const group = (!synthetic.has(d.path) && near?.groupOf.get(hash)) || `sha1:${hash}`;
     samples.push({ ...d, id: n === 0 ? d.id : `${d.id}~${n + 1}`, group });
   }
   problems.push(...presetSplitDuplicates(samples));
