@@ -38,6 +38,20 @@ function fail(message) {
   process.exit(1);
 }
 
+/** Test ids of the real faces of a run (split.json), to check that two runs hold the same held-out photos. */
+async function realTestIds(run) {
+  try {
+    const split = JSON.parse(await readFile(`${run}/split.json`, 'utf8'));
+    return split.test
+      .filter((id) => !metricsIsSynthetic(id))
+      .sort()
+      .join('\n');
+  } catch {
+    return undefined;
+  }
+}
+const metricsIsSynthetic = (id) => /^imagefolder:synth/.test(id);
+
 async function readRun(run) {
   let metrics;
   try {
@@ -77,6 +91,7 @@ async function readRun(run) {
     wallTimeSec: metrics.totalWallTimeSec,
     models,
     validation,
+    testIds: await realTestIds(run),
   };
 }
 
@@ -151,17 +166,40 @@ for (const g of groups.slice(1)) {
     `| model | source | ${base.name} | ${g.name} | difference per seed | mean |`,
     '| --- | --- | --- | --- | --- | --- |',
   );
+  // Runs of one seed pair only when they hold the same held-out photos (same split of the real faces).
+  const same = g.runs.map((r, i) => r.testIds !== undefined && r.testIds === base.runs[i].testIds);
   for (const model of [NO_KD, DISTILLED]) {
     for (const s of sources) {
       const keys = s === 'maskedface-net' ? ['balancedAccuracy', 'pairAccuracy'] : ['balancedAccuracy'];
       for (const key of keys) {
         const d = paired(g.runs, model, base.runs, model, s, key);
-        versus.push({ group: g.name, base: base.name, model, source: s, key, ...d });
+        const pairedMean = mean(d.diffs.filter((_, i) => same[i]));
+        versus.push({
+          group: g.name,
+          base: base.name,
+          model,
+          source: s,
+          key,
+          ...d,
+          sameTestPhotos: same,
+          pairedMean,
+        });
         lines.push(
-          `| ${model} | ${SOURCE_NAMES[s] ?? s}${key === 'pairAccuracy' ? ' (correct vs incorrect)' : ''} | ${meanSd(base.runs.map((r) => figure(r, model, s, key)))} | ${meanSd(g.runs.map((r) => figure(r, model, s, key)))} | ${d.diffs.map(signed).join(', ')} | ${signed(d.mean)} |`,
+          `| ${model} | ${SOURCE_NAMES[s] ?? s}${key === 'pairAccuracy' ? ' (correct vs incorrect)' : ''} | ${meanSd(base.runs.map((r) => figure(r, model, s, key)))} | ${meanSd(g.runs.map((r) => figure(r, model, s, key)))} | ${d.diffs.map((v, i) => `${signed(v)}${same[i] ? '' : '†'}`).join(', ')} | ${same.every(Boolean) ? signed(d.mean) : `${signed(pairedMean)} (paired seeds)`} |`,
         );
       }
     }
+  }
+  if (!same.every(Boolean)) {
+    lines.push(
+      '',
+      `† seed ${g.runs
+        .filter((_, i) => !same[i])
+        .map((r) => r.seed)
+        .join(
+          ', ',
+        )}: the two runs hold different held-out photos (their split.json differ), so that difference is not paired and is left out of the mean.`,
+    );
   }
   lines.push('');
 }

@@ -28,7 +28,7 @@ function figures(wrong: [number, number, number]) {
 
 let dir: string;
 /** bal(model, source) per run: no-KD misses 2 incorrect faces everywhere; distilled misses `kdMiss`. */
-async function writeRun(name: string, seed: number, kdMiss: number) {
+async function writeRun(name: string, seed: number, kdMiss: number, testIds = [`voc:k/${seed}.jpg#0`]) {
   const sources = (miss: number) => ({
     'kaggle-face-mask': figures([0, miss, 0]),
     'ilc-face-mask': figures([0, miss, 1]),
@@ -42,6 +42,8 @@ async function writeRun(name: string, seed: number, kdMiss: number) {
     validation: figures([0, miss, 0]),
   });
   await mkdir(join(dir, name), { recursive: true });
+  // synthetic faces never sit in test, but ids of a synth folder are ignored when comparing held-out photos
+  await writeFile(join(dir, name, 'split.json'), JSON.stringify({ train: [], val: [], test: testIds }));
   await writeFile(
     join(dir, name, 'metrics.json'),
     JSON.stringify({
@@ -58,8 +60,8 @@ describe('seed-comparison', () => {
     dir = await mkdtemp(join(tmpdir(), 'seed-comparison-'));
     await writeRun('a1', 1, 0); // distilled finds 2 more incorrect faces of 10: +6.7 points balanced
     await writeRun('a2', 2, 2); // equal
-    await writeRun('b1', 1, 1);
-    await writeRun('b2', 2, 1);
+    await writeRun('b1', 1, 1, ['voc:k/1.jpg#0', 'imagefolder:synth-seed1/correct/x.jpg']);
+    await writeRun('b2', 2, 1, ['voc:k/other.jpg#0']); // another split of the real photos: not paired
     await writeFile(join(dir, 'card.md'), 'before\n<!-- seeds:begin -->\nstale\n<!-- seeds:end -->\nafter\n');
   });
   afterAll(async () => {
@@ -105,6 +107,11 @@ describe('seed-comparison', () => {
         d.model === 'student-vanilla' && d.source === 'ilc-face-mask' && d.key === 'balancedAccuracy',
     );
     expect(v.diffs.map((d: number) => Number((100 * d).toFixed(1)))).toEqual([-3.3, 3.3]);
+    // seed 2's runs hold other held-out photos: marked, and left out of the mean
+    expect(v.sameTestPhotos).toEqual([true, false]);
+    expect(Number((100 * v.pairedMean).toFixed(1))).toBe(-3.3);
+    expect(card).toContain('| −3.3, +3.3† | −3.3 (paired seeds) |');
+    expect(card).toContain('† seed 2: the two runs hold different held-out photos');
     // validation (the figures a recipe choice may use): mean over seeds per group
     expect(card).toContain('| student-no-kd | 93.3 / 93.3 | 93.3 / 93.3 |');
     expect(card).toContain('| student-vanilla | 96.7 / 96.7 | 96.7 / 96.7 |');
