@@ -267,6 +267,7 @@ const png = await renderBarChartPng({
   categories: sources.map((s) => SOURCE_NAMES[s] ?? s),
   series,
   yLabel: 'balanced accuracy (%)',
+  width: Math.max(560, 190 * series.length),
   yMin: 50,
   yMax: 100,
   formatValue: (v) => v.toFixed(1),
