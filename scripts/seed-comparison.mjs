@@ -38,19 +38,19 @@ function fail(message) {
   process.exit(1);
 }
 
-/** Test ids of the real faces of a run (split.json), to check that two runs hold the same held-out photos. */
-async function realTestIds(run) {
+/**
+ * Test ids of a run (split.json), to check that two runs hold the same held-out photos (synthetic faces are
+ * train-only, so the test ids are real faces).
+ */
+async function testIds(run) {
   try {
-    const split = JSON.parse(await readFile(`${run}/split.json`, 'utf8'));
-    return split.test
-      .filter((id) => !metricsIsSynthetic(id))
-      .sort()
+    return JSON.parse(await readFile(`${run}/split.json`, 'utf8'))
+      .test.sort()
       .join('\n');
   } catch {
     return undefined;
   }
 }
-const metricsIsSynthetic = (id) => /^imagefolder:synth/.test(id);
 
 async function readRun(run) {
   let metrics;
@@ -91,7 +91,7 @@ async function readRun(run) {
     wallTimeSec: metrics.totalWallTimeSec,
     models,
     validation,
-    testIds: await realTestIds(run),
+    testIds: await testIds(run),
   };
 }
 
