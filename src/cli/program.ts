@@ -8,6 +8,7 @@ import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
 import { registerInstallAgent } from './commands/install-agent.js';
 import { registerTrain } from './commands/train.js';
+import { registerTrainDetector } from './commands/train-detector.js';
 import { registerTrainVerifier } from './commands/train-verifier.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +18,7 @@ const COMMANDS = [
   registerData,
   registerTrain,
   registerTrainVerifier,
+  registerTrainDetector,
   registerExport,
   registerEval,
   registerBench,

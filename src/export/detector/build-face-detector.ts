@@ -16,7 +16,7 @@ import {
   SSD_SCORES_OUTPUT,
   SSD_TRAINING_SIZE,
 } from './ssd-mobilenet-graph.js';
-import { readTfjsWeights } from './tfjs-weights.js';
+import { readTfjsWeights, type WeightTensor } from './tfjs-weights.js';
 import { buildTinyFaceGraph, TINY_FACE_ANCHORS, TINY_FACE_MEAN_RGB } from './tiny-face-graph.js';
 
 export const SSD_MANIFEST = 'ssd_mobilenetv1_model-weights_manifest.json';
@@ -52,6 +52,14 @@ export interface BuildFaceDetectorOptions {
   boxAdjustBySource?: Record<string, { dx: number; dy: number; sw: number; sh: number }>;
   /** Write the static INT8 model of this detector, quantized with these recorded activation ranges. */
   int8?: DetectorQuantization;
+  /**
+   * SSD only: box-predictor tensors that replace face-api's (a head fine-tune, see src/core/detector-heads-file.ts),
+   * by tfjs name; `headsNote` says where they come from (metadata 'mask_edge.heads').
+   */
+  heads?: ReadonlyMap<string, WeightTensor>;
+  headsNote?: string;
+  /** SSD only: also output the six maps the box predictors read (for fine-tuning the heads). */
+  featureOutputs?: boolean;
 }
 
 export interface BuiltFaceDetector {
@@ -100,6 +108,19 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
   }
   const weightsDir = options.weightsDir ?? faceApiModelDir();
   const weights = await readTfjsWeights(join(weightsDir, tiny ? TINY_MANIFEST : SSD_MANIFEST));
+  for (const [name, tensor] of options.heads ?? []) {
+    const original = weights.get(name);
+    if (tiny || !original || original.shape.join() !== tensor.shape.join()) {
+      throw new MaskEdgeError(
+        'E_MODEL',
+        `fine-tuned head tensor ${name} does not fit the ${architecture} detector`,
+        {
+          detail: { name, shape: tensor.shape, expected: original?.shape },
+        },
+      );
+    }
+    weights.set(name, tensor);
+  }
   const defaults = { ...(tiny ? TINY_FACE_API_DEFAULTS : FACE_API_DEFAULTS), ...options.defaults };
   let graph: GraphBuilder;
   let anchors: number;
@@ -119,7 +140,9 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
       'mask_edge.box_coding': { kind: 'yolo-v2', grid: built.grid, anchors: TINY_FACE_ANCHORS },
     };
   } else {
-    const built = buildSsdMobilenetGraph(weights, inputSize, inputHeight);
+    const built = buildSsdMobilenetGraph(weights, inputSize, inputHeight, {
+      featureOutputs: options.featureOutputs === true,
+    });
     graph = built.graph;
     anchors = built.anchors.reduce((n, a) => n + a.featureMap[0] * a.featureMap[1] * a.boxes.length, 0);
     coding = {
@@ -149,6 +172,7 @@ export async function buildFaceDetector(options: BuildFaceDetectorOptions): Prom
     'mask_edge.score_kind': 'sigmoid',
     ...coding,
     'mask_edge.defaults': defaults,
+    ...(options.heads ? { 'mask_edge.heads': options.headsNote ?? 'fine-tuned box predictors' } : {}),
     ...(options.boxAdjust ? { 'mask_edge.box_adjust': options.boxAdjust } : {}),
     ...(options.boxAdjustBySource && Object.keys(options.boxAdjustBySource).length > 0
       ? { 'mask_edge.box_adjust_by_source': options.boxAdjustBySource }

@@ -29,6 +29,15 @@ export const SSD_TRAINING_SIZE = 512;
 export const SSD_INPUT_NAME = 'image';
 export const SSD_BOXES_OUTPUT = 'box_encodings';
 export const SSD_SCORES_OUTPUT = 'scores';
+/** Output name of the i-th box predictor's input map in a graph built with `featureOutputs`. */
+export const ssdFeatureOutput = (i: number): string => `feature_${i}`;
+/** Names of the trainable box-predictor tensors of layer i (tfjs layout [1, 1, in, out] and [out]). */
+export const ssdHeadTensorNames = (i: number) => ({
+  boxWeights: `Prediction/BoxPredictor_${i}/BoxEncodingPredictor/weights`,
+  boxBiases: `Prediction/BoxPredictor_${i}/BoxEncodingPredictor/biases`,
+  classWeights: `Prediction/BoxPredictor_${i}/ClassPredictor/weights`,
+  classBiases: `Prediction/BoxPredictor_${i}/ClassPredictor/biases`,
+});
 
 /** One prediction layer: feature-map grid, its stride in input pixels and its anchor sizes [h, w] in pixels. */
 export interface AnchorLayer {
@@ -74,6 +83,7 @@ export function buildSsdMobilenetGraph(
   weights: Weights,
   inputSize: number,
   inputHeight: number = inputSize,
+  options: { featureOutputs?: boolean } = {},
 ): { graph: GraphBuilder; anchors: AnchorLayer[] } {
   const g = new GraphBuilder('ssd_mobilenet_v1_face');
   g.addInput(SSD_INPUT_NAME, 'float32', ['N', 3, inputHeight, inputSize]);
@@ -144,7 +154,7 @@ export function buildSsdMobilenetGraph(
   sources.forEach((source, i) => {
     const perCell = shapes[i]?.length ?? 0;
     const predict = (kind: string, values: number, shapeName: string): string => {
-      const prefix = `Prediction/BoxPredictor_${i}/${kind}`;
+      const prefix = `Prediction/BoxPredictor_${i}/${kind}`; // see ssdHeadTensorNames
       const filter = weight(weights, `${prefix}/weights`, [1, 1, source.channels, perCell * values]);
       const bias = weight(weights, `${prefix}/biases`, [perCell * values]).data;
       const conv = addConv(g, source, {
@@ -177,5 +187,12 @@ export function buildSsdMobilenetGraph(
   const total = anchors.reduce((n, a) => n + a.featureMap[0] * a.featureMap[1] * a.boxes.length, 0);
   g.addOutput(SSD_BOXES_OUTPUT, 'float32', ['N', total, 4]);
   g.addOutput(SSD_SCORES_OUTPUT, 'float32', ['N', total]);
+  if (options.featureOutputs) {
+    // The six maps the box predictors read (what a head fine-tune trains on), named ssdFeatureOutput(i).
+    sources.forEach((source, i) => {
+      g.addNode('Identity', [source.name], [ssdFeatureOutput(i)]);
+      g.addOutput(ssdFeatureOutput(i), 'float32', ['N', source.channels, source.height, source.width]);
+    });
+  }
   return { graph: g, anchors };
 }

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { addLabelOptions, collect, parseInteger, parseNumber } from './option-parsers.js';
+
+export interface TrainDetectorOptions {
+  data?: string[];
+  convention?: string[];
+  out: string;
+  seed: number;
+  epochs: number;
+  learningRate: number;
+  base: string;
+  limit?: number;
+  labelMap?: string[];
+  skipUnknownLabels?: boolean;
+}
+
+export function registerTrainDetector(program: Command): void {
+  const command = program.command('train-detector');
+  command
+    .description(
+      "fine-tune the SSD face detector's box predictors on annotated photos (train split), scored per source on validation photos beside the detector it started from",
+    )
+    .option(
+      '--data <dir>',
+      'Pascal VOC photo folder with face boxes; repeatable (split by photo as train does)',
+      collect,
+    )
+    .option(
+      '--convention <name>',
+      'box convention of each --data folder, in order (kaggle or ilc; default: ilc for a folder named *ilc*, else kaggle)',
+      collect,
+    )
+    .requiredOption(
+      '--out <dir>',
+      'output folder (detector-heads.json, face-detector-tuned.onnx, report.json)',
+    )
+    .option(
+      '--seed <n>',
+      'split seed (the same as train --seed on the same --data keeps one split)',
+      parseInteger('--seed', 0),
+      1,
+    )
+    .option(
+      '--epochs <n>',
+      'training epochs (the epoch with the lowest validation loss is kept)',
+      parseInteger('--epochs', 1, 200),
+      8,
+    )
+    .option(
+      '--learning-rate <lr>',
+      'Adam learning rate (cosine schedule)',
+      parseNumber('--learning-rate', 1e-6, 1),
+      3e-4,
+    )
+    .option(
+      '--base <name>',
+      'SSD of the detector zoo whose heads are fine-tuned (its input size and box fits)',
+      'ssd-mobilenet-v1-512x384-int8',
+    )
+    .option(
+      '--limit <n>',
+      'use only the first N annotated photos of each split (quick checks)',
+      parseInteger('--limit', 1),
+    );
+  addLabelOptions(command).action(async (opts: TrainDetectorOptions) => {
+    const { runTrainDetector } = await import('../detector/train-detector-run.js');
+    await runTrainDetector(opts);
+  });
+}
