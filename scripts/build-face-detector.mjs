@@ -117,8 +117,21 @@ function parseAdjust(raw, entry) {
 }
 
 const { buildFaceDetector } = await import(dist('export/detector/build-face-detector.js'));
-const build = (entry, out, adjust, int8) =>
+const { readDetectorHeads } = await import(dist('core/detector-heads-file.js'));
+/** Fine-tuned box predictors of an entry (models/<headsFile>, written by `mask-edge train-detector`). */
+async function headsOf(entry) {
+  if (!entry.headsFile) return {};
+  const file = join(root, 'models', entry.headsFile);
+  if (!existsSync(file)) fail(`${entry.name} needs its fine-tuned heads ${file} (mask-edge train-detector)`);
+  const heads = await readDetectorHeads(file);
+  return {
+    heads: new Map(heads.tensors.map((t) => [t.name, t])),
+    headsNote: `box predictors fine-tuned by mask-edge train-detector: ${heads.trainedOn.split ?? entry.headsFile}`,
+  };
+}
+const build = async (entry, out, adjust, int8) =>
   buildFaceDetector({
+    ...(await headsOf(entry)),
     ...(int8 ? { int8 } : {}),
     out,
     architecture: entry.architecture,
@@ -344,7 +357,9 @@ for (const entry of chosen) {
   const out = args.out ?? defaultOut;
   const int8 = entry.precision === 'int8';
   let adjust;
-  if (int8 && args['box-adjust'] === 'fit')
+  // A fine-tuned entry keeps the box fits train-detector made on its own train split (see the zoo).
+  if (entry.headsFile && args['box-adjust'] === 'fit') adjust = parseAdjust('recorded', entry);
+  else if (int8 && args['box-adjust'] === 'fit')
     adjust = fittedAdjust.get(entry.fp32Name) ?? parseAdjust('recorded', entry);
   else if (args['box-adjust'] === 'fit') adjust = await fitAdjust(entry, out === defaultOut);
   else adjust = parseAdjust(args['box-adjust'], entry);

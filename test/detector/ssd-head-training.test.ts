@@ -28,10 +28,22 @@ afterAll(async () => {
 
 // Four anchors (cy, cx, h, w), normalised; input 100 x 100 px.
 const anchors = Float32Array.from([
-  0.25, 0.25, 0.2, 0.2, // a face sits exactly here
-  0.75, 0.75, 0.2, 0.2, // nowhere near a face
-  0.3, 0.25, 0.2, 0.2, // half-overlapping the first face
-  0.5, 0.5, 0.8, 0.8, // huge: overlaps the first face a little
+  0.25,
+  0.25,
+  0.2,
+  0.2, // a face sits exactly here
+  0.75,
+  0.75,
+  0.2,
+  0.2, // nowhere near a face
+  0.3,
+  0.25,
+  0.2,
+  0.2, // half-overlapping the first face
+  0.5,
+  0.5,
+  0.8,
+  0.8, // huge: overlaps the first face a little
 ]);
 const size = { inputWidth: 100, inputHeight: 100 };
 
@@ -56,7 +68,11 @@ describe('anchorTargets', () => {
     expect(t.boxes[2]).toBeCloseTo(5 * Math.log(0.3 / 0.2), 5);
     expect(t.boxes[3]).toBeCloseTo(0, 5);
     // anchor 2 (rows 0.2-0.4) inside the face: IoU 0.04 / 0.06 = 0.667 as well; a 0.45 IoU case:
-    const between = anchorTargets(anchors, [{ ymin: 0.15, xmin: 0.15, ymax: 0.35, xmax: 0.35 + 0.2 * 0.55 }], size);
+    const between = anchorTargets(
+      anchors,
+      [{ ymin: 0.15, xmin: 0.15, ymax: 0.35, xmax: 0.35 + 0.2 * 0.55 }],
+      size,
+    );
     // anchor 0: 0.04 / (0.04 + 0.04 * 1.55 - 0.04) = 0.645 -> face; anchor 2: 0.03 / (0.04 + 0.062 - 0.03) = 0.417
     expect(between.labels[2]).toBe(-1);
   });
@@ -135,7 +151,9 @@ describe('trainSsdHeads', () => {
     // The face column now weighs channel 0 most; background (column 0) and column 2 are untouched.
     const faceWeights = [0, 1, 2, 3].map((k) => out.classWeights[k * 3 + 1]!);
     expect(faceWeights[0]).toBeGreaterThan(Math.max(...faceWeights.slice(1)));
-    expect([0, 1, 2, 3].map((k) => out.classWeights[k * 3])).toEqual([0.01, 0.01, 0.01, 0.01].map(Math.fround));
+    expect([0, 1, 2, 3].map((k) => out.classWeights[k * 3])).toEqual(
+      [0.01, 0.01, 0.01, 0.01].map(Math.fround),
+    );
     expect(out.classBiases[0]).toBeCloseTo(0.5, 6);
     // The box head learnt the offset: ty of a face cell is near 0.5.
     const held = views[16]!;

@@ -59,7 +59,7 @@ export function registerTrainDetector(program: Command): void {
     )
     .option(
       '--limit <n>',
-      'use only the first N annotated photos of each split (quick checks)',
+      'use only the first N annotated photos of each split and box convention (quick checks)',
       parseInteger('--limit', 1),
     );
   addLabelOptions(command).action(async (opts: TrainDetectorOptions) => {

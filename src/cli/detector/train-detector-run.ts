@@ -83,7 +83,14 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
       ...p,
       convention: conventionOf.get(s.find((x) => x.path === p.path)?.source ?? '') ?? 'kaggle',
     }));
-    return opts.limit ? photos.slice(0, opts.limit) : photos;
+    if (!opts.limit) return photos;
+    const limit = opts.limit;
+    const seen = new Map<string, number>();
+    return photos.filter((p) => {
+      const n = seen.get(p.convention) ?? 0;
+      seen.set(p.convention, n + 1);
+      return n < limit;
+    });
   };
   const sets = { train: photosOf(split.train), val: photosOf(split.val), test: photosOf(split.test) };
   say(
@@ -295,18 +302,70 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
     tensors,
   });
 
-  // 3. The fine-tuned detector (fp32) beside the base one, per source, on validation and test photos.
+  // 3. Box adjustments of the fine-tuned detector, fitted again on the train photos of each convention (as
+  // scripts/build-face-detector.mjs fits them: median offset and size ratio of detections paired with faces).
+  const { FaceDetector } = await import('../../edge/inference/face-detector.js');
+  const { fitBoxAdjust } = await import('../../edge/eval/box-calibration.js');
+  const heads = new Map(tensors.map((t) => [t.name, t]));
+  const headsNote = `box predictors fine-tuned by mask-edge train-detector (${trainedOn.split})`;
+  const unadjustedModel = join(out, 'face-detector-tuned-unadjusted.onnx');
+  await buildWith(unadjustedModel, { heads, headsNote, boxAdjust: undefined, boxAdjustBySource: undefined });
+  const fitted: Record<string, Adjust & { fittedOn: string }> = {};
+  for (const convention of [...new Set(sets.train.map((p) => p.convention))]) {
+    const photos = sets.train.filter((p) => p.convention === convention);
+    const detector = await FaceDetector.open(unadjustedModel, { providers: ['cpu'] });
+    const bar = new ProgressReporter({ total: photos.length, label: `box fit ${convention}` });
+    const detected = await detectPhotos(detector, photos, {
+      minScore: 0.3,
+      onProgress: (d) => bar.update(d),
+    });
+    bar.finish();
+    await detector.close();
+    let fit: ReturnType<typeof fitBoxAdjust>;
+    try {
+      fit = fitBoxAdjust(detected, { minScore: 0.3, minIou: 0.3, minFace: 24 });
+    } catch (err) {
+      if (!(err instanceof MaskEdgeError && err.code === 'E_DATA')) throw err;
+      // Too few faces (a --limit run): keep the base detector's recorded fit for this convention, and say so.
+      const kept = adjustBySource[convention] ?? pick(recorded);
+      fitted[convention] = { ...kept, fittedOn: `the base detector's recorded fit (${err.message})` };
+      say(`box adjustment (${convention}): kept the base detector's: ${err.message}`);
+      continue;
+    }
+    const round = (v: number) => Number(v.toFixed(3));
+    fitted[convention] = {
+      dx: round(fit.dx),
+      dy: round(fit.dy),
+      sw: round(fit.sw),
+      sh: round(fit.sh),
+      fittedOn: `train split (seed ${opts.seed}) of ${convention} photos: ${fit.pairs} detected faces in ${photos.length} photos`,
+    };
+    say(`box adjustment (${convention}): ${JSON.stringify(fitted[convention])}`);
+  }
+  await rm(unadjustedModel, { force: true });
+  const main = fitted.kaggle ?? Object.values(fitted)[0];
+  if (!main) throw new MaskEdgeError('E_INTERNAL', 'no box adjustment fitted');
+  const boxAdjustFile = join(out, 'box-adjust.json');
+  await writeFile(boxAdjustFile, `${JSON.stringify({ ...main, bySource: fitted }, null, 1)}\n`);
+
+  // 4. The fine-tuned detector (fp32) beside the base one, per source, on validation and test photos.
   const tunedModel = join(out, 'face-detector-tuned.onnx');
   await buildWith(tunedModel, {
-    heads: new Map(tensors.map((t) => [t.name, t])),
-    headsNote: `box predictors fine-tuned by mask-edge train-detector (${trainedOn.split})`,
+    heads,
+    headsNote,
+    boxAdjust: pick(main),
+    boxAdjustBySource: Object.fromEntries(Object.entries(fitted).map(([k, v]) => [k, pick(v)])),
   });
   const baseModel = join(out, 'face-detector-base.onnx');
   await buildWith(baseModel, {});
-  const { FaceDetector } = await import('../../edge/inference/face-detector.js');
   const { recallAtThresholds } = await import('../../edge/eval/detection-recall.js');
   const thresholds = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
-  const report: Record<string, unknown> = { trainedOn, heads: headsFile, model: tunedModel };
+  const report: Record<string, unknown> = {
+    trainedOn,
+    heads: headsFile,
+    boxAdjust: fitted,
+    model: tunedModel,
+  };
   for (const [which, model] of [
     ['base', baseModel],
     ['tuned', tunedModel],
@@ -337,5 +396,5 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
     }
   }
   await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
-  say(`wrote ${headsFile}, ${tunedModel} and report.json`);
+  say(`wrote ${headsFile}, ${boxAdjustFile}, ${tunedModel} and report.json`);
 }

@@ -37,6 +37,11 @@ export interface ZooDetector {
   int8RangesFile?: string;
   /** The fp32 entry an int8 entry is quantized from. */
   fp32Name?: string;
+  /**
+   * Fine-tuned box predictors in models/ (`mask-edge train-detector`, src/core/detector-heads-file.ts) that replace
+   * face-api's; such an entry's box adjustment is the one train-detector fitted (never refitted by the build).
+   */
+  headsFile?: string;
   summary: string;
 }
 
@@ -76,6 +81,34 @@ const ssdInt8Wide = (fp32: ZooDetector, inputHeight: number): ZooDetector => ({
   summary: `${fp32.summary} with a ${fp32.inputSize} x ${inputHeight} input (4:3 frames, no letterbox band), static INT8`,
 });
 
+/**
+ * The 512 x 384 SSD with its box predictors fine-tuned on the train split of both annotated sources (issue 11):
+ * `mask-edge train-detector`, recorded in models/face-detector-ssd-512x384-tuned.heads.json with its box fits.
+ */
+const SSD_TUNED: ZooDetector = {
+  name: 'ssd-mobilenet-v1-512x384-tuned',
+  architecture: 'ssd',
+  inputSize: 512,
+  inputHeight: 384,
+  file: 'face-detector-ssd-512x384-tuned.onnx',
+  boxAdjustFile: 'face-detector-ssd-512x384-tuned.box-adjust.json',
+  headsFile: 'face-detector-ssd-512x384-tuned.heads.json',
+  minScore: 0.3,
+  iou: 0.5,
+  precision: 'fp32',
+  summary:
+    "face-api's SSD MobileNet v1, 512 x 384 input, box predictors fine-tuned on the Kaggle and ILC train splits",
+};
+const SSD_TUNED_INT8: ZooDetector = {
+  ...SSD_TUNED,
+  name: `${SSD_TUNED.name}-int8`,
+  file: 'face-detector-ssd-512x384-tuned.int8.onnx',
+  precision: 'int8',
+  int8RangesFile: 'face-detector-ssd-512x384-tuned.int8-ranges.json',
+  fp32Name: SSD_TUNED.name,
+  summary: `${SSD_TUNED.summary}, static INT8`,
+};
+
 const tiny = (inputSize: number): ZooDetector => ({
   name: `tiny-face-${inputSize}`,
   architecture: 'tiny',
@@ -101,6 +134,8 @@ export const DETECTOR_ZOO: readonly ZooDetector[] = [
   ssdInt8(SSD_512),
   ssdInt8(SSD_384),
   ssdInt8(SSD_320),
+  SSD_TUNED_INT8,
+  SSD_TUNED,
   tiny(416),
   tiny(320),
 ];
