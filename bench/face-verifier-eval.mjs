@@ -7,11 +7,12 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/face-verifier-eval.mjs
 //       [--detectors ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8,ssd-mobilenet-v1-512x384-int8]
+//       [--verifiers none,auto (or verifier ONNX files)] [--out DIR (default docs/results)]
 //       [--from DIR (reuse eval JSONs named DETECTOR-VERIFIER-SOURCE.json)] [--render (from the saved JSON only)]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
       default: 'ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8,ssd-mobilenet-v1-512x384-int8',
     },
     from: { type: 'string' },
+    // 'none', 'auto' (the bundled verifier where it applies) or a verifier ONNX file
+    verifiers: { type: 'string', default: 'none,auto' },
     render: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'docs', 'results') },
   },
@@ -47,10 +50,10 @@ else {
     rows: [],
   };
   for (const detector of args.detectors.split(',')) {
-    for (const verifier of ['none', 'auto']) {
+    for (const verifier of args.verifiers.split(',')) {
       const row = { detector, verifier, sources: {} };
       for (const [conv, folder] of Object.entries(sources)) {
-        const name = `${detector}-${verifier}-${conv}.json`;
+        const name = `${detector}-${verifier.replaceAll('/', '_')}-${conv}.json`;
         let text;
         if (args.from && existsSync(join(args.from, name)))
           text = readFileSync(join(args.from, name), 'utf8');
@@ -83,7 +86,7 @@ else {
         const m = JSON.parse(text);
         const s = m.bySource[folder];
         row.threshold = m.minScore;
-        row.verifierFile = m.verifier?.path ? 'models/face-verifier.onnx' : null;
+        row.verifierFile = m.verifier?.path ? relative(root, m.verifier.path) : null;
         row.sources[conv] = {
           photos: s.photos,
           faces: s.faces,
@@ -98,7 +101,7 @@ else {
       saved.rows.push(row);
     }
   }
-  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors}`;
+  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers}`;
   writeFileSync(jsonPath, `${JSON.stringify(saved, null, 1)}\n`);
 }
 
@@ -142,7 +145,7 @@ for (const r of saved.rows) {
   const at = (s, t) => s.scoreSweep.find((p) => Math.abs(p.minScore - t) < 1e-9);
   const f = (p) => (p ? `${pct(p.recall)} / ${pct(p.precision)}` : '-');
   lines.push(
-    `| ${r.detector} | ${r.verifier === 'none' ? 'none' : 'bundled'} | ${r.threshold} | ${pct(k.recall)} / ${pct(k.precision)} | ${pct(c.recall)} / ${pct(c.precision)} | ${pct(k.endToEndBalancedAccuracy)} / ${pct(c.endToEndBalancedAccuracy)} | ${f(at(k, 0.4))} | ${f(at(c, 0.4))} |`,
+    `| ${r.detector} | ${r.verifier === 'none' ? 'none' : (r.verifierFile ?? 'off')} | ${r.threshold} | ${pct(k.recall)} / ${pct(k.precision)} | ${pct(c.recall)} / ${pct(c.precision)} | ${pct(k.endToEndBalancedAccuracy)} / ${pct(c.endToEndBalancedAccuracy)} | ${f(at(k, 0.4))} | ${f(at(c, 0.4))} |`,
   );
 }
 console.log(lines.join('\n'));
