@@ -7,7 +7,7 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/face-verifier-eval.mjs
 //       [--detectors ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8,ssd-mobilenet-v1-512x384-int8]
-//       [--verifiers none,auto (or verifier ONNX files)] [--out DIR (default docs/results)]
+//       [--verifiers none,auto (or verifier ONNX files)] [--split test|val] [--out DIR (default docs/results)]
 //       [--from DIR (reuse eval JSONs named DETECTOR-VERIFIER-SOURCE.json)] [--render (from the saved JSON only)]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     from: { type: 'string' },
     // 'none', 'auto' (the bundled verifier where it applies) or a verifier ONNX file
     verifiers: { type: 'string', default: 'none,auto' },
+    // test (the held-out photos, what the tables report) or val (what a choice may be made on)
+    split: { type: 'string', default: 'test' },
     render: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'docs', 'results') },
   },
@@ -68,6 +70,8 @@ else {
               ...data,
               '--seed',
               '1',
+              '--split',
+              args.split,
               '--min-face',
               '24',
               '--min-detection-size',
@@ -101,7 +105,7 @@ else {
       saved.rows.push(row);
     }
   }
-  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers}`;
+  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers} --split ${args.split}`;
   writeFileSync(jsonPath, `${JSON.stringify(saved, null, 1)}\n`);
 }
 

@@ -54,6 +54,7 @@ describe('detector zoo', () => {
   it('lists the default first and resolves names to files in the models folder, paths as they are', () => {
     expect(zooDetectorNames()[0]).toBe(DEFAULT_DETECTOR_NAME);
     expect(zooDetectorNames()).toEqual([
+      'ssd-mobilenet-v1-512x384-tuned-int8',
       'ssd-mobilenet-v1-512x384-int8',
       'ssd-mobilenet-v1-512',
       'ssd-mobilenet-v1-384',
@@ -61,6 +62,7 @@ describe('detector zoo', () => {
       'ssd-mobilenet-v1-512-int8',
       'ssd-mobilenet-v1-384-int8',
       'ssd-mobilenet-v1-320-int8',
+      'ssd-mobilenet-v1-512x384-tuned',
       'tiny-face-416',
       'tiny-face-320',
     ]);

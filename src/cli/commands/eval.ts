@@ -56,7 +56,7 @@ export function registerEval(program: Command): void {
     .option('--pipeline', 'full photos through detector + classifier (needs a Pascal VOC --data)')
     .option(
       '--detector <name|file>',
-      '--pipeline: face detector, a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, their static INT8 versions ssd-mobilenet-v1-512-int8/-384-int8/-320-int8, ssd-mobilenet-v1-512x384-int8, tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512x384-int8, as the agent)',
+      '--pipeline: face detector, a zoo name (ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, their static INT8 versions ssd-mobilenet-v1-512-int8/-384-int8/-320-int8, ssd-mobilenet-v1-512x384-int8, ssd-mobilenet-v1-512x384-tuned(-int8), tiny-face-416, tiny-face-320) or an ONNX file (default ssd-mobilenet-v1-512x384-tuned-int8, as the agent)',
     )
     .option(
       '--box-convention <source>',

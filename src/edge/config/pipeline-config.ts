@@ -29,7 +29,7 @@ export const modelsSchema = z
       .union([detectorRef, z.array(detectorRef).min(1).max(8)])
       .default(DEFAULT_DETECTOR_NAME)
       .describe(
-        'face detector: a zoo name (default ssd-mobilenet-v1-512x384-int8; ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, their static INT8 versions ssd-mobilenet-v1-512-int8/-384-int8/-320-int8, ssd-mobilenet-v1-512x384-int8, tiny-face-416, tiny-face-320) or an ONNX file, or a list of them tried in order (the first that opens is used; every failure is logged)',
+        'face detector: a zoo name (default ssd-mobilenet-v1-512x384-tuned-int8, box predictors fine-tuned on Kaggle and ILC; ssd-mobilenet-v1-512x384-tuned (fp32), ssd-mobilenet-v1-512, ssd-mobilenet-v1-384, ssd-mobilenet-v1-320, their static INT8 versions ssd-mobilenet-v1-512-int8/-384-int8/-320-int8, ssd-mobilenet-v1-512x384-int8, tiny-face-416, tiny-face-320) or an ONNX file, or a list of them tried in order (the first that opens is used; every failure is logged)',
       ),
     classifier: pathString
       .default(DEFAULT_CLASSIFIER_PATH)
