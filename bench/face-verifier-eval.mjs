@@ -105,35 +105,45 @@ else {
       saved.rows.push(row);
     }
   }
+  saved.split = args.split;
   saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers} --split ${args.split}`;
   writeFileSync(jsonPath, `${JSON.stringify(saved, null, 1)}\n`);
 }
 
 const { renderLineChartPng } = await import(join(root, 'dist', 'core', 'charts', 'index.js'));
 const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-const first = saved.rows.filter((r) => r.detector === saved.rows[0].detector);
+// One detector: its rows (alone, with each verifier). Several detectors with one verifier setting each: a line per
+// detector (the first solid, the others dashed).
+const detectorsSaved = [...new Set(saved.rows.map((r) => r.detector))];
+const byDetector = detectorsSaved.length > 1 && saved.rows.length === detectorsSaved.length;
+const first = byDetector ? saved.rows : saved.rows.filter((r) => r.detector === saved.rows[0].detector);
 const series = [];
 first.forEach((row, i) => {
   for (const [j, conv] of Object.keys(sources).entries()) {
     const pts = row.sources[conv].scoreSweep;
     series.push({
-      name: `${conv}, ${row.verifier === 'none' ? 'detector alone' : 'detector + face verifier'}`,
+      name: byDetector
+        ? `${conv}, ${row.detector}`
+        : `${conv}, ${row.verifier === 'none' ? 'detector alone' : 'detector + face verifier'}`,
       x: pts.map((p) => p.precision),
       values: pts.map((p) => p.recall),
       color: colors[j],
-      dashed: i === 0,
+      dashed: byDetector ? i > 0 : i === 0,
     });
   }
 });
+const title = byDetector
+  ? `${saved.split === 'val' ? 'validation' : 'held-out test'} photos: recall vs precision, thresholds 0.2-0.9`
+  : `${first[0].detector}: recall vs precision, thresholds 0.2-0.9 (dashed: alone; solid: + verifier)`;
 writeFileSync(
   join(args.out, 'face-verifier.png'),
   await renderLineChartPng({
-    title: `${first[0].detector}: recall vs precision, thresholds 0.2-0.9 (dashed: alone; solid: + verifier)`,
-    xLabel: 'precision (held-out photos, faces >= 24 px, IoU 0.5)',
+    title,
+    xLabel: `precision (${saved.split === 'val' ? 'validation' : 'held-out'} photos, faces >= 24 px, IoU 0.5)`,
     yLabel: 'recall',
     yMin: 0,
     yMax: 1,
-    width: 960,
+    width: byDetector ? 1100 : 960,
     height: 560,
     markers: true,
     series,
