@@ -11,7 +11,9 @@ import { main } from '../../src/cli/main.js';
 import { readDetectorHeads } from '../../src/core/detector-heads-file.js';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/core/image-io.js';
-import { PACKAGE_ROOT, sharedDataDir } from '../../src/core/package-paths.js';
+import { MODELS_DIR, PACKAGE_ROOT, sharedDataDir } from '../../src/core/package-paths.js';
+import { boxIou } from '../../src/edge/eval/detection-matching.js';
+import { DETECTOR_ZOO } from '../../src/edge/inference/detector-zoo.js';
 import { FaceDetector } from '../../src/edge/inference/face-detector.js';
 import {
   buildFaceDetector,
@@ -117,5 +119,59 @@ describe.skipIf(!ready)('mask-edge train-detector on real photos (two sources)',
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report['tuned.val.kaggle']).toBeDefined();
     expect(report['base.test.ilc']).toBeDefined();
+  });
+});
+
+describe('the shipped fine-tuned SSD (models/face-detector-ssd-512x384-tuned.*)', () => {
+  it('builds from the committed heads, box fits and ranges; its INT8 finds the faces of its fp32 on the demo photos', async () => {
+    const dir = tempDir('mask-edge-tuned-');
+    const fp32Entry = DETECTOR_ZOO.find((d) => d.name === 'ssd-mobilenet-v1-512x384-tuned')!;
+    const int8Entry = DETECTOR_ZOO.find((d) => d.name === 'ssd-mobilenet-v1-512x384-tuned-int8')!;
+    expect(int8Entry).toMatchObject({
+      fp32Name: fp32Entry.name,
+      headsFile: fp32Entry.headsFile,
+      precision: 'int8',
+    });
+    const heads = await readDetectorHeads(join(MODELS_DIR, fp32Entry.headsFile!));
+    expect(heads.tensors).toHaveLength(24);
+    const fits = JSON.parse(readFileSync(join(MODELS_DIR, fp32Entry.boxAdjustFile), 'utf8'));
+    const ranges = JSON.parse(readFileSync(join(MODELS_DIR, int8Entry.int8RangesFile!), 'utf8'));
+    const pick = ({ dx, dy, sw, sh }: Record<string, number>) => ({ dx: dx!, dy: dy!, sw: sw!, sh: sh! });
+    const common = {
+      architecture: 'ssd' as const,
+      inputSize: 512,
+      inputHeight: 384,
+      heads: new Map(heads.tensors.map((t) => [t.name, t])),
+      boxAdjust: pick(fits),
+    };
+    const fp32 = await buildFaceDetector({ ...common, out: join(dir, 'fp32.onnx') });
+    const int8 = await buildFaceDetector({ ...common, out: join(dir, 'int8.onnx'), int8: ranges });
+    // Fine-tuned heads differ from face-api's: the same photo scores differently than under the base build.
+    const base = await buildFaceDetector({ ...common, heads: undefined, out: join(dir, 'base.onnx') });
+    const a = await FaceDetector.open(fp32.path, { providers: ['cpu'], threads: 1 });
+    const b = await FaceDetector.open(int8.path, { providers: ['cpu'], threads: 1 });
+    const c = await FaceDetector.open(base.path, { providers: ['cpu'], threads: 1 });
+    try {
+      const demo = join(PACKAGE_ROOT, 'samples', 'demo');
+      let faces = 0;
+      let refound = 0;
+      let scoreChange = 0;
+      for (const f of readdirSync(demo).filter((n) => n.endsWith('.jpg'))) {
+        const frame = await decodeImage(join(demo, f));
+        const reference = await a.detect(frame, { minScore: 0.5 });
+        const found = await b.detect(frame, { minScore: 0.3 });
+        for (const r of reference) {
+          faces += 1;
+          if (found.some((d) => boxIou(d.box, r.box) >= 0.5)) refound += 1;
+        }
+        const [ta, tc] = [await a.infer(frame), await c.infer(frame)];
+        scoreChange = Math.max(scoreChange, ...ta.scores.map((s, i) => Math.abs(s - tc.scores[i]!)));
+      }
+      expect(faces).toBeGreaterThanOrEqual(10);
+      expect(refound).toBe(faces);
+      expect(scoreChange).toBeGreaterThan(0.05);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
   });
 });

@@ -109,7 +109,7 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
   // 1. The base detector with its feature maps as outputs (fp32), and its recorded box adjustments.
   const { DETECTOR_ZOO } = await import('../../edge/inference/detector-zoo.js');
   const base = DETECTOR_ZOO.find((d) => d.name === opts.base);
-  if (!base || base.architecture !== 'ssd') {
+  if (base?.architecture !== 'ssd') {
     throw new MaskEdgeError('E_USAGE', `--base must be an SSD of the detector zoo, got '${opts.base}'`, {
       detail: {
         option: '--base',

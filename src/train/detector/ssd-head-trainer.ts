@@ -87,7 +87,9 @@ function faceColumns(layer: HeadLayer): { weights: Float32Array; biases: Float32
 function batchFeatures(views: readonly HeadView[], layerIndex: number, layer: HeadLayer): tf.Tensor2D {
   const per = layer.cells * layer.channels;
   const buffer = new Float32Array(per * views.length);
-  views.forEach((v, i) => buffer.set(v.features[layerIndex] as Float32Array, i * per));
+  views.forEach((v, i) => {
+    buffer.set(v.features[layerIndex] as Float32Array, i * per);
+  });
   return tf.tensor2d(buffer, [views.length * layer.cells, layer.channels]);
 }
 
