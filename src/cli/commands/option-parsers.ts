@@ -47,3 +47,21 @@ export function addLabelOptions<T extends { option: Command['option'] }>(command
   );
   return command;
 }
+
+/**
+ * `--data DIR` (repeatable) and `--convention NAME` (one per --data, in order): annotated photo folders and the
+ * box convention each was drawn in, for the commands that train on face boxes (train-verifier, train-detector).
+ */
+export function addAnnotatedDataOptions<T extends { option: Command['option'] }>(command: T): T {
+  command.option(
+    '--data <dir>',
+    'Pascal VOC photo folder with face boxes; repeatable (split by photo as train does)',
+    collect,
+  );
+  command.option(
+    '--convention <name>',
+    'box convention of each --data folder, in order (kaggle or ilc; default: ilc for a folder named *ilc*, else kaggle)',
+    collect,
+  );
+  return command;
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabelOptions, collect, parseInteger, parseNumber } from './option-parsers.js';
+import { addAnnotatedDataOptions, addLabelOptions, parseInteger, parseNumber } from './option-parsers.js';
 
 export interface TrainDetectorOptions {
   data?: string[];
@@ -19,16 +19,6 @@ export function registerTrainDetector(program: Command): void {
   command
     .description(
       "fine-tune the SSD face detector's box predictors on annotated photos (train split), scored per source on validation photos beside the detector it started from",
-    )
-    .option(
-      '--data <dir>',
-      'Pascal VOC photo folder with face boxes; repeatable (split by photo as train does)',
-      collect,
-    )
-    .option(
-      '--convention <name>',
-      'box convention of each --data folder, in order (kaggle or ilc; default: ilc for a folder named *ilc*, else kaggle)',
-      collect,
     )
     .requiredOption(
       '--out <dir>',
@@ -62,7 +52,7 @@ export function registerTrainDetector(program: Command): void {
       'use only the first N annotated photos of each split and box convention (quick checks)',
       parseInteger('--limit', 1),
     );
-  addLabelOptions(command).action(async (opts: TrainDetectorOptions) => {
+  addLabelOptions(addAnnotatedDataOptions(command)).action(async (opts: TrainDetectorOptions) => {
     const { runTrainDetector } = await import('../detector/train-detector-run.js');
     await runTrainDetector(opts);
   });

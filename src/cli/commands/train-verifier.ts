@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabelOptions, collect, parseInteger, parseNumber } from './option-parsers.js';
+import { addAnnotatedDataOptions, addLabelOptions, parseInteger, parseNumber } from './option-parsers.js';
 
 export interface TrainVerifierOptions {
   data?: string[];
@@ -20,16 +20,6 @@ export function registerTrainVerifier(program: Command): void {
   command
     .description(
       "train the face verifier on annotated photos: the detector's false faces (not_face) and refined face boxes, a second stage after the detector",
-    )
-    .option(
-      '--data <dir>',
-      'Pascal VOC photo folder with face boxes; repeatable (split by photo as train does)',
-      collect,
-    )
-    .option(
-      '--convention <name>',
-      'box convention of each --data folder, in order (kaggle or ilc; default: ilc for a folder named *ilc*, else kaggle)',
-      collect,
     )
     .requiredOption('--out <dir>', 'output folder (face-verifier.onnx, report.json, checkpoint/)')
     .option(
@@ -61,7 +51,7 @@ export function registerTrainVerifier(program: Command): void {
       'use only the first N annotated photos of each split and --data folder (quick checks)',
       parseInteger('--limit', 1),
     );
-  addLabelOptions(command).action(async (opts: TrainVerifierOptions) => {
+  addLabelOptions(addAnnotatedDataOptions(command)).action(async (opts: TrainVerifierOptions) => {
     const { runTrainVerifier } = await import('../verifier/train-verifier-run.js');
     await runTrainVerifier(opts);
   });

@@ -15,6 +15,7 @@ import { writeDetectorHeads } from '../../core/detector-heads-file.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import { decodeImage, type RgbImage } from '../../core/image-io.js';
 import { ProgressReporter } from '../../core/progress.js';
+import { conventionsFor } from '../box-conventions.js';
 import type { TrainDetectorOptions } from '../commands/train-detector.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -56,19 +57,8 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
   const data = opts.data ?? [];
   if (data.length === 0)
     throw new MaskEdgeError('E_USAGE', 'train-detector needs --data DIR', { detail: { option: '--data' } });
-  const given = opts.convention ?? [];
-  if (given.length > 0 && given.length !== data.length) {
-    throw new MaskEdgeError(
-      'E_USAGE',
-      `--convention given ${given.length} times for ${data.length} --data folders`,
-      {
-        detail: { option: '--convention', given, data },
-      },
-    );
-  }
-  const conventionOf = new Map(
-    data.map((d, i) => [resolve(d), given[i] ?? (/ilc/i.test(basename(resolve(d))) ? 'ilc' : 'kaggle')]),
-  );
+  const conventions = conventionsFor(data, opts.convention);
+  const conventionOf = new Map<string, string>(data.map((d, i) => [resolve(d), conventions[i]!]));
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
 

@@ -14,35 +14,14 @@ import {
   VERIFIER_CONTEXT,
   VERIFIER_CONVENTIONS,
   VERIFIER_INPUT_SIZE,
-  type VerifierConvention,
 } from '../../core/face-verifier-spec.js';
 import { decodeImage, IMAGENET_MEAN, IMAGENET_STD, normalise } from '../../core/image-io.js';
 import { ProgressReporter } from '../../core/progress.js';
+import { conventionsFor } from '../box-conventions.js';
 import type { TrainVerifierOptions } from '../commands/train-verifier.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
-function conventionsFor(data: string[], given: string[] = []): VerifierConvention[] {
-  if (given.length > 0 && given.length !== data.length) {
-    throw new MaskEdgeError(
-      'E_USAGE',
-      `--convention given ${given.length} times for ${data.length} --data folders`,
-      {
-        detail: { option: '--convention', given, data },
-      },
-    );
-  }
-  return data.map((dir, i) => {
-    const name = given[i] ?? (/ilc/i.test(basename(resolve(dir))) ? 'ilc' : 'kaggle');
-    if (!(VERIFIER_CONVENTIONS as readonly string[]).includes(name)) {
-      throw new MaskEdgeError('E_USAGE', `unknown box convention '${name}'`, {
-        detail: { option: '--convention', value: name, known: VERIFIER_CONVENTIONS },
-      });
-    }
-    return name as VerifierConvention;
-  });
-}
 
 export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void> {
   const data = opts.data ?? [];
