@@ -36,6 +36,10 @@
 //   recorded:  read from that file (what `npm ci` builds with).
 //   [--int8-ranges calibrate | recorded (default: calibrate with --box-adjust fit, else recorded)]
 //   [--calibration-photos 80] [--int8-scope all | compute-inputs (default: the recorded one, else all)]
+//
+// Fine-tuned entries (a zoo `headsFile`, e.g. ssd-mobilenet-v1-512x384-tuned[-int8]): face-api's weights with the
+// box predictors of models/<headsFile> (written by `mask-edge train-detector`) put in; their box adjustment is
+// always the recorded one, the fit train-detector made on its own train split (--box-adjust fit does not refit it).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
