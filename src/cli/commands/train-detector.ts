@@ -22,7 +22,7 @@ export function registerTrainDetector(program: Command): void {
     )
     .requiredOption(
       '--out <dir>',
-      'output folder (detector-heads.json, face-detector-tuned.onnx, report.json)',
+      'output folder (detector-heads.json, box-adjust.json, face-detector-tuned.onnx, report.json)',
     )
     .option(
       '--seed <n>',
@@ -34,13 +34,13 @@ export function registerTrainDetector(program: Command): void {
       '--epochs <n>',
       'training epochs (the epoch with the lowest validation loss is kept)',
       parseInteger('--epochs', 1, 200),
-      8,
+      12,
     )
     .option(
       '--learning-rate <lr>',
       'Adam learning rate (cosine schedule)',
       parseNumber('--learning-rate', 1e-6, 1),
-      3e-4,
+      1e-3,
     )
     .option(
       '--base <name>',

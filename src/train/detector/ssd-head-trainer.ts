@@ -191,7 +191,7 @@ export async function trainSsdHeads(
   val: readonly HeadView[],
   options: HeadTrainOptions = {},
 ): Promise<TrainedHeads> {
-  const { epochs = 8, batchSize = 16, learningRate = 3e-4, boxWeight = 1, seed = 1 } = options;
+  const { epochs = 12, batchSize = 16, learningRate = 1e-3, boxWeight = 1, seed = 1 } = options;
   const log = options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));
   const anchorCount = initial.reduce((n, l) => n + l.cells * l.perCell, 0);
   const vars: Variables = { box: [], boxBias: [], face: [], faceBias: [] };
