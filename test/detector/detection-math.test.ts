@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boxIou, matchDetections, summariseDetection } from '../../src/edge/eval/detection-matching.js';
-import { decodeBox, generateAnchors } from '../../src/edge/inference/box-decoding.js';
+import { adjustBox, decodeBox, generateAnchors, unadjustBox } from '../../src/edge/inference/box-decoding.js';
 import { iouCorners, nonMaxSuppression } from '../../src/edge/inference/non-max-suppression.js';
 import { samePadding } from '../../src/export/detector/conv-nodes.js';
 import { ssdAnchorShapes } from '../../src/export/detector/ssd-mobilenet-graph.js';
@@ -129,5 +129,18 @@ describe('detection matching', () => {
     expect(strict).toMatchObject({ faces: 3, detected: 1, detections: 2, falsePositives: 1 });
     expect(strict.precision).toBe(0.5);
     expect(Object.keys(strict.recallBySize)).toEqual(['24-32', '32-48', '>=96']);
+  });
+});
+
+describe('unadjustBox', () => {
+  it('undoes adjustBox: the box a detector must give so that the box fit yields the annotation', () => {
+    const adjust = { dx: 0.032, dy: 0.144, sw: 1.079, sh: 0.874 };
+    const annotated = { ymin: 0.2, xmin: 0.3, ymax: 0.5, xmax: 0.45 };
+    const raw = unadjustBox(annotated, adjust);
+    // hand-computed: w = 0.15 / 1.079, h = 0.3 / 0.874, centre moved back by dx * w, dy * h
+    expect(raw.xmax - raw.xmin).toBeCloseTo(0.15 / 1.079, 12);
+    expect((raw.ymin + raw.ymax) / 2).toBeCloseTo(0.35 - 0.144 * (0.3 / 0.874), 12);
+    const back = adjustBox(raw, adjust);
+    for (const k of ['ymin', 'xmin', 'ymax', 'xmax'] as const) expect(back[k]).toBeCloseTo(annotated[k], 12);
   });
 });

@@ -8,25 +8,20 @@
  * recorded box adjustment, so every source teaches the same box and the per-source adjustment still applies.
  * It crosses train, export and edge, so it lives in cli and imports them lazily.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type FaceSample, parseLabelMap, readDataset, splitDataset } from '../../core/dataset/index.js';
 import { writeDetectorHeads } from '../../core/detector-heads-file.js';
 import { MaskEdgeError } from '../../core/errors.js';
 import { decodeImage, type RgbImage } from '../../core/image-io.js';
+import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
+import type { BoxAdjust as Adjust } from '../../edge/inference/detector-contract.js';
 import { conventionsFor } from '../box-conventions.js';
 import type { TrainDetectorOptions } from '../commands/train-detector.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
-interface Adjust {
-  dx: number;
-  dy: number;
-  sw: number;
-  sh: number;
-}
 
 function mirror(frame: RgbImage): RgbImage {
   const { width, height, data } = frame;
@@ -44,15 +39,6 @@ function mirror(frame: RgbImage): RgbImage {
   return { width, height, data: out };
 }
 
-/** The inverse of adjustBox (box-decoding.ts): the box the unadjusted detector should give for `b`. */
-function unadjust(b: { ymin: number; xmin: number; ymax: number; xmax: number }, a: Adjust) {
-  const w = (b.xmax - b.xmin) / a.sw;
-  const h = (b.ymax - b.ymin) / a.sh;
-  const cx = (b.xmin + b.xmax) / 2 - a.dx * w;
-  const cy = (b.ymin + b.ymax) / 2 - a.dy * h;
-  return { ymin: cy - h / 2, xmin: cx - w / 2, ymax: cy + h / 2, xmax: cx + w / 2 };
-}
-
 export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void> {
   const data = opts.data ?? [];
   if (data.length === 0)
@@ -68,10 +54,11 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
   });
   const split = splitDataset(samples, { seed: opts.seed });
   const { photosFromSamples, detectPhotos } = await import('../../edge/eval/detection-recall.js');
+  const sourceOf = new Map(samples.map((x) => [x.path, x.source]));
   const photosOf = (s: FaceSample[]) => {
     const photos = photosFromSamples(s).map((p) => ({
       ...p,
-      convention: conventionOf.get(s.find((x) => x.path === p.path)?.source ?? '') ?? 'kaggle',
+      convention: conventionOf.get(sourceOf.get(p.path) ?? '') ?? 'kaggle',
     }));
     if (!opts.limit) return photos;
     const limit = opts.limit;
@@ -108,8 +95,6 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
       },
     });
   }
-  const { readFile } = await import('node:fs/promises');
-  const { MODELS_DIR } = await import('../../core/package-paths.js');
   const recorded = JSON.parse(await readFile(join(MODELS_DIR, base.boxAdjustFile), 'utf8')) as Adjust & {
     bySource?: Record<string, Adjust>;
   };
@@ -136,7 +121,7 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
   const { openOnnxSession } = await import('../../core/onnx-session.js');
   const { parseDetectorContract } = await import('../../edge/inference/detector-contract.js');
   const { letterbox } = await import('../../edge/inference/detector-input.js');
-  const { generateAnchors } = await import('../../edge/inference/box-decoding.js');
+  const { generateAnchors, unadjustBox } = await import('../../edge/inference/box-decoding.js');
   const { ssdFeatureOutput, ssdHeadTensorNames } = await import(
     '../../export/detector/ssd-mobilenet-graph.js'
   );
@@ -190,7 +175,7 @@ export async function runTrainDetector(opts: TrainDetectorOptions): Promise<void
       const normalised = (flip: boolean) =>
         photo.faces.map((f) => {
           const x = flip ? frame.width - f.box.x - f.box.width : f.box.x;
-          return unadjust(
+          return unadjustBox(
             {
               xmin: x / side / width,
               xmax: (x + f.box.width) / side / width,

@@ -113,3 +113,12 @@ export function adjustBox(b: NormalisedBox, adjust: BoxAdjust): NormalisedBox {
   const nh = h * adjust.sh;
   return { ymin: cy - nh / 2, xmin: cx - nw / 2, ymax: cy + nh / 2, xmax: cx + nw / 2 };
 }
+
+/** The inverse of adjustBox: the box that `adjust` turns into `b` (what the unadjusted detector should give). */
+export function unadjustBox(b: NormalisedBox, adjust: BoxAdjust): NormalisedBox {
+  const w = (b.xmax - b.xmin) / adjust.sw;
+  const h = (b.ymax - b.ymin) / adjust.sh;
+  const cx = (b.xmin + b.xmax) / 2 - adjust.dx * w;
+  const cy = (b.ymin + b.ymax) / 2 - adjust.dy * h;
+  return { ymin: cy - h / 2, xmin: cx - w / 2, ymax: cy + h / 2, xmax: cx + w / 2 };
+}
