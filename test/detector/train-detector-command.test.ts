@@ -6,8 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { readDetectorHeads } from '../../src/core/detector-heads-file.js';
 import { isMaskEdgeError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/core/image-io.js';
@@ -22,6 +21,7 @@ import {
 } from '../../src/export/detector/build-face-detector.js';
 import { ssdFeatureOutput, ssdHeadTensorNames } from '../../src/export/detector/ssd-mobilenet-graph.js';
 import { readTfjsWeights } from '../../src/export/detector/tfjs-weights.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../inference/tiny-models.js';
 
 const data = sharedDataDir();
@@ -33,19 +33,6 @@ if (!ready)
   console.warn(
     'skipping mask-edge train-detector on real photos: needs ../shared/data/{kaggle,ilc}-face-mask',
   );
-
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    stderr += c.toString();
-    return true;
-  });
-  try {
-    return { code: await main(['node', 'mask-edge', ...args]), stderr };
-  } finally {
-    err.mockRestore();
-  }
-}
 
 describe('SSD build with fine-tuned heads', () => {
   it("gives the same boxes with face-api's own heads put back, and outputs the feature maps when asked", async () => {
@@ -89,7 +76,7 @@ describe('SSD build with fine-tuned heads', () => {
 describe.skipIf(!ready)('mask-edge train-detector on real photos (two sources)', () => {
   it('trains the heads, fits the box conventions and writes a detector ONNX Runtime opens', async () => {
     const out = tempDir('mask-edge-train-detector-');
-    const r = await cli([
+    const r = await runCli([
       'train-detector',
       '--data',
       kaggle!,

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { MODELS_DIR, sharedDataDir } from '../../src/core/package-paths.js';
 import { evaluatePipeline } from '../../src/edge/eval/pipeline-eval.js';
 import { FaceVerifier } from '../../src/edge/inference/face-verifier.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../inference/tiny-models.js';
 
 const data = sharedDataDir();
@@ -21,26 +21,6 @@ if (!ready)
   console.warn(
     'skipping mask-edge train-verifier on real photos: needs ../shared/data/{kaggle,ilc}-face-mask',
   );
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    stdout += c.toString();
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    stderr += c.toString();
-    return true;
-  });
-  try {
-    const code = await main(['node', 'mask-edge', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)', () => {
   it('mines, trains, exports a verifier that ONNX Runtime opens, with its operating point chosen on validation', async () => {
@@ -58,7 +38,7 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
       '--out',
       out,
     ];
-    const r = await cli(train);
+    const r = await runCli(train);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/operating point \(validation\)/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -71,12 +51,12 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     expect(v.settings.candidateMinScore).toBe(report.chosen.candidateMinScore);
     await v.close();
     // a second run reuses the mined detections (same detector, seed, data and limit)
-    const again = await cli(train);
+    const again = await runCli(train);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/detect train/);
 
     // eval --pipeline puts it behind the detector and says so
-    const e = await cli([
+    const e = await runCli([
       'eval',
       '--pipeline',
       '--data',
@@ -100,7 +80,7 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
 
   it('refuses --convention counts that do not match --data, and unknown names', async () => {
     const out = tempDir('mask-edge-verifier-');
-    const a = await cli([
+    const a = await runCli([
       'train-verifier',
       '--data',
       kaggle!,
@@ -113,7 +93,7 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     ]);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--convention given 1 times for 2 --data/);
-    const b = await cli(['train-verifier', '--data', kaggle!, '--convention', 'coco', '--out', out]);
+    const b = await runCli(['train-verifier', '--data', kaggle!, '--convention', 'coco', '--out', out]);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/unknown box convention 'coco'/);
   });
