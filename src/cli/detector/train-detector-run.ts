@@ -16,9 +16,10 @@ import { MaskEdgeError } from '../../core/errors.js';
 import { decodeImage, type RgbImage } from '../../core/image-io.js';
 import { MODELS_DIR } from '../../core/package-paths.js';
 import { ProgressReporter } from '../../core/progress.js';
-import type { BoxAdjust as Adjust } from '../../edge/inference/detector-contract.js';
 import { conventionsFor } from '../box-conventions.js';
 import type { TrainDetectorOptions } from '../commands/train-detector.js';
+
+type Adjust = import('../../edge/inference/detector-contract.js').BoxAdjust;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
