@@ -7,6 +7,12 @@ import { startTfjs } from '../../src/export/tfjs/tfjs-reference.js';
 import { syntheticBatch, writeSyntheticDataset } from './synthetic-faces.js';
 import { randomiseBatchNorms, saveCheckpoint, tf } from './tfjs-fixtures.js';
 
+/**
+ * Seeded initialisers, so the fixture trains to the same weights in every run (an unseeded one once left the
+ * student at exactly the 80% accuracy the export test asks to beat).
+ */
+const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+
 export function studentArchitecture(size: number): tf.Sequential {
   const m = tf.sequential();
   m.add(
@@ -16,19 +22,20 @@ export function studentArchitecture(size: number): tf.Sequential {
       kernelSize: 3,
       padding: 'same',
       useBias: false,
+      kernelInitializer: seeded(1),
     }),
   );
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.reLU({ maxValue: 6 }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }));
+  m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: seeded(2) }));
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.reLU());
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 1, activation: 'relu' }));
+  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 1, activation: 'relu', kernelInitializer: seeded(3) }));
   m.add(tf.layers.flatten());
-  m.add(tf.layers.dropout({ rate: 0.2 }));
-  m.add(tf.layers.dense({ units: 96, activation: 'relu' }));
-  m.add(tf.layers.dense({ units: LABELS.length }));
+  m.add(tf.layers.dropout({ rate: 0.2, seed: 4 }));
+  m.add(tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: seeded(5) }));
+  m.add(tf.layers.dense({ units: LABELS.length, kernelInitializer: seeded(6) }));
   return m;
 }
 
@@ -45,7 +52,8 @@ export async function trainStudent(size: number, epochs = 15): Promise<tf.Layers
   const { x, y, n } = syntheticBatch(40, size, 1000);
   const xs = tf.tensor4d(x, [n, size, size, 3]);
   const ys = tf.tensor2d(y, [n, LABELS.length]);
-  await m.fit(xs, ys, { epochs, batchSize: 16, shuffle: true, verbose: 0 });
+  // No shuffle: the synthetic batch is already in random order, and a fixed order keeps the run reproducible.
+  await m.fit(xs, ys, { epochs, batchSize: 16, shuffle: false, verbose: 0 });
   xs.dispose();
   ys.dispose();
   return m;
