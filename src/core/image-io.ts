@@ -140,74 +140,96 @@ export function cropRgb(image: RgbImage, box: Box): RgbImage {
   return { width: clipped.width, height: clipped.height, data: out };
 }
 
-/** Source pixels and weights of each output pixel along one axis (triangle filter; out-of-frame taps are black). */
-function linearTaps(origin: number, scale: number, n: number): { first: number; weights: Float64Array }[] {
+/**
+ * Source pixels and weights of each output pixel along one axis (triangle filter). Weights are normalised over
+ * every tap, then the taps outside [0, limit) are dropped: they read black (0) and add nothing. Flat typed arrays:
+ * output o reads `count[o]` pixels from `first[o]` with weights `weights[offset[o]...]`.
+ */
+interface AxisTaps {
+  first: Int32Array;
+  count: Int32Array;
+  offset: Int32Array;
+  weights: Float64Array;
+}
+
+function linearTaps(origin: number, scale: number, n: number, limit: number): AxisTaps {
   const support = Math.max(1, scale);
-  const taps: { first: number; weights: Float64Array }[] = [];
+  const first = new Int32Array(n);
+  const count = new Int32Array(n);
+  const offset = new Int32Array(n);
+  const flat: number[] = [];
   for (let o = 0; o < n; o++) {
     const centre = origin + (o + 0.5) * scale - 0.5;
-    const first = Math.ceil(centre - support);
-    const last = Math.floor(centre + support);
-    const weights = new Float64Array(Math.max(0, last - first + 1));
+    const lo = Math.ceil(centre - support);
+    const taps = Math.max(0, Math.floor(centre + support) - lo + 1);
     let sum = 0;
-    for (let k = 0; k < weights.length; k++) {
-      const w = Math.max(0, 1 - Math.abs(first + k - centre) / support);
-      weights[k] = w;
-      sum += w;
-    }
-    for (let k = 0; k < weights.length; k++) weights[k]! /= sum || 1;
-    taps.push({ first, weights });
+    for (let k = 0; k < taps; k++) sum += Math.max(0, 1 - Math.abs(lo + k - centre) / support);
+    const from = Math.max(0, -lo);
+    const to = Math.min(taps, limit - lo);
+    first[o] = lo + from;
+    count[o] = Math.max(0, to - from);
+    offset[o] = flat.length;
+    for (let k = from; k < to; k++)
+      flat.push(Math.max(0, 1 - Math.abs(lo + k - centre) / support) / (sum || 1));
   }
-  return taps;
+  return { first, count, offset, weights: Float64Array.from(flat) };
 }
 
 /**
  * Crops `box` (which may extend past the frame: black there) and resizes it to size x size with a separable
  * triangle (linear) filter whose support grows with the shrink factor, so downscaling averages instead of aliasing.
  * Pure JS: for many small crops per frame it is several times cheaper than a sharp call each (measured in
- * bench/face-verifier-cost.mjs); the face verifier's training and runtime both use it.
+ * bench/face-verifier-cost.mjs); the face verifier's training and runtime both use it. The taps are precomputed
+ * per axis with the out-of-frame ones dropped, so the inner loops carry no bounds checks.
  */
 export function cropResizeLinear(image: RgbImage, box: Box, size: number): RgbImage {
-  const xs = linearTaps(box.x, box.width / size, size);
-  const ys = linearTaps(box.y, box.height / size, size);
-  const rowLo = ys.reduce((m, t) => Math.min(m, t.first), Number.POSITIVE_INFINITY);
-  const rowHi = ys.reduce((m, t) => Math.max(m, t.first + t.weights.length - 1), Number.NEGATIVE_INFINITY);
+  const { width, height, data } = image;
+  const xs = linearTaps(box.x, box.width / size, size, width);
+  const ys = linearTaps(box.y, box.height / size, size, height);
+  let rowLo = height;
+  let rowHi = -1;
+  for (let o = 0; o < size; o++) {
+    if (ys.count[o]! === 0) continue;
+    rowLo = Math.min(rowLo, ys.first[o]!);
+    rowHi = Math.max(rowHi, ys.first[o]! + ys.count[o]! - 1);
+  }
+  const line = size * 3;
   // Horizontal pass over the source rows the vertical taps need.
-  const rows = new Float64Array((rowHi - rowLo + 1) * size * 3);
-  for (let y = Math.max(0, rowLo); y <= Math.min(image.height - 1, rowHi); y++) {
-    const base = (y - rowLo) * size * 3;
-    const src = y * image.width * 3;
+  const rows = new Float64Array(Math.max(0, rowHi - rowLo + 1) * line);
+  for (let y = rowLo; y <= rowHi; y++) {
+    const base = (y - rowLo) * line;
+    const src = y * width * 3;
     for (let o = 0; o < size; o++) {
-      const { first, weights } = xs[o]!;
+      const n = xs.count[o]!;
+      const w0 = xs.offset[o]!;
+      let i = src + xs.first[o]! * 3;
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = 0; k < weights.length; k++) {
-        const x = first + k;
-        if (x < 0 || x >= image.width) continue;
-        const w = weights[k]!;
-        const i = src + x * 3;
-        r += w * image.data[i]!;
-        g += w * image.data[i + 1]!;
-        b += w * image.data[i + 2]!;
+      for (let k = 0; k < n; k++, i += 3) {
+        const w = xs.weights[w0 + k]!;
+        r += w * data[i]!;
+        g += w * data[i + 1]!;
+        b += w * data[i + 2]!;
       }
       rows[base + o * 3] = r;
       rows[base + o * 3 + 1] = g;
       rows[base + o * 3 + 2] = b;
     }
   }
-  const out = new Uint8Array(size * size * 3);
-  const line = size * 3;
+  const out = new Uint8Array(size * line);
   const acc = new Float64Array(line);
   for (let oy = 0; oy < size; oy++) {
-    const { first, weights } = ys[oy]!;
+    const n = ys.count[oy]!;
+    const w0 = ys.offset[oy]!;
     acc.fill(0);
-    for (let k = 0; k < weights.length; k++) {
-      const w = weights[k]!;
-      const base = (first + k - rowLo) * line;
+    for (let k = 0; k < n; k++) {
+      const w = ys.weights[w0 + k]!;
+      const base = (ys.first[oy]! + k - rowLo) * line;
       for (let i = 0; i < line; i++) acc[i]! += w * rows[base + i]!;
     }
-    for (let i = 0; i < line; i++) out[oy * line + i] = Math.min(255, Math.max(0, Math.round(acc[i]!)));
+    const at = oy * line;
+    for (let i = 0; i < line; i++) out[at + i] = Math.min(255, Math.max(0, Math.round(acc[i]!)));
   }
   return { width: size, height: size, data: out };
 }
@@ -222,10 +244,13 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-/** Crops a box with margin (squared, clipped) and resizes it to size x size. */
-export async function cropFace(image: RgbImage, box: Box, size: number, margin = 0.15): Promise<RgbImage> {
-  const region = expandBox(box, image.width, image.height, margin, true);
-  return resizeRgb(cropRgb(image, region), size, size);
+/**
+ * Crops a box with margin (squared, clipped) and resizes it to size x size with cropResizeLinear: the one crop
+ * function of the classifier's training crops (loadCrops) and of the agent, so both see the same pixels. Pure JS:
+ * for a few faces per frame it costs a fraction of a sharp call each (bench/crop-cost.mjs).
+ */
+export function cropFace(image: RgbImage, box: Box, size: number, margin = 0.15): RgbImage {
+  return cropResizeLinear(image, expandBox(box, image.width, image.height, margin, true), size);
 }
 
 export type Layout = 'NCHW' | 'NHWC';

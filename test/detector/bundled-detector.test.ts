@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDataset, splitDataset } from '../../src/core/dataset/index.js';
+import { decodeImage, type RgbImage } from '../../src/core/image-io.js';
 import { readOnnxMetadata } from '../../src/core/onnx-session.js';
 import { MODELS_DIR, sharedDataDir } from '../../src/core/package-paths.js';
 import { summariseDetection } from '../../src/edge/eval/detection-matching.js';
@@ -69,6 +70,35 @@ describe('bundled face detector', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives each frame its own boxes when calls reuse input buffers or overlap (cameras sharing it)', async () => {
+    const demo = join(MODELS_DIR, '..', 'samples', 'demo');
+    const frames = await Promise.all(
+      ['maksssksksss218.jpg', 'maksssksksss29.jpg', 'maksssksksss218.jpg'].map((f) =>
+        decodeImage(join(demo, f)),
+      ),
+    );
+    const fresh = async (frame: RgbImage) => {
+      const d = await FaceDetector.open(BUNDLED, { providers: ['cpu'] });
+      try {
+        return await d.detect(frame);
+      } finally {
+        await d.close();
+      }
+    };
+    const expected = [];
+    for (const f of frames) expected.push(await fresh(f));
+    expect(expected[0]).not.toEqual(expected[1]);
+    const detector = await FaceDetector.open(BUNDLED, { providers: ['cpu'] });
+    try {
+      // one after another: the second and third frames are letterboxed into the first one's buffer
+      for (const [i, f] of frames.entries()) expect(await detector.detect(f)).toEqual(expected[i]);
+      // all at once: each call takes its own buffer while another's run is in flight
+      expect(await Promise.all(frames.map((f) => detector.detect(f)))).toEqual(expected);
+    } finally {
+      await detector.close();
     }
   });
 

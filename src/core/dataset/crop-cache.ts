@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Box, RgbImage } from '../image-io.js';
 
 /** Bump when the crop pixels change for the same inputs (crop or resize method). */
-const CACHE_VERSION = 'crops-v1';
+const CACHE_VERSION = 'crops-v2'; // v2: face crops by cropResizeLinear (v1: sharp)
 
 export interface CropCacheKeyParts {
   path: string;

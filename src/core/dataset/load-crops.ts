@@ -96,7 +96,7 @@ async function cropPhoto(
   margin: number,
 ): Promise<RgbImage[]> {
   const image = await decodeImage(path);
-  // Resizes of one photo's faces run together: each is a short sharp call whose latency dominates.
+  // Boxed faces: the agent's crop function; whole-image faces (MaskedFace-Net, ImageFolder): one sharp resize each.
   return Promise.all(
     members.map((s) => (s.box ? cropFace(image, s.box, size, margin) : resizeRgb(image, size, size))),
   );

@@ -185,10 +185,27 @@ export async function letterboxImage(
   return { image: { width: size, height: size, data: out }, scaleX: scale, scaleY: scale };
 }
 
-/** The detector's input tensor for a frame: padded, resized and normalised in one pass. */
-export function letterbox(frame: RgbImage, contract: DetectorContract): LetterboxedInput {
+/**
+ * The detector's input tensor for a frame: padded, resized and normalised in one pass. `into` (the input's
+ * length) is written over instead of a new array: every element is written, so a reused buffer needs no clearing.
+ */
+export function letterbox(
+  frame: RgbImage,
+  contract: DetectorContract,
+  into?: Float32Array,
+): LetterboxedInput {
   const size = contract.inputSize;
-  const tensor = new Float32Array(size * contract.inputHeight * 3);
+  const length = size * contract.inputHeight * 3;
+  if (into && into.length !== length) {
+    throw new MaskEdgeError(
+      'E_INTERNAL',
+      `letterbox buffer holds ${into.length} values, the input ${length}`,
+      {
+        detail: { buffer: into.length, expected: length },
+      },
+    );
+  }
+  const tensor = into ?? new Float32Array(length);
   // (v * k - mean) / std per tensor channel, as v * gain + offset.
   const k = contract.scale ? 1 / 255 : 1;
   const gain = contract.std.map((s) => k / s);

@@ -107,7 +107,7 @@ export class MaskClassifier {
 
   /** Crops every box (with margin, squared) out of the frame and classifies them all in one call. */
   async classifyFaces(frame: RgbImage, boxes: readonly Box[]): Promise<Classification[]> {
-    const crops = await Promise.all(boxes.map((b) => cropFace(frame, b, this.spec.inputSize, this.margin)));
+    const crops = boxes.map((b) => cropFace(frame, b, this.spec.inputSize, this.margin));
     return this.classifyCrops(crops);
   }
 
