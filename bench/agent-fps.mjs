@@ -17,6 +17,9 @@
 // classifier sessions as the agent does; rows give fps in total and per camera.
 // --processes N: N agents side by side (this script again with --cameras 1, started together), e.g. one agent per
 // camera; rows sum their fps and CPU.
+// --realtime: each camera delivers the clip at its own 30 frames/s (ffmpeg -re), as a camera does, instead of as
+// fast as ffmpeg decodes: rows then say whether the agents keep up (per camera fps near 30, dropped near 0%), and
+// ffmpeg decodes only the frames a camera would send.
 // --providers: the execution providers of both models (default cpu); the row names the one that ran.
 // --frames DIR: a folder of 640x480 JPEG frames, looped, instead of the ffmpeg clip (machines without ffmpeg,
 // e.g. the GPU machine: bench/device/run.sh); decoding is then sharp's, in the agent's process.
@@ -49,6 +52,7 @@ const { values: args } = parseArgs({
     zoo: { type: 'string' },
     cameras: { type: 'string', default: '1' },
     processes: { type: 'string', default: '1' },
+    realtime: { type: 'boolean', default: false },
   },
 });
 const cameraCount = Number(args.cameras);
@@ -160,7 +164,7 @@ function configFor(everyFrames, reclassifyEvery, run) {
       id: cameraId(i),
       source: args.frames
         ? { type: 'images', path: args.frames, fps: 240, loop: true }
-        : { type: 'ffmpeg', url: video, realtime: false, loop: true, maxFps: 240 },
+        : { type: 'ffmpeg', url: video, realtime: args.realtime, loop: true, maxFps: 240 },
     })),
     detection: { everyFrames },
     tracking: { reclassifyEvery },
@@ -244,6 +248,7 @@ async function measure(name, detector, everyFrames = 1, reclassifyEvery = 1) {
     e2eFps: +(processed / secs).toFixed(1),
     perCameraFps,
     decodedFps: +(decoded / secs).toFixed(1),
+    dropped: diff('dropped'),
     droppedPct: +((100 * diff('dropped')) / Math.max(1, decoded)).toFixed(0),
     facesPerFrame: +(diff('faces') / Math.max(1, processed)).toFixed(2),
     classifiedPerFrame: +(diff('classified') / Math.max(1, processed)).toFixed(2),
@@ -321,7 +326,7 @@ say('measuring replayed boxes (no detection) ...');
 rows.push(await measure('no detector (replayed boxes) + classifier', replayDetector(first)));
 
 await broker?.close();
-const header = `${cameraCount} camera(s) in one agent, 640x480 each; sink: ${args.sink === 'mqtt' ? `MQTT (${broker.kind}), outbox on disk` : 'recording (in memory)'}; machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
+const header = `${cameraCount} camera(s) in one agent, 640x480 each; frames: ${args.frames ? 'image folder' : args.realtime ? 'each camera at 30 frames/s (realtime)' : 'as fast as ffmpeg decodes'}; sink: ${args.sink === 'mqtt' ? `MQTT (${broker.kind}), outbox on disk` : 'recording (in memory)'}; machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; classifier input ${classifier.inputSize}px`;
 if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
 else {
   process.stdout.write(`${header}\n\n`);
@@ -381,6 +386,8 @@ async function runProcesses() {
       e2eFps: +sum('e2eFps').toFixed(1),
       perCameraFps: all.map((r) => r.e2eFps),
       decodedFps: +sum('decodedFps').toFixed(1),
+      perCameraDecodedFps: all.map((r) => r.decodedFps),
+      droppedPct: +((100 * sum('dropped')) / Math.max(1, sum('decoded'))).toFixed(1),
       detectMsP50: Math.max(...all.map((r) => r.detectMsP50)),
       classifyMsP50: Math.max(...all.map((r) => r.classifyMsP50)),
       events: sum('events'),
@@ -395,11 +402,11 @@ async function runProcesses() {
   if (args.json) process.stdout.write(`${JSON.stringify({ header, rows }, null, 2)}\n`);
   else {
     process.stdout.write(
-      `${header}\n\n| pipeline | e2e fps | per camera | detect p50 ms | agent CPU | ffmpeg CPU | CPU ms/frame | load |\n|---|---|---|---|---|---|---|---|\n`,
+      `${header}\n\n| pipeline | e2e fps | per camera | decoded per camera | dropped | detect p50 ms | agent CPU | ffmpeg CPU | CPU ms/frame | load |\n|---|---|---|---|---|---|---|---|---|---|\n`,
     );
     for (const r of rows)
       process.stdout.write(
-        `| ${r.name} | ${r.e2eFps} | ${r.perCameraFps.join(' / ')} | ${r.detectMsP50} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.load1} |\n`,
+        `| ${r.name} | ${r.e2eFps} | ${r.perCameraFps.join(' / ')} | ${r.perCameraDecodedFps.join(' / ')} | ${r.droppedPct}% | ${r.detectMsP50} | ${r.nodeCpuPct}% | ${r.ffmpegCpuPct}% | ${r.cpuMsPerFrame} | ${r.load1} |\n`,
       );
   }
   process.exit(0);
