@@ -9,6 +9,7 @@
 //       [--detectors ssd-mobilenet-v1-512,ssd-mobilenet-v1-512-int8,ssd-mobilenet-v1-512x384-int8]
 //       [--verifiers none,auto (or verifier ONNX files)] [--split test|val] [--out DIR (default docs/results)]
 //       [--from DIR (reuse eval JSONs named DETECTOR-VERIFIER-SOURCE.json)] [--render (from the saved JSON only)]
+//       [--tile-above-scale X (eval's: large photos also detected in tiles; 0: never; default eval's, 1.5)]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     // test (the held-out photos, what the tables report) or val (what a choice may be made on)
     split: { type: 'string', default: 'test' },
     render: { type: 'boolean', default: false },
+    // eval's --tile-above-scale (default: eval's own, as the agent: large photos tiled; 0: never)
+    'tile-above-scale': { type: 'string' },
     out: { type: 'string', default: join(root, 'docs', 'results') },
   },
 });
@@ -82,6 +85,9 @@ else {
               verifier,
               '--box-convention',
               conv,
+              ...(args['tile-above-scale'] !== undefined
+                ? ['--tile-above-scale', args['tile-above-scale']]
+                : []),
               '--json',
             ],
             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 },
@@ -90,6 +96,7 @@ else {
         const m = JSON.parse(text);
         const s = m.bySource[folder];
         row.threshold = m.minScore;
+        row.tileAboveScale = m.tiling?.aboveScale ?? 0;
         row.verifierFile = m.verifier?.path ? relative(root, m.verifier.path) : null;
         row.sources[conv] = {
           photos: s.photos,
@@ -106,7 +113,7 @@ else {
     }
   }
   saved.split = args.split;
-  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers} --split ${args.split}`;
+  saved.command = `node bench/face-verifier-eval.mjs --detectors ${args.detectors} --verifiers ${args.verifiers} --split ${args.split}${args['tile-above-scale'] !== undefined ? ` --tile-above-scale ${args['tile-above-scale']}` : ''}`;
   writeFileSync(jsonPath, `${JSON.stringify(saved, null, 1)}\n`);
 }
 

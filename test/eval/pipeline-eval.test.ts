@@ -74,7 +74,10 @@ describe.skipIf(!ready)('mask-edge eval --pipeline on real photos', () => {
     expect(all.mAP50).toBeGreaterThanOrEqual(0);
     expect(all.mAP50).toBeLessThanOrEqual(1);
     expect(existsSync(annotate)).toBe(true);
-    const big = await run(['--min-face', '24']);
+    // large photos are tiled by default, as in the agent (Kaggle's 400 px photos are not large)
+    expect(all.tiling).toMatchObject({ aboveScale: 1.5, grid: 2, overlap: 0.25, tiledPhotos: 0 });
+    const big = await run(['--min-face', '24', '--tile-above-scale', '0']);
+    expect(big.tiling).toEqual({ aboveScale: 0 });
     expect(big.faces + big.ignoredFaces).toBe(all.faces);
     expect(big.falsePositives).toBeLessThanOrEqual(all.falsePositives);
     // --correct-min decides the end-to-end labels as the agent would: the mean-colour model calls skin `correct`

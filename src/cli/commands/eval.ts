@@ -14,6 +14,7 @@ export interface EvalOptions {
   seed?: number;
   minFace?: number;
   minDetectionSize?: number;
+  tileAboveScale?: number;
   annotate?: string;
   providers?: string[];
   threads?: number;
@@ -76,6 +77,11 @@ export function registerEval(program: Command): void {
       '--min-detection-size <px>',
       "--pipeline: drop detections narrower than this, as the agent's detection.minFaceSize does (default 0)",
       parseInteger('--min-detection-size', 0),
+    )
+    .option(
+      '--tile-above-scale <x>',
+      "--pipeline: photos at least this many times the detector's input are also detected in 2 x 2 overlapping tiles, as the agent's detection.tileAboveScale (default 1.5; 0: never)",
+      parseNumber('--tile-above-scale', 0, 100),
     )
     .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
     .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))

@@ -63,7 +63,14 @@ export async function runAgent<C extends PipelineConfig>(
   }
   logger.info('starting agent', { config: opts.config, settings: redact(config) });
 
-  const models = await openModels(config.models, logger);
+  const tileAbove = config.detection.tileAboveScale;
+  const models = await openModels(config.models, logger, tileAbove > 0 ? { minScale: tileAbove } : undefined);
+  logger.info('large frames', {
+    tiling:
+      tileAbove > 0
+        ? `frames at least ${tileAbove}x the detector's input are also detected in 2 x 2 overlapping tiles`
+        : 'off (detection.tileAboveScale: 0)',
+  });
   let sink: EventSink | undefined;
   let runtime: AgentRuntime | undefined;
   let health: { close(): Promise<void> } | undefined;

@@ -10,10 +10,11 @@ import { type DetectorFailure, openDetector, resolveDetector } from '../inferenc
 import type { FaceDetector } from '../inference/face-detector.js';
 import { type VerifiedFaceDetector, withVerifier } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
+import type { TiledFaceDetector, TilingOptions } from '../inference/tiled-face-detector.js';
 
 export interface OpenedModels {
-  /** The detector, behind the face verifier when models.verifier is set. */
-  detector: FaceDetector | VerifiedFaceDetector;
+  /** The detector (tiling large frames when detection.tileAboveScale > 0), behind the face verifier when models.verifier is set. */
+  detector: FaceDetector | TiledFaceDetector | VerifiedFaceDetector;
   /** The face verifier file in use, if any, and why (or why none). */
   verifierPath?: string;
   verifierReason: string;
@@ -60,7 +61,11 @@ export async function checkModelFiles(models: ModelsConfig): Promise<void> {
   }
 }
 
-export async function openModels(models: ModelsConfig, logger: Logger): Promise<OpenedModels> {
+export async function openModels(
+  models: ModelsConfig,
+  logger: Logger,
+  tiling?: TilingOptions,
+): Promise<OpenedModels> {
   await checkModelFiles(models);
   const common = {
     providers: models.providers,
@@ -71,11 +76,11 @@ export async function openModels(models: ModelsConfig, logger: Logger): Promise<
     ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
   };
   const opened = await openDetector(detectorRefs(models), common);
-  let detector: FaceDetector | VerifiedFaceDetector = opened.detector;
+  let detector: OpenedModels['detector'] = opened.detector;
   let classifier: MaskClassifier;
   let verifier: { path?: string; reason: string } = { reason: 'off' };
   try {
-    ({ detector, verifier } = await withVerifier(opened, models.verifier, common));
+    ({ detector, verifier } = await withVerifier(opened, models.verifier, common, tiling));
     logger.info('face verifier', { verifier: verifier.path ?? 'none', reason: verifier.reason });
     classifier = await MaskClassifier.open(models.classifier, common);
   } catch (err) {

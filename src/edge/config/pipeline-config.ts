@@ -85,6 +85,15 @@ export const detectionSchema = z
       .describe(
         'run the detector on every Nth processed frame; frames in between reuse its boxes (faces move little in a frame)',
       ),
+    tileAboveScale: z
+      .number()
+      .min(0)
+      .max(100)
+      .refine((v) => v === 0 || v > 1, 'must be 0 (never) or above 1')
+      .default(1.5)
+      .describe(
+        "frames at least this many times the detector's input (e.g. 1.5: 768 x 576 and up for a 512 x 384 detector) are also detected in 2 x 2 overlapping tiles, so small faces in high-resolution frames are found; costs 5 detector runs on such frames, none on smaller ones (a 640x480 camera is 1.25x); 0 = never",
+      ),
     minFaceSize: z
       .number()
       .min(0)

@@ -11,6 +11,7 @@ import { ProgressReporter } from '../../core/progress.js';
 import { DEFAULT_DETECTOR_NAME, openDetector } from '../inference/detector-zoo.js';
 import { VerifiedFaceDetector, withVerifier } from '../inference/face-verifier.js';
 import { MaskClassifier } from '../inference/mask-classifier.js';
+import { DEFAULT_TILE_ABOVE_SCALE, TILE_GRID, TiledFaceDetector } from '../inference/tiled-face-detector.js';
 import { evaluateClassifier } from './classifier-eval.js';
 import { formatClassifierReport, formatPipelineReport } from './eval-report.js';
 import { evaluatePipeline, PIPELINE_MAX_FACES } from './pipeline-eval.js';
@@ -38,6 +39,8 @@ export interface EvalOptions {
   correctMin?: number;
   /** --pipeline: a face verifier ONNX file after the detector ('none': off). */
   verifier?: string;
+  /** --pipeline: tile photos at least this many times the detector's input (default: the agent's; 0: never). */
+  tileAboveScale?: number;
   /** --label-map NAME=LABEL entries. */
   labelMap?: string[];
   /** Leave faces with unknown label names out (counted: `skippedUnknownLabels` in the report) instead of E_DATA. */
@@ -121,23 +124,44 @@ export async function run(opts: EvalOptions): Promise<void> {
       ...(opts.boxConvention ? { boxConvention: opts.boxConvention } : {}),
     });
     const detector = opened.detector;
+    let staged: Awaited<ReturnType<typeof withVerifier>>['detector'] = detector;
     let verified: VerifiedFaceDetector | undefined;
     let verifierChoice: { path?: string; reason: string } = { reason: 'off' };
+    const tileAbove = opts.tileAboveScale ?? DEFAULT_TILE_ABOVE_SCALE;
+    if (tileAbove !== 0 && !(tileAbove > 1)) {
+      throw new MaskEdgeError(
+        'E_USAGE',
+        `--tile-above-scale must be 0 (never) or above 1, got ${tileAbove}`,
+        {
+          detail: { option: '--tile-above-scale', value: tileAbove },
+        },
+      );
+    }
     try {
-      // As the agent: by default the bundled verifier when it was trained on this detector's boxes.
-      const chosen = await withVerifier(opened, opts.verifier ?? 'auto', {
-        ...session,
-        ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
-      });
+      // As the agent: by default the bundled verifier when it was trained on this detector's boxes, and large
+      // photos tiled.
+      const chosen = await withVerifier(
+        opened,
+        opts.verifier ?? 'auto',
+        {
+          ...session,
+          ...(opts.boxConvention ? { convention: opts.boxConvention as VerifierConvention | 'none' } : {}),
+        },
+        tileAbove > 0 ? { minScale: tileAbove } : undefined,
+      );
       verifierChoice = chosen.verifier;
+      staged = chosen.detector;
       if (chosen.detector instanceof VerifiedFaceDetector) verified = chosen.detector;
     } catch (err) {
       await detector.close();
       throw err;
     }
+    const tiled = [staged, verified?.detector].find((d) => d instanceof TiledFaceDetector) as
+      | TiledFaceDetector
+      | undefined;
     try {
       const bar = progress('detect+classify');
-      const metrics = await evaluatePipeline(verified ?? detector, classifier, samples, {
+      const metrics = await evaluatePipeline(staged, classifier, samples, {
         minFace: opts.minFace,
         minDetectionSize: opts.minDetectionSize,
         minScore: opts.minScore,
@@ -170,6 +194,9 @@ export async function run(opts: EvalOptions): Promise<void> {
           boxConvention: opts.boxConvention ?? 'model default',
           boxAdjust: detector.contract.boxAdjust,
         },
+        tiling: tiled
+          ? { aboveScale: tileAbove, ...TILE_GRID, tiledPhotos: tiled.tiledFrames, tilesRun: tiled.tilesRun }
+          : { aboveScale: 0 },
         verifier: verified
           ? {
               path: verified.verifier.path,
@@ -183,7 +210,7 @@ export async function run(opts: EvalOptions): Promise<void> {
       };
       process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : formatPipelineReport(out));
     } finally {
-      await (verified ?? detector).close();
+      await staged.close();
     }
   } finally {
     await classifier.close();

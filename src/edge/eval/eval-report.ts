@@ -74,6 +74,7 @@ export function formatPipelineReport(
     verifier?:
       | { path: string; convention: string; candidateMinScore: number; rejected: number }
       | { path: null; reason: string };
+    tiling?: { aboveScale: number; tiledPhotos?: number; tilesRun?: number };
   } & SkippedLabelsNote,
 ): string {
   const d = m.detector;
@@ -82,6 +83,11 @@ export function formatPipelineReport(
     ...(m.verifier && 'convention' in m.verifier
       ? [
           `face verifier ${m.verifier.path} (boxes from detector score ${m.verifier.candidateMinScore}, refined to ${m.verifier.convention}; threshold on sqrt(detector score x face probability); ${m.verifier.rejected} boxes rejected)`,
+        ]
+      : []),
+    ...(m.tiling && m.tiling.aboveScale > 0
+      ? [
+          `large photos tiled: ${m.tiling.tiledPhotos ?? 0} photos at least ${m.tiling.aboveScale}x the detector's input also detected in ${m.tiling.tilesRun ?? 0} tiles`,
         ]
       : []),
     ...skippedLine(m.skippedLabels),

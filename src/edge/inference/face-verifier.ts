@@ -25,6 +25,7 @@ import { MODELS_DIR } from '../../core/package-paths.js';
 import { resolveDetector, zooDetectorNames } from './detector-zoo.js';
 import type { FaceDetection, FaceDetector } from './face-detector.js';
 import { nonMaxSuppression, toCorners } from './non-max-suppression.js';
+import { TiledFaceDetector, type TilingOptions } from './tiled-face-detector.js';
 
 /** What the verifier's metadata promises (mask_edge.verifier), written by `mask-edge train-verifier`. */
 export interface VerifierSettings {
@@ -88,18 +89,24 @@ export async function chooseVerifier(
 }
 
 /**
- * An opened detector behind the verifier `ref` chooses ('auto', a file or 'none', see chooseVerifier): the one
- * place the agent, eval and the tools put the two together (the verifier reads the detector's raw boxes).
+ * An opened detector behind the verifier `ref` chooses ('auto', a file or 'none', see chooseVerifier), tiling
+ * large frames first when `tiling` is given: the one place the agent, eval and the tools put the stages together
+ * (the verifier reads the detector's raw boxes, of the whole frame and of its tiles).
  */
 export async function withVerifier(
   opened: { detector: FaceDetector; name: string; path: string },
   ref: string,
   options: FaceVerifierOptions = {},
-): Promise<{ detector: FaceDetector | VerifiedFaceDetector; verifier: { path?: string; reason: string } }> {
+  tiling?: TilingOptions,
+): Promise<{
+  detector: FaceDetector | TiledFaceDetector | VerifiedFaceDetector;
+  verifier: { path?: string; reason: string };
+}> {
   const verifier = await chooseVerifier(ref, opened);
-  if (!verifier.path) return { detector: opened.detector, verifier };
+  const tiled = (d: FaceDetector) => (tiling ? new TiledFaceDetector(d, tiling) : d);
+  if (!verifier.path) return { detector: tiled(opened.detector), verifier };
   const opening = await FaceVerifier.open(verifier.path, options);
-  return { detector: new VerifiedFaceDetector(opened.detector.withoutBoxAdjust(), opening), verifier };
+  return { detector: new VerifiedFaceDetector(tiled(opened.detector.withoutBoxAdjust()), opening), verifier };
 }
 
 export interface VerifiedBox {

@@ -1,0 +1,110 @@
+/**
+ * Tiled detection of large frames (detection.tileAboveScale, eval --tile-above-scale): the tile grid, and the real
+ * bundled detector on a 2 x 2 mosaic of a demo photo (800 x 590: 1.56 times the 512 x 384 input) against the same photo
+ * alone, where each quadrant's faces must come back in place, once each; a 640x480 frame runs once, unchanged.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Box, boxIou, decodeImage, type RgbImage } from '../../src/core/image-io.js';
+import { MODELS_DIR, PACKAGE_ROOT } from '../../src/core/package-paths.js';
+import { parseAgentConfig } from '../../src/edge/config/agent-config.js';
+import { FaceDetector } from '../../src/edge/inference/face-detector.js';
+import {
+  DEFAULT_TILE_ABOVE_SCALE,
+  TiledFaceDetector,
+  tileRects,
+} from '../../src/edge/inference/tiled-face-detector.js';
+
+const DETECTOR = join(MODELS_DIR, 'face-detector-ssd-512x384-tuned.int8.onnx');
+
+describe('tileRects', () => {
+  it('covers the frame exactly with equal tiles overlapping by the asked share', () => {
+    for (const [w, h] of [
+      [1000, 600],
+      [1920, 1080],
+      [801, 333],
+    ] as const) {
+      const rects = tileRects(w, h, 2, 0.25);
+      expect(rects).toHaveLength(4);
+      expect(new Set(rects.map((r) => `${r.width}x${r.height}`)).size).toBe(1);
+      expect(Math.min(...rects.map((r) => r.x))).toBe(0);
+      expect(Math.min(...rects.map((r) => r.y))).toBe(0);
+      expect(Math.max(...rects.map((r) => r.x + r.width))).toBe(w);
+      expect(Math.max(...rects.map((r) => r.y + r.height))).toBe(h);
+      const [a, b] = rects as [(typeof rects)[0], (typeof rects)[0]];
+      expect(a.x + a.width - b.x).toBeGreaterThanOrEqual(Math.floor(0.25 * a.width));
+    }
+    expect(tileRects(640, 480, 1, 0.25)).toEqual([{ x: 0, y: 0, width: 640, height: 480 }]);
+  });
+});
+
+function mosaic(photo: RgbImage): RgbImage {
+  const width = photo.width * 2;
+  const height = photo.height * 2;
+  const data = new Uint8Array(width * height * 3);
+  for (let qy = 0; qy < 2; qy++)
+    for (let qx = 0; qx < 2; qx++)
+      for (let y = 0; y < photo.height; y++) {
+        const src = y * photo.width * 3;
+        const dst = ((qy * photo.height + y) * width + qx * photo.width) * 3;
+        data.set(photo.data.subarray(src, src + photo.width * 3), dst);
+      }
+  return { width, height, data };
+}
+
+describe('TiledFaceDetector (real bundled detector)', () => {
+  it('finds each quadrant of a large frame in place, once, and leaves a 640x480 frame alone', async () => {
+    const photo = await decodeImage(join(PACKAGE_ROOT, 'samples', 'demo', 'maksssksksss29.jpg'));
+    const detector = await FaceDetector.open(DETECTOR, { providers: ['cpu'] });
+    const tiled = new TiledFaceDetector(detector);
+    try {
+      const alone = await detector.detect(photo);
+      expect(alone.length).toBeGreaterThanOrEqual(4);
+      const frame = mosaic(photo);
+      expect(tiled.scaleOf(frame)).toBeGreaterThan(DEFAULT_TILE_ABOVE_SCALE);
+      const plain = await detector.detect(frame);
+      const found = await tiled.detect(frame);
+      expect(tiled.tiledFrames).toBe(1);
+      expect(tiled.tilesRun).toBe(4);
+      // each face of the photo alone, in each quadrant: how many a detector pass finds in place
+      const inPlace = (dets: { box: Box }[]) => {
+        let n = 0;
+        for (let q = 0; q < 4; q++) {
+          const dx = (q % 2) * photo.width;
+          const dy = Math.floor(q / 2) * photo.height;
+          for (const a of alone) {
+            const moved = { ...a.box, x: a.box.x + dx, y: a.box.y + dy };
+            if (dets.some((d) => boxIou(d.box, moved) >= 0.5)) n += 1;
+          }
+        }
+        return n;
+      };
+      const total = 4 * alone.length;
+      console.log(
+        `2x2 mosaic: photo alone ${alone.length} faces; whole frame finds ${inPlace(plain)}/${total} in place, tiled ${inPlace(found)}/${total}`,
+      );
+      expect(inPlace(found)).toBeGreaterThanOrEqual(Math.ceil(0.9 * total));
+      expect(inPlace(found)).toBeGreaterThan(inPlace(plain));
+      // overlapping tiles and the whole frame find a face more than once: NMS keeps one
+      for (const [i, a] of found.entries())
+        for (const b of found.slice(i + 1)) expect(boxIou(a.box, b.box)).toBeLessThanOrEqual(0.5);
+      // a camera frame under 1.5x the input runs once, exactly as the detector alone
+      const camera: RgbImage = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3) };
+      for (let y = 0; y < photo.height; y++)
+        camera.data.set(photo.data.subarray(y * photo.width * 3, (y + 1) * photo.width * 3), y * 640 * 3);
+      expect(await tiled.detect(camera)).toEqual(await detector.detect(camera));
+      expect(tiled.tilesRun).toBe(4);
+    } finally {
+      await tiled.close();
+    }
+  });
+
+  it('is on by default in the agent config at the same scale, and takes 0 (never) or a scale above 1', () => {
+    const base = { cameras: [{ id: 'a', source: '/tmp/photos' }] };
+    expect(parseAgentConfig(base).detection.tileAboveScale).toBe(DEFAULT_TILE_ABOVE_SCALE);
+    expect(parseAgentConfig({ ...base, detection: { tileAboveScale: 0 } }).detection.tileAboveScale).toBe(0);
+    expect(() => parseAgentConfig({ ...base, detection: { tileAboveScale: 0.8 } })).toThrow(
+      /tileAboveScale.*must be 0 \(never\) or above 1/,
+    );
+  });
+});
