@@ -54,6 +54,11 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     const again = await runCli(train);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/detect train/);
+    // mining as the agent detects large photos (tiles) is another mining, recorded in the report
+    const tiled = await runCli([...train, '--tile-above-scale', '1.5']);
+    expect(tiled.code, tiled.stderr).toBe(0);
+    expect(tiled.stderr).toMatch(/detect train/);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).tileAboveScale).toBe(1.5);
 
     // eval --pipeline puts it behind the detector and says so
     const e = await runCli([
@@ -96,6 +101,9 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     const b = await runCli(['train-verifier', '--data', kaggle!, '--convention', 'coco', '--out', out]);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/unknown box convention 'coco'/);
+    const c = await runCli(['train-verifier', '--data', kaggle!, '--tile-above-scale', '0.8', '--out', out]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--tile-above-scale must be 0 \(never\) or above 1 \(at most 100\), got '0.8'/);
   });
 });
 

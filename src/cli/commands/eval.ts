@@ -1,5 +1,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { addLabelOptions, collect, commaList, parseInteger, parseNumber } from './option-parsers.js';
+import {
+  addLabelOptions,
+  collect,
+  commaList,
+  parseInteger,
+  parseNumber,
+  parseTileAboveScale,
+} from './option-parsers.js';
 
 export interface EvalOptions {
   model?: string;
@@ -81,7 +88,7 @@ export function registerEval(program: Command): void {
     .option(
       '--tile-above-scale <x>',
       "--pipeline: photos at least this many times the detector's input are also detected in 2 x 2 overlapping tiles, as the agent's detection.tileAboveScale (default 1.5; 0: never)",
-      parseNumber('--tile-above-scale', 0, 100),
+      parseTileAboveScale,
     )
     .option('--annotate <dir>', '--pipeline: write annotated photos (detections, labels, missed faces) here')
     .option('--min-score <p>', '--pipeline: detector score threshold', parseNumber('--min-score', 0, 1))

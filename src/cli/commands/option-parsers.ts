@@ -21,6 +21,17 @@ export function parseNumber(name: string, min = -Infinity, max = Infinity) {
   };
 }
 
+/** `--tile-above-scale X`: 0 (never tile) or a frame-to-input scale above 1 (eval, train-verifier). */
+export function parseTileAboveScale(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && (n === 0 || (n > 1 && n <= 100)))) {
+    throw new InvalidArgumentError(
+      `--tile-above-scale must be 0 (never) or above 1 (at most 100), got '${value}'`,
+    );
+  }
+  return n;
+}
+
 /** Repeatable option: `--data a --data b` gives ['a', 'b']. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

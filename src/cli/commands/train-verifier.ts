@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { addAnnotatedDataOptions, addLabelOptions, parseInteger, parseNumber } from './option-parsers.js';
+import {
+  addAnnotatedDataOptions,
+  addLabelOptions,
+  parseInteger,
+  parseNumber,
+  parseTileAboveScale,
+} from './option-parsers.js';
 
 export interface TrainVerifierOptions {
   data?: string[];
@@ -9,6 +15,7 @@ export interface TrainVerifierOptions {
   epochs: number;
   detector: string;
   mineScore: number;
+  tileAboveScale: number;
   minPrecision: number;
   limit?: number;
   labelMap?: string[];
@@ -39,6 +46,12 @@ export function registerTrainVerifier(program: Command): void {
       'lowest detector score mined for training',
       parseNumber('--mine-score', 0.01, 0.9),
       0.1,
+    )
+    .option(
+      '--tile-above-scale <x>',
+      "mine boxes as the agent's detection.tileAboveScale finds them: photos at least this many times the detector's input are also detected in 2 x 2 overlapping tiles (0: never)",
+      parseTileAboveScale,
+      0,
     )
     .option(
       '--min-precision <p>',

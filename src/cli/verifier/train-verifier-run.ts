@@ -72,6 +72,7 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     conventions,
     floor: 0.05,
     limit: opts.limit ?? null,
+    ...(opts.tileAboveScale > 0 ? { tileAboveScale: opts.tileAboveScale } : {}),
   };
   let mined: Record<'train' | 'val' | 'test', MinedPhoto[]> | undefined;
   try {
@@ -81,7 +82,10 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     // no cache yet
   }
   if (!mined) {
-    const { detector } = await openDetector(opts.detector, { boxConvention: 'none' });
+    const { TiledFaceDetector } = await import('../../edge/inference/tiled-face-detector.js');
+    const opened = (await openDetector(opts.detector, { boxConvention: 'none' })).detector;
+    const detector =
+      opts.tileAboveScale > 0 ? new TiledFaceDetector(opened, { minScale: opts.tileAboveScale }) : opened;
     try {
       mined = { train: [], val: [], test: [] };
       for (const which of ['train', 'val', 'test'] as const) {
@@ -210,6 +214,7 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     conventions,
     seed: opts.seed,
     detector: opts.detector,
+    ...(opts.tileAboveScale > 0 ? { tileAboveScale: opts.tileAboveScale } : {}),
     epochs: opts.epochs,
     bestEpoch: trained.bestEpoch,
     examples: train.counts,
