@@ -3,17 +3,31 @@
  * bundled detector on a 2 x 2 mosaic of a demo photo (800 x 590: 1.56 times the 512 x 384 input) against the same photo
  * alone, where each quadrant's faces must come back in place, once each; a 640x480 frame runs once, unchanged.
  */
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { describe, expect, it, vi } from 'vitest';
 import { type Box, boxIou, decodeImage, type RgbImage } from '../../src/core/image-io.js';
 import { MODELS_DIR, PACKAGE_ROOT } from '../../src/core/package-paths.js';
+import { AgentRuntime } from '../../src/edge/agent/agent-runtime.js';
 import { parseAgentConfig } from '../../src/edge/config/agent-config.js';
+import { pipelineConfigSchema } from '../../src/edge/config/pipeline-config.js';
+import { RecordingEventSink } from '../../src/edge/events/recording-event-sink.js';
 import { FaceDetector } from '../../src/edge/inference/face-detector.js';
+import {
+  BUNDLED_VERIFIER,
+  FaceVerifier,
+  VerifiedFaceDetector,
+} from '../../src/edge/inference/face-verifier.js';
+import { MaskClassifier } from '../../src/edge/inference/mask-classifier.js';
 import {
   DEFAULT_TILE_ABOVE_SCALE,
   TiledFaceDetector,
   tileRects,
 } from '../../src/edge/inference/tiled-face-detector.js';
+import { quietLogger } from '../sources/source-test-kit.js';
 
 const DETECTOR = join(MODELS_DIR, 'face-detector-ssd-512x384-tuned.int8.onnx');
 
@@ -98,6 +112,51 @@ describe('TiledFaceDetector (real bundled detector)', () => {
       await tiled.close();
     }
   });
+
+  it('in the agent: the bundled verifier behind it, a large frame is counted as tiled per camera, a small one not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mask-edge-tiled-'));
+    try {
+      const frames = join(dir, 'frames');
+      await mkdir(frames);
+      const photo = await decodeImage(join(PACKAGE_ROOT, 'samples', 'demo', 'maksssksksss29.jpg'));
+      const big = mosaic(photo);
+      const raw = (image: RgbImage) =>
+        sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+      await raw(big).jpeg().toFile(join(frames, 'a-large.jpg'));
+      await raw(photo).jpeg().toFile(join(frames, 'b-small.jpg'));
+      const detector = await FaceDetector.open(DETECTOR, { providers: ['cpu'], boxConvention: 'none' });
+      const verified = new VerifiedFaceDetector(
+        new TiledFaceDetector(detector),
+        await FaceVerifier.open(BUNDLED_VERIFIER, { providers: ['cpu'] }),
+      );
+      const classifier = await MaskClassifier.open(join(MODELS_DIR, 'mask-classifier.int8.onnx'), {
+        providers: ['cpu'],
+      });
+      const config = pipelineConfigSchema.parse({
+        cameras: [{ id: 'hall', source: { type: 'images', path: frames, fps: 1 } }],
+      });
+      const runtime = new AgentRuntime(config, {
+        detector: verified,
+        classifier,
+        sink: new RecordingEventSink('site-1'),
+        logger: quietLogger,
+      });
+      await runtime.start();
+      await vi.waitUntil(() => runtime.stats().sources.hall!.state === 'stopped', {
+        timeout: 30_000,
+        interval: 50,
+      });
+      const hall = (runtime.stats().cameras as Record<string, { processed: number; tiledFrames: number }>)
+        .hall!;
+      await runtime.stop();
+      await verified.close();
+      await classifier.close();
+      expect(hall.processed + hall.dropped).toBe(2);
+      expect(hall.tiledFrames).toBe(1); // the first (large) frame; the small one runs once
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('is on by default in the agent config at the same scale, and takes 0 (never) or a scale above 1', () => {
     const base = { cameras: [{ id: 'a', source: '/tmp/photos' }] };

@@ -28,7 +28,7 @@ export interface DetectorPort {
   detect(
     frame: RgbImage,
     options?: { minScore?: number; iou?: number; maxFaces?: number },
-  ): Promise<{ box: Box; score: number }[] & { rejected?: number }>;
+  ): Promise<{ box: Box; score: number }[] & { rejected?: number; tiled?: boolean }>;
 }
 
 /** What the pipeline needs from the classifier (MaskClassifier, or a stand-in in tests). */
@@ -77,6 +77,8 @@ export interface CameraCounters {
   outsideZone: number;
   /** Detector boxes the face verifier rejected as not faces (models.verifier). */
   rejectedFaces: number;
+  /** Detector runs on frames large enough to be tiled as well (detection.tileAboveScale). */
+  tiledFrames: number;
 }
 
 type ErrorKind = 'detect' | 'classify' | 'publish' | 'annotate' | 'process';
@@ -97,6 +99,7 @@ export class CameraPipeline {
     classified: 0,
     outsideZone: 0,
     rejectedFaces: 0,
+    tiledFrames: 0,
   };
   readonly latency = new LatencyWindow();
   /** Time spent in each model call per frame (ms). */
@@ -303,7 +306,7 @@ export class CameraPipeline {
     this.framesSinceDetect += 1;
     if (this.lastFaces && this.framesSinceDetect < everyFrames) return this.lastFaces;
     const t0 = performance.now();
-    let faces: { box: Box; score: number }[];
+    let faces: { box: Box; score: number }[] & { rejected?: number; tiled?: boolean };
     try {
       faces = await this.o.detector.detect(image, { minScore, iou, maxFaces });
     } catch (err) {
@@ -314,7 +317,8 @@ export class CameraPipeline {
     }
     this.stages.detect.add(performance.now() - t0);
     this.counters.detections += 1;
-    this.counters.rejectedFaces += (faces as { rejected?: number }).rejected ?? 0;
+    this.counters.rejectedFaces += faces.rejected ?? 0;
+    if (faces.tiled) this.counters.tiledFrames += 1;
     this.framesSinceDetect = 0;
     const sized = faces.filter((f) => f.box.width >= minFaceSize && f.box.width > 0 && f.box.height > 0);
     const zone = this.o.zone;

@@ -219,7 +219,7 @@ export interface DetectorLike {
   detect(
     frame: RgbImage,
     options?: { minScore?: number; iou?: number; maxFaces?: number },
-  ): Promise<FaceDetection[]>;
+  ): Promise<FaceDetection[] & { tiled?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -258,7 +258,7 @@ export class VerifiedFaceDetector implements DetectorLike {
   async detect(
     frame: RgbImage,
     options: { minScore?: number; iou?: number; maxFaces?: number } = {},
-  ): Promise<VerifiedDetection[] & { rejected: number }> {
+  ): Promise<VerifiedDetection[] & { rejected: number; tiled?: boolean }> {
     const minScore = options.minScore ?? this.verifier.settings.minScore;
     const maxFaces = options.maxFaces ?? 100;
     const candidates = await this.detector.detect(frame, {
@@ -291,7 +291,9 @@ export class VerifiedFaceDetector implements DetectorLike {
       options.iou ?? this.verifier.settings.iou,
       maxFaces,
     ).map((k) => passing[k]!);
-    return Object.assign(kept, { rejected });
+    // a tiling detector says whether this frame was tiled: passed on to the agent's per-camera counters
+    const tiled = candidates.tiled === true;
+    return Object.assign(kept, { rejected, ...(tiled ? { tiled } : {}) });
   }
 
   async close(): Promise<void> {

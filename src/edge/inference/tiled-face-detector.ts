@@ -79,7 +79,8 @@ export class TiledFaceDetector {
     return Math.max(frame.width / inputSize, frame.height / inputHeight);
   }
 
-  async detect(frame: RgbImage, options: DetectOptions = {}): Promise<FaceDetection[]> {
+  /** The frame's faces; `tiled` is true when the frame was large enough to be detected in tiles as well. */
+  async detect(frame: RgbImage, options: DetectOptions = {}): Promise<FaceDetection[] & { tiled?: boolean }> {
     const whole = await this.detector.detect(frame, options);
     if (this.scaleOf(frame) < this.minScale) return whole;
     this.tiledFrames += 1;
@@ -108,7 +109,10 @@ export class TiledFaceDetector {
       iou,
       options.maxFaces ?? this.detector.contract.defaults.maxFaces,
     );
-    return kept.map((k) => found[k]!);
+    return Object.assign(
+      kept.map((k) => found[k]!),
+      { tiled: true },
+    );
   }
 
   async close(): Promise<void> {
