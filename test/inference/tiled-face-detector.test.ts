@@ -146,8 +146,8 @@ describe('TiledFaceDetector (real bundled detector)', () => {
         timeout: 30_000,
         interval: 50,
       });
-      const hall = (runtime.stats().cameras as Record<string, { processed: number; tiledFrames: number }>)
-        .hall!;
+      type Counters = { processed: number; dropped: number; tiledFrames: number };
+      const hall = (runtime.stats().cameras as Record<string, Counters>).hall!;
       await runtime.stop();
       await verified.close();
       await classifier.close();
