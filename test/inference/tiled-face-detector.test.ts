@@ -31,7 +31,7 @@ import { quietLogger } from '../sources/source-test-kit.js';
 
 const DETECTOR = join(MODELS_DIR, 'face-detector-ssd-512x384-tuned.int8.onnx');
 
-describe('tileRects', () => {
+describe('tile grid and tiling settings', () => {
   it('covers the frame exactly with equal tiles overlapping by the asked share', () => {
     for (const [w, h] of [
       [1000, 600],
@@ -49,6 +49,23 @@ describe('tileRects', () => {
       expect(a.x + a.width - b.x).toBeGreaterThanOrEqual(Math.floor(0.25 * a.width));
     }
     expect(tileRects(640, 480, 1, 0.25)).toEqual([{ x: 0, y: 0, width: 640, height: 480 }]);
+  });
+
+  it('refuses settings that cannot tile, with E_USAGE and the value', async () => {
+    const detector = await FaceDetector.open(DETECTOR, { providers: ['cpu'] });
+    try {
+      for (const [options, text] of [
+        [{ minScale: 0.8 }, /tileAboveScale must be above 1.*got 0.8/],
+        [{ grid: 1.5 }, /grid must be a whole number >= 1, got 1.5/],
+        [{ overlap: 1 }, /overlap must be in \[0, 1\), got 1/],
+      ] as const) {
+        expect(() => new TiledFaceDetector(detector, options)).toThrow(
+          expect.objectContaining({ code: 'E_USAGE', message: expect.stringMatching(text) }),
+        );
+      }
+    } finally {
+      await detector.close();
+    }
   });
 });
 

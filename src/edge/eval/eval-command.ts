@@ -128,15 +128,6 @@ export async function run(opts: EvalOptions): Promise<void> {
     let verified: VerifiedFaceDetector | undefined;
     let verifierChoice: { path?: string; reason: string } = { reason: 'off' };
     const tileAbove = opts.tileAboveScale ?? DEFAULT_TILE_ABOVE_SCALE;
-    if (tileAbove !== 0 && !(tileAbove > 1)) {
-      throw new MaskEdgeError(
-        'E_USAGE',
-        `--tile-above-scale must be 0 (never) or above 1, got ${tileAbove}`,
-        {
-          detail: { option: '--tile-above-scale', value: tileAbove },
-        },
-      );
-    }
     try {
       // As the agent: by default the bundled verifier when it was trained on this detector's boxes, and large
       // photos tiled.

@@ -6,6 +6,7 @@
  * to the neighbouring tile or the whole frame; everything is merged by NMS. Frames under `minScale` times the input
  * (a 640x480 camera at 512 x 384 is 1.25) run once, exactly as the detector alone, at no extra cost.
  */
+import { MaskEdgeError } from '../../core/errors.js';
 import { type Box, cropRgb, type RgbImage } from '../../core/image-io.js';
 import type { DetectOptions, FaceDetection, FaceDetector } from './face-detector.js';
 import { nonMaxSuppression, toCorners } from './non-max-suppression.js';
@@ -55,6 +56,18 @@ export class TiledFaceDetector {
     this.minScale = options.minScale ?? DEFAULT_TILE_ABOVE_SCALE;
     this.grid = options.grid ?? TILE_GRID.grid;
     this.overlap = options.overlap ?? TILE_GRID.overlap;
+    const bad = !(this.minScale > 1)
+      ? { option: 'tileAboveScale', value: this.minScale, expected: 'above 1 (0, never, means no tiler)' }
+      : !(Number.isInteger(this.grid) && this.grid >= 1)
+        ? { option: 'grid', value: this.grid, expected: 'a whole number >= 1' }
+        : !(this.overlap >= 0 && this.overlap < 1)
+          ? { option: 'overlap', value: this.overlap, expected: 'in [0, 1)' }
+          : undefined;
+    if (bad) {
+      throw new MaskEdgeError('E_USAGE', `tiling ${bad.option} must be ${bad.expected}, got ${bad.value}`, {
+        detail: bad,
+      });
+    }
   }
 
   get provider(): string {
