@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMaskEdgeError } from '../../src/core/errors.js';
+import { MODELS_DIR } from '../../src/core/package-paths.js';
 import { runBench } from '../../src/edge/bench/bench-command.js';
 import { median, percentile } from '../../src/edge/bench/session-bench.js';
 import { meanColourClassifier, tempDir, writeModel } from './tiny-models.js';
@@ -71,6 +72,20 @@ describe('runBench', () => {
     expect(skipped['provider tensorrt']).toMatch(/libonnxruntime_providers_tensorrt\.so.*\(auto\)/);
     expect(skipped['provider cuda']).toMatch(/libonnxruntime_providers_cuda\.so/);
     expect(skipped['provider webgpu']).toMatch(/Vulkan|adapter/);
+  });
+
+  it('labels a detector given by path with the precision its metadata records', async () => {
+    const report = await runBench({
+      detector: join(MODELS_DIR, 'face-detector-ssd-320.int8.onnx'),
+      detectorInt8: join(dir, 'none.onnx'),
+      only: 'detector',
+      providers: ['cpu'],
+      threads: [1],
+      batches: [1],
+      repeats: 1,
+      seconds: 0.02,
+    });
+    expect(report.results.map((r) => `${r.model} ${r.precision}`)).toEqual(['detector int8']);
   });
 
   it('rejects an unknown provider name', async () => {

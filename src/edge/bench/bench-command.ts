@@ -11,7 +11,7 @@ import { findProvider } from '../../core/execution-providers.js';
 import { Logger } from '../../core/logger.js';
 import { parseInputSize } from '../../core/onnx-contract.js';
 import { loadedRuntime, loadOnnxRuntime } from '../../core/onnx-runtime-module.js';
-import { buildBackends, openOnnxSession } from '../../core/onnx-session.js';
+import { buildBackends, openOnnxSession, readOnnxMetadata } from '../../core/onnx-session.js';
 import { MODELS_DIR, packageDir } from '../../core/package-paths.js';
 import { expandProviders, isAuto } from '../../core/provider-auto.js';
 import type { PowerPreference } from '../../core/webgpu-adapter.js';
@@ -110,7 +110,7 @@ export async function runBench(
     },
     {
       model: 'detector',
-      precision: detector.zoo?.precision ?? 'fp32',
+      precision: detector.zoo?.precision ?? (await filePrecision(detector.path)),
       file: detector.path,
       detector: detector.name,
     },
@@ -232,4 +232,14 @@ export async function run(opts: BenchOptions): Promise<void> {
     });
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatBenchTable(report));
+}
+
+/** A model file's `mask_edge.precision` (a detector given by path); fp32 when it says none or cannot be read. */
+async function filePrecision(path: string): Promise<'fp32' | 'int8'> {
+  if (!existsSync(path)) return 'fp32';
+  try {
+    return (await readOnnxMetadata(path))['mask_edge.precision'] === 'int8' ? 'int8' : 'fp32';
+  } catch {
+    return 'fp32';
+  }
 }
