@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -50,10 +50,15 @@ describe.skipIf(!ready)('mask-edge train-verifier on real photos (two sources)',
     expect(v.settings.minScore).toBe(report.chosen.minScore);
     expect(v.settings.candidateMinScore).toBe(report.chosen.candidateMinScore);
     await v.close();
-    // a second run reuses the mined detections (same detector, seed, data and limit)
-    const again = await runCli(train);
-    expect(again.code).toBe(0);
+    expect(report.width).toBe(16);
+    const defaultBytes = statSync(join(out, 'face-verifier.onnx')).size;
+    // a second run reuses the mined detections (same detector, seed, data and limit); --width sets the CNN's size
+    const again = await runCli([...train, '--width', '8']);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/detect train/);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).width).toBe(8);
+    expect(statSync(join(out, 'face-verifier.onnx')).size).toBeLessThan(defaultBytes / 2);
+    expect((await runCli([...train, '--width', '2'])).code).toBe(2);
     // mining as the agent detects large photos (tiles) is another mining, recorded in the report
     const tiled = await runCli([...train, '--tile-above-scale', '1.5']);
     expect(tiled.code, tiled.stderr).toBe(0);

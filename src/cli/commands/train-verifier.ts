@@ -13,6 +13,7 @@ export interface TrainVerifierOptions {
   out: string;
   seed: number;
   epochs: number;
+  width: number;
   detector: string;
   mineScore: number;
   tileAboveScale: number;
@@ -36,6 +37,12 @@ export function registerTrainVerifier(program: Command): void {
       1,
     )
     .option('--epochs <n>', 'training epochs', parseInteger('--epochs', 1, 200), 12)
+    .option(
+      '--width <n>',
+      "the verifier CNN's width: filters of its first block, doubled at each of its 4 blocks (cost per box grows about as its square)",
+      parseInteger('--width', 4, 64),
+      16,
+    )
     .option(
       '--detector <name>',
       'face detector whose boxes are verified (zoo name or ONNX file)',

@@ -124,7 +124,7 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
   const trained = await trainVerifier(
     { examples: train.examples, crops: trainCrops },
     { examples: val.examples, crops: valCrops },
-    { epochs: opts.epochs, seed: opts.seed },
+    { epochs: opts.epochs, seed: opts.seed, width: opts.width },
   );
   const checkpoint = join(out, 'checkpoint');
   await saveModel(trained.model, checkpoint);
@@ -216,6 +216,7 @@ export async function runTrainVerifier(opts: TrainVerifierOptions): Promise<void
     detector: opts.detector,
     ...(opts.tileAboveScale > 0 ? { tileAboveScale: opts.tileAboveScale } : {}),
     epochs: opts.epochs,
+    width: opts.width,
     bestEpoch: trained.bestEpoch,
     examples: train.counts,
     trainSeconds: Math.round(trainSeconds),
