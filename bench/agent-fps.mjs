@@ -20,6 +20,8 @@
 // --realtime: each camera delivers the clip at its own 30 frames/s (ffmpeg -re), as a camera does, instead of as
 // fast as ffmpeg decodes: rows then say whether the agents keep up (per camera fps near 30, dropped near 0%), and
 // ffmpeg decodes only the frames a camera would send.
+// --detector-workers N: with --zoo, detection runs in N worker threads (the agent's models.detectorWorkers), each with
+// its own sessions, so one agent's cameras detect on several cores; 0 (default): in the agent's main thread.
 // --providers: the execution providers of both models (default cpu); the row names the one that ran.
 // --frames DIR: a folder of 640x480 JPEG frames, looped, instead of the ffmpeg clip (machines without ffmpeg,
 // e.g. the GPU machine: bench/device/run.sh); decoding is then sharp's, in the agent's process.
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     cameras: { type: 'string', default: '1' },
     processes: { type: 'string', default: '1' },
     realtime: { type: 'boolean', default: false },
+    'detector-workers': { type: 'string', default: '0' },
   },
 });
 const cameraCount = Number(args.cameras);
@@ -278,6 +281,21 @@ const detectorRuns = args.zoo
   ? args.zoo.split(',').map((name) => ({
       label: name,
       open: async () => {
+        const workers = Number(args['detector-workers']);
+        if (workers > 0) {
+          const { DetectorWorkerPool } = await import(join(dist, 'edge/inference/detector-worker-pool.js'));
+          const pool = await DetectorWorkerPool.open(
+            {
+              detectors: [name],
+              verifier: args.verifier,
+              providers: sessionOptions.providers,
+              ...(threads ? { threads } : {}),
+            },
+            workers,
+          );
+          pool.label = `${args.verifier === 'none' ? '' : '+ face verifier '}in ${workers} worker thread(s)`;
+          return pool;
+        }
         const opened = await openDetector(name, sessionOptions);
         if (args.verifier === 'none') return opened.detector;
         // as the agent's models.verifier: the verifier refines the detector's raw boxes

@@ -12,7 +12,7 @@ import type { EventSink, RuntimeStats } from '../events/event-types.js';
 import type { LiveSource } from '../health/live-contract.js';
 import { AgentRuntime } from './agent-runtime.js';
 import { verifyModels } from './config-check.js';
-import { checkModelFiles, openModels } from './model-loader.js';
+import { checkModelFiles, openDetectorWorkers, openModels } from './model-loader.js';
 import { SystemdNotifier } from './systemd-notifier.js';
 
 export interface AgentCommandOptions {
@@ -71,6 +71,7 @@ export async function runAgent<C extends PipelineConfig>(
         ? `frames at least ${tileAbove}x the detector's input are also detected in 2 x 2 overlapping tiles`
         : 'off (detection.tileAboveScale: 0)',
   });
+  const workers = await openDetectorWorkers(config.models, cameras.length, tileAbove, logger);
   let sink: EventSink | undefined;
   let runtime: AgentRuntime | undefined;
   let health: { close(): Promise<void> } | undefined;
@@ -86,7 +87,7 @@ export async function runAgent<C extends PipelineConfig>(
   try {
     sink = await wiring.openSink(config, logger);
     runtime = new AgentRuntime(config, {
-      detector: models.detector,
+      detector: workers ?? models.detector,
       classifier: models.classifier,
       sink,
       model: models.model,
@@ -136,6 +137,7 @@ export async function runAgent<C extends PipelineConfig>(
     await sink
       ?.close()
       .catch((err) => logger.error('closing the event sink failed', { error: err as Error }));
+    await workers?.close();
     await models.close();
   }
 }

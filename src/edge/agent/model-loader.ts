@@ -3,9 +3,11 @@
  * clear E_MODEL error naming the file and the config field, raised before anything else starts.
  */
 import { access } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
+import { DetectorWorkerPool } from '../inference/detector-worker-pool.js';
 import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
 import type { FaceDetector } from '../inference/face-detector.js';
 import { type VerifiedFaceDetector, withVerifier } from '../inference/face-verifier.js';
@@ -105,4 +107,70 @@ export async function openModels(
       await Promise.allSettled([detector.close(), classifier.close()]);
     },
   };
+}
+
+/**
+ * How many detector worker threads `models.detectorWorkers` means for this many enabled cameras on this many
+ * cores, and why: auto = one per camera up to the cores when both are at least 2 (one camera gains nothing: its
+ * frames are processed one after another), else 0.
+ */
+export function resolveDetectorWorkers(
+  setting: ModelsConfig['detectorWorkers'],
+  cameras: number,
+  cores: number = availableParallelism(),
+): { workers: number; reason: string } {
+  if (setting !== 'auto') {
+    return {
+      workers: setting,
+      reason: setting === 0 ? 'models.detectorWorkers: 0' : 'models.detectorWorkers',
+    };
+  }
+  if (cameras < 2) return { workers: 0, reason: 'auto: one camera' };
+  if (cores < 2) return { workers: 0, reason: 'auto: one core' };
+  return { workers: Math.min(cameras, cores), reason: `auto: ${cameras} cameras, ${cores} cores` };
+}
+
+/**
+ * The detector in worker threads when `models.detectorWorkers` asks for any (see resolveDetectorWorkers), else
+ * undefined. Workers that cannot start leave detection on the main thread, with a warning: the agent still runs.
+ */
+export async function openDetectorWorkers(
+  models: ModelsConfig,
+  cameras: number,
+  tileAboveScale: number,
+  logger: Logger,
+): Promise<DetectorWorkerPool | undefined> {
+  const { workers, reason } = resolveDetectorWorkers(models.detectorWorkers, cameras);
+  if (workers === 0) {
+    logger.info('detector workers', { workers: 0, reason, detection: 'main thread' });
+    return undefined;
+  }
+  try {
+    const pool = await DetectorWorkerPool.open(
+      {
+        detectors: detectorRefs(models),
+        verifier: models.verifier,
+        ...(tileAboveScale > 0 ? { tileAboveScale } : {}),
+        providers: models.providers,
+        ...(models.threads ? { threads: models.threads } : {}),
+        ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
+        ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
+        ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
+      },
+      workers,
+    );
+    logger.info('detector workers', {
+      workers,
+      reason,
+      detector: pool.detectorName,
+      provider: pool.provider,
+    });
+    return pool;
+  } catch (err) {
+    logger.warn('detector workers did not start; detecting on the main thread', {
+      workers,
+      error: err as Error,
+    });
+    return undefined;
+  }
 }

@@ -65,6 +65,12 @@ export const modelsSchema = z
       .max(64)
       .optional()
       .describe('onnxruntime intra-op threads per model, 1-64 (default: one per core)'),
+    detectorWorkers: z
+      .union([z.literal('auto'), z.number().int().min(0).max(16)])
+      .default('auto')
+      .describe(
+        "worker threads that run detection (detector, face verifier, tiling), each with its own ONNX Runtime sessions, so one agent detects for several cameras on several cores (ONNX Runtime's node binding runs a model on the calling thread). 0 = on the agent's main thread; auto = one per enabled camera up to the number of cores when there are at least 2 of each, else 0",
+      ),
     runtimePath: pathString
       .optional()
       .describe('folder of a custom onnxruntime-node build (e.g. with TensorRT on Jetson)'),
