@@ -151,10 +151,6 @@ describe('models.detectorWorkers', () => {
       const sink = new RecordingEventSink('site-1');
       const runtime = new AgentRuntime(config, { detector: workers!, classifier, sink, logger: quietLogger });
       await runtime.start();
-      await vi.waitUntil(
-        () => ['hall', 'door'].every((id) => runtime.stats().sources[id]!.state === 'stopped'),
-        { timeout: 60_000, interval: 50 },
-      );
       type Counters = {
         processed: number;
         dropped: number;
@@ -162,7 +158,18 @@ describe('models.detectorWorkers', () => {
         faces: number;
         detectErrors: number;
       };
-      const cameras = runtime.stats().cameras as Record<string, Counters>;
+      const counters = () => runtime.stats().cameras as Record<string, Counters>;
+      // both folders read to the end, and their last frame processed (or dropped) too
+      await vi.waitUntil(
+        () =>
+          ['hall', 'door'].every(
+            (id) =>
+              runtime.stats().sources[id]!.state === 'stopped' &&
+              counters()[id]!.processed + counters()[id]!.dropped === 2,
+          ),
+        { timeout: 60_000, interval: 50 },
+      );
+      const cameras = counters();
       await runtime.stop();
       for (const id of ['hall', 'door']) {
         expect(cameras[id]!.processed + cameras[id]!.dropped).toBe(2);
