@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isMaskEdgeError, type MaskEdgeError } from '../../src/core/errors.js';
+import { Logger } from '../../src/core/logger.js';
 import { type AgentWiring, runAgent } from '../../src/edge/agent/agent-command.js';
 import { SystemdNotifier } from '../../src/edge/agent/systemd-notifier.js';
 import { type PipelineConfig, pipelineConfigSchema } from '../../src/edge/config/pipeline-config.js';
@@ -135,6 +136,23 @@ describe('agent command (pipeline wiring with a recording sink)', () => {
     const stats = sink.stats.at(-1)!;
     expect(stats.providers).toEqual({ detector: 'cpu', classifier: 'cpu' });
     expect(stats.framesProcessed).toBeGreaterThan(10);
+  });
+
+  it('two cameras detect in two worker threads (models.detectorWorkers): each camera gives its person once', async () => {
+    const file = await writeConfig('workers.yaml', {
+      models: { detector, classifier, providers: ['cpu'], detectorWorkers: 2 },
+      cameras: ['door', 'hall'].map((id) => ({ id, source: { type: 'ffmpeg', url: video, maxFps: 10 } })),
+      tracking: { stableFrames: 3, maxAgeSeconds: 4 },
+    });
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'info', json: true, sink: { write: (line) => lines.push(line) } });
+    await runAgent({ config: file }, wiring, { ...quietIo(), logger });
+    const started = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'detector workers');
+    expect(started).toMatchObject({ workers: 2, provider: 'cpu' });
+    for (const camera of ['door', 'hall']) {
+      expect(sink.events.filter((e) => e.camera === camera).map((e) => e.type)).toEqual(['new', 'end']);
+    }
+    expect(sink.stats.at(-1)!.providers).toEqual({ detector: 'cpu', classifier: 'cpu' });
   });
 
   it('stops cleanly on SIGTERM: tracks end, events are stored, the sink is closed', async () => {

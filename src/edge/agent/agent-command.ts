@@ -72,6 +72,8 @@ export async function runAgent<C extends PipelineConfig>(
         : 'off (detection.tileAboveScale: 0)',
   });
   const workers = await openDetectorWorkers(config.models, cameras.length, tileAbove, logger);
+  // The workers hold their own sessions: the main thread's copy of the detector is not needed (about 115 MB).
+  if (workers) await models.releaseDetector();
   let sink: EventSink | undefined;
   let runtime: AgentRuntime | undefined;
   let health: { close(): Promise<void> } | undefined;
@@ -110,7 +112,7 @@ export async function runAgent<C extends PipelineConfig>(
       live: rt.live(),
       logger,
     });
-    const provider = models.detector.provider;
+    const provider = (workers ?? models.detector).provider;
     await notifier.ready(`watching ${cameras.length} camera(s), detector on ${provider}`);
     notifier.startWatchdog(() => rt.isRunning);
     let failure: Error | undefined;

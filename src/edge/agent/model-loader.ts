@@ -29,6 +29,8 @@ export interface OpenedModels {
   providerFailures: { classifier: { provider: string; error: string }[] };
   /** Detectors of a `models.detector` list that failed before the one in use opened. */
   detectorFailures: DetectorFailure[];
+  /** Closes the detector's sessions alone (detector workers took over detection); close() then skips them. */
+  releaseDetector(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function openModels(
     throw err;
   }
   const meta = classifier.metadata;
+  let detectorReleased = false;
   return {
     detector,
     detectorName: opened.name,
@@ -103,8 +106,14 @@ export async function openModels(
       version: meta['mask_edge.model_version'] || 'unknown',
     },
     providerFailures: { classifier: classifier.failures },
+    async releaseDetector() {
+      if (detectorReleased) return;
+      detectorReleased = true;
+      await detector.close();
+    },
     async close() {
-      await Promise.allSettled([detector.close(), classifier.close()]);
+      await Promise.allSettled([detectorReleased ? undefined : detector.close(), classifier.close()]);
+      detectorReleased = true;
     },
   };
 }
