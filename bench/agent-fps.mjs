@@ -288,8 +288,7 @@ const detectorRuns = args.zoo
             {
               detectors: [name],
               verifier: args.verifier,
-              providers: sessionOptions.providers,
-              ...(threads ? { threads } : {}),
+              session: { providers: sessionOptions.providers, ...(threads ? { threads } : {}) },
             },
             workers,
           );

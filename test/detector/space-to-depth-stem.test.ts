@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/core/image-io.js';
 import { MODELS_DIR, packageDir } from '../../src/core/package-paths.js';
-import type { DetectorContract } from '../../src/edge/inference/detector-contract.js';
+import { parseDetectorContract } from '../../src/edge/inference/detector-contract.js';
 import { letterbox } from '../../src/edge/inference/detector-input.js';
 import { DETECTOR_ZOO } from '../../src/edge/inference/detector-zoo.js';
 import { buildFaceDetector } from '../../src/export/detector/build-face-detector.js';
@@ -74,15 +74,11 @@ describe('space-to-depth stem of the INT8 SSD', () => {
     };
     const reference = await ort.InferenceSession.create(before, options);
     const rewritten = await ort.InferenceSession.create(after, options);
-    const contract = {
-      inputSize: 512,
-      inputHeight: 384,
-      scale: true,
-      mean: [0.5, 0.5, 0.5],
-      std: [0.5, 0.5, 0.5],
-      colorOrder: 'RGB',
-      fill: 0,
-    } as unknown as DetectorContract;
+    // the built detector's own input contract (size, normalisation), as the agent reads it
+    const metadata = Object.fromEntries(
+      (decodeModel(fp32).metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']),
+    );
+    const contract = parseDetectorContract(metadata, 'fp32.onnx');
     let maxScore = 0;
     let maxBox = 0;
     let confident = 0;

@@ -28,8 +28,7 @@ const INIT: DetectorWorkerInit = {
   detectors: ['ssd-mobilenet-v1-512x384-tuned-int8'],
   verifier: 'auto',
   tileAboveScale: 1.5,
-  providers: ['cpu'],
-  threads: 1,
+  session: { providers: ['cpu'], threads: 1 },
 };
 let pool: DetectorWorkerPool;
 let frames: RgbImage[];

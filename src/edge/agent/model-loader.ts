@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { MaskEdgeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelsConfig } from '../config/pipeline-config.js';
+import type { SessionSettings } from '../inference/detector-worker-contract.js';
 import { DetectorWorkerPool } from '../inference/detector-worker-pool.js';
 import { type DetectorFailure, openDetector, resolveDetector } from '../inference/detector-zoo.js';
 import type { FaceDetector } from '../inference/face-detector.js';
@@ -37,6 +38,17 @@ export interface OpenedModels {
 /** Detector references of the config as a list (one name or path, or a list tried in order). */
 export function detectorRefs(models: ModelsConfig): string[] {
   return typeof models.detector === 'string' ? [models.detector] : [...models.detector];
+}
+
+/** The ONNX Runtime settings of `models` every session gets (in the main thread and in detector workers). */
+function sessionSettings(models: ModelsConfig): SessionSettings {
+  return {
+    providers: models.providers,
+    ...(models.threads ? { threads: models.threads } : {}),
+    ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
+    ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
+    ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
+  };
 }
 
 /** Checks that the classifier and at least one detector exist (used by --check-config too). */
@@ -71,14 +83,7 @@ export async function openModels(
   tiling?: TilingOptions,
 ): Promise<OpenedModels> {
   await checkModelFiles(models);
-  const common = {
-    providers: models.providers,
-    logger,
-    ...(models.threads ? { threads: models.threads } : {}),
-    ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
-    ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
-    ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
-  };
+  const common = { ...sessionSettings(models), logger };
   const opened = await openDetector(detectorRefs(models), common);
   let detector: OpenedModels['detector'] = opened.detector;
   let classifier: MaskClassifier;
@@ -160,11 +165,7 @@ export async function openDetectorWorkers(
         detectors: detectorRefs(models),
         verifier: models.verifier,
         ...(tileAboveScale > 0 ? { tileAboveScale } : {}),
-        providers: models.providers,
-        ...(models.threads ? { threads: models.threads } : {}),
-        ...(models.deviceId !== undefined ? { deviceId: models.deviceId } : {}),
-        ...(models.powerPreference ? { powerPreference: models.powerPreference } : {}),
-        ...(models.runtimePath ? { runtimePath: models.runtimePath } : {}),
+        session: sessionSettings(models),
       },
       workers,
     );

@@ -236,7 +236,6 @@ export async function run(opts: BenchOptions): Promise<void> {
 
 /** A model file's `mask_edge.precision` (a detector given by path); fp32 when it says none or cannot be read. */
 async function filePrecision(path: string): Promise<'fp32' | 'int8'> {
-  if (!existsSync(path)) return 'fp32';
   try {
     return (await readOnnxMetadata(path))['mask_edge.precision'] === 'int8' ? 'int8' : 'fp32';
   } catch {

@@ -5,6 +5,7 @@
  * cameras of one agent the machine's other cores.
  */
 import type { Box } from '../../core/image-io.js';
+import type { PowerPreference } from '../../core/webgpu-adapter.js';
 
 /** What a worker opens: the same detector, verifier and tiling as the agent's own (see model-loader.ts). */
 export interface DetectorWorkerInit {
@@ -14,13 +15,19 @@ export interface DetectorWorkerInit {
   verifier: string;
   /** detection.tileAboveScale when > 0. */
   tileAboveScale?: number;
+  /** ONNX Runtime settings of models.* (the same the main thread's sessions get). */
+  session: SessionSettings;
+  /** Worker log level (its lines go to the process's stderr). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** The plain (cloneable) session settings of `models`: providers, threads, GPU choice, custom runtime. */
+export interface SessionSettings {
   providers?: string[];
   threads?: number;
   deviceId?: number;
-  powerPreference?: 'high-performance' | 'low-power';
+  powerPreference?: PowerPreference;
   runtimePath?: string;
-  /** Worker log level (its lines go to the process's stderr). */
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface DetectOptionsMessage {

@@ -85,16 +85,12 @@ export class DetectorWorkerPool {
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => DetectorWorkerPool.start(init, script)),
     );
-    const failed = started.find((s) => s.status === 'rejected');
+    const opened = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
-      await Promise.allSettled(
-        started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.worker.terminate()] : [])),
-      );
-      throw (failed as PromiseRejectedResult).reason;
+      await Promise.allSettled(opened.map((o) => o.worker.terminate()));
+      throw failed.reason;
     }
-    const opened = started.map(
-      (s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof DetectorWorkerPool.start>>>).value,
-    );
     const pool = new DetectorWorkerPool(init, opened[0]!.ready.provider, opened[0]!.ready.detector);
     for (const { worker } of opened) pool.adopt(worker);
     return pool;

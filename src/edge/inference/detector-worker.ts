@@ -29,14 +29,7 @@ function failure(err: unknown, id?: number): FromDetectorWorker {
 
 async function open(init: DetectorWorkerInit): Promise<Detector> {
   const logger = new Logger({ level: init.logLevel ?? 'warn', bindings: { worker: 'detector' } });
-  const common = {
-    logger,
-    ...(init.providers ? { providers: init.providers } : {}),
-    ...(init.threads ? { threads: init.threads } : {}),
-    ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}),
-    ...(init.powerPreference ? { powerPreference: init.powerPreference } : {}),
-    ...(init.runtimePath ? { runtimePath: init.runtimePath } : {}),
-  };
+  const common = { ...init.session, logger };
   const opened = await openDetector(init.detectors, common);
   const tiling =
     init.tileAboveScale && init.tileAboveScale > 0 ? { minScale: init.tileAboveScale } : undefined;
