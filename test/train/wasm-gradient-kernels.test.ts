@@ -129,4 +129,35 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(diff).toBeLessThan(1e-3);
     await tf.setBackend('wasm');
   });
+
+  const depthwiseCases: { x: [number, number, number, number]; stride: number; pad: 'same' | 'valid' }[] = [
+    { x: [2, 8, 8, 5], stride: 1, pad: 'same' },
+    { x: [2, 9, 7, 3], stride: 2, pad: 'same' },
+    { x: [3, 8, 8, 4], stride: 2, pad: 'same' },
+    { x: [1, 7, 9, 6], stride: 2, pad: 'valid' },
+  ];
+  for (const c of depthwiseCases) {
+    it(`depthwise conv gradients (input and filter) match cpu for x=${c.x} stride=${c.stride} pad=${c.pad}`, async () => {
+      const rng = new SeededRandom(c.x[1] * 17 + c.x[3] + c.stride);
+      const x = randomTensor(c.x, rng) as tf.Tensor4D;
+      const w = randomTensor([3, 3, c.x[3], 1], rng) as tf.Tensor4D;
+      await tf.setBackend('cpu');
+      const yShape = tf.depthwiseConv2d(x, w, c.stride, c.pad).shape;
+      const weights = randomTensor(yShape, rng);
+      // A loss whose gradient dy differs per output value, so every tap is checked.
+      const loss = (a: tf.Tensor, f: tf.Tensor) =>
+        tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad), weights));
+      for (const which of [0, 1]) {
+        const grad = () => tf.grads(loss)([x, w])[which]!;
+        const expected = await onBackend('cpu', grad);
+        const actual = await onBackend('wasm', grad);
+        expect(actual.length).toBe(expected.length);
+        let maxErr = 0;
+        for (let i = 0; i < expected.length; i++)
+          maxErr = Math.max(maxErr, Math.abs(actual[i]! - expected[i]!));
+        expect(maxErr).toBeLessThan(1e-4);
+        expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(0.1);
+      }
+    });
+  }
 });

@@ -22,7 +22,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--teacher <names>',
-      'teacher(s) to train and compare, comma-separated: face-recognition, face-recognition-mid, face-embedding, landmark-tiny, landmark, expression, age-gender, scratch (default face-recognition,landmark-tiny)',
+      "teacher(s) to train and compare, comma-separated: face-recognition, face-recognition-mid, face-embedding, landmark-tiny, landmark, expression, age-gender, scratch, ssd-mobilenet (the face detector's backbone, partly fine-tuned) (default face-recognition,landmark-tiny)",
       commaList,
     )
     .option('--teacher-weights <path>', 'a tfjs layers model (model.json) you bring as an extra teacher')

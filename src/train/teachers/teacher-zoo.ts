@@ -20,6 +20,7 @@ import {
 } from '../pipeline/tasks.js';
 import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
 import { FeatureCache } from './feature-cache.js';
+import { fineTuneSsdMobilenet, SSD_MOBILENET_TEACHER } from './ssd-mobilenet-teacher.js';
 
 export const TEACHER_NAMES = [
   'face-recognition',
@@ -30,6 +31,7 @@ export const TEACHER_NAMES = [
   'expression',
   'age-gender',
   'scratch',
+  'ssd-mobilenet',
 ] as const;
 
 export interface TeacherOutcome extends ModelOutcome {
@@ -181,6 +183,25 @@ async function trainScratchTeacher(ctx: RunContext): Promise<TeacherOutcome> {
   };
 }
 
+/** Partial fine-tuning of a pretrained face network: face-api's SSD MobileNet v1 backbone (ssd-mobilenet-teacher.ts). */
+async function trainSsdMobilenetTeacher(ctx: RunContext): Promise<TeacherOutcome> {
+  const started = Date.now();
+  const { model, result, crops } = await fineTuneSsdMobilenet(ctx);
+  if (result.interrupted) interrupted('teacher ssd-mobilenet');
+  const { inputSize, frozenBlocks } = SSD_MOBILENET_TEACHER;
+  return {
+    name: 'teacher-ssd-mobilenet',
+    description: `face-api SSD face detector's MobileNet v1 backbone at ${inputSize} px, blocks ${frozenBlocks + 1}-13 fine-tuned (stem and blocks 1-${frozenBlocks} frozen) + 3-way head`,
+    parameters: countParameters(model),
+    ...(await imageModelLogits(model, crops, ctx)),
+    history: result.history,
+    bestEpoch: result.bestEpoch,
+    wallTimeSec: (Date.now() - started) / 1000,
+    trainImagesPerSec: result.imagesPerSec,
+    save: (dir) => saveModel(model, dir),
+  };
+}
+
 export async function imageModelLogits(
   model: tf.LayersModel,
   crops: Record<Split, RgbImage[]>,
@@ -235,6 +256,7 @@ export async function trainTeacher(
 ): Promise<TeacherOutcome> {
   if (name === 'user') return userTeacher(userWeights ?? '', ctx);
   if (name === 'scratch') return trainScratchTeacher(ctx);
+  if (name === 'ssd-mobilenet') return trainSsdMobilenetTeacher(ctx);
   if (name in FACE_API_BACKBONES) return trainFeatureTeacher(name as FaceApiBackboneName, ctx);
   throw new MaskEdgeError('E_USAGE', `unknown teacher "${name}"`, {
     detail: { teacher: name, known: [...TEACHER_NAMES] },
