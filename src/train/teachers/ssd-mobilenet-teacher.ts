@@ -223,9 +223,7 @@ function stemWeights(conv0: PointwiseParams, input: 'imagenet' | 'detector'): [t
  * runs forward only, once per batch, on the same augmented view the trainer draws; the trainable part is the
  * trainer's model (so checkpoints, resume, data-parallel workers and epoch selection on validation apply).
  */
-export async function fineTuneSsdMobilenet(
-  ctx: RunContext,
-): Promise<{
+export async function fineTuneSsdMobilenet(ctx: RunContext): Promise<{
   model: tf.LayersModel;
   result: TrainResult;
   crops: Awaited<ReturnType<RunContext['cropsAt']>>;
