@@ -73,7 +73,7 @@ await writeFile(
   await renderConfusionMatrixPng({
     confusion: real.confusion,
     labels: real.labels,
-    title: `${precision} student, held-out real faces (${real.samples})`,
+    title: `${precision} classifier, held-out real faces (${real.samples})`,
   }),
 );
 const mfn = await readJson('held-out-mfn.json');
@@ -85,7 +85,7 @@ if (mfn) {
     await renderConfusionMatrixPng({
       confusion: mfn.confusion,
       labels: mfn.labels,
-      title: `${precision} student, held-out MaskedFace-Net (${mfn.samples})`,
+      title: `${precision} classifier, held-out MaskedFace-Net (${mfn.samples})`,
     }),
   );
 }
@@ -97,7 +97,7 @@ if (ilc) {
     await renderConfusionMatrixPng({
       confusion: ilc.confusion,
       labels: ilc.labels,
-      title: `${precision} student, held-out ILC real faces (${ilc.samples})`,
+      title: `${precision} classifier, held-out ILC real faces (${ilc.samples})`,
     }),
   );
 }
@@ -329,7 +329,7 @@ async function gallery({ faces, result, what, source, file }) {
     text(
       pad,
       44,
-      `${precision} student${version}. Each tile: truth →, prediction and its probability, face size in the photo.`,
+      `${precision} classifier${version}. Each tile: truth →, prediction and its probability, face size in the photo.`,
       { size: 11, color: '#444' },
     ),
   );

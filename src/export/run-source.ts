@@ -31,6 +31,11 @@ export interface RunJson {
 
 export interface ModelSource {
   modelJsonPath: string;
+  /**
+   * What the checkpoint is in its run: the student (RUN or RUN/student), or the run's teacher (RUN/teacher, an image
+   * model such as the fine-tuned `ssd-mobilenet`, which takes its own input size rather than run.json's).
+   */
+  role?: 'student' | 'teacher';
   /** The run folder when --model named a run (or a checkpoint inside one). */
   runDir?: string;
   run?: RunJson;
@@ -69,14 +74,27 @@ export async function resolveModelSource(path: string): Promise<ModelSource> {
     return { modelJsonPath, warnings };
   }
   const run = (await readJson(join(runDir, 'run.json'))) as RunJson;
-  const source: ModelSource = { modelJsonPath, runDir, run, warnings };
+  const role = basename(dirname(modelJsonPath)) === 'teacher' ? 'teacher' : 'student';
+  const teacherJson = join(dirname(modelJsonPath), 'teacher.json');
+  if (role === 'teacher' && existsSync(teacherJson)) {
+    const kind = ((await readJson(teacherJson)) as { kind?: string }).kind;
+    if (kind === 'frozen-backbone-head') {
+      throw new MaskEdgeError(
+        'E_UNSUPPORTED',
+        `${modelJsonPath} is the head of a frozen-backbone teacher (it reads backbone features, not images); only image-model teachers (ssd-mobilenet, scratch) export`,
+        { detail: { path: modelJsonPath, kind } },
+      );
+    }
+  }
+  const source: ModelSource = { modelJsonPath, runDir, run, role, warnings };
   const splitPath = join(runDir, 'split.json');
   if (existsSync(splitPath)) source.splits = parseSplits(await readJson(splitPath));
   else warnings.push(`${splitPath} is missing: pass --calib for calibration images`);
   const metricsPath = join(runDir, 'metrics.json');
   if (existsSync(metricsPath)) {
-    const best = typeof run.bestStudent === 'string' ? run.bestStudent : undefined;
-    source.recordedAccuracy = studentAccuracy(await readJson(metricsPath), best);
+    const named = role === 'teacher' ? run.bestTeacher : run.bestStudent;
+    const best = typeof named === 'string' ? named : undefined;
+    source.recordedAccuracy = recordedAccuracy(await readJson(metricsPath), role, best);
   }
   return source;
 }
@@ -96,8 +114,15 @@ export function parseSplits(raw: unknown): ModelSource['splits'] {
   return out;
 }
 
-/** The exported student's entry: run.json's `bestStudent` by name, else one called 'student', else the first student. */
-function studentAccuracy(raw: unknown, bestStudent?: string): ModelSource['recordedAccuracy'] {
+/**
+ * The exported model's entry: run.json's `bestStudent` (or `bestTeacher`) by name, else one called 'student', else
+ * the first model of that role.
+ */
+function recordedAccuracy(
+  raw: unknown,
+  role: 'student' | 'teacher',
+  bestName?: string,
+): ModelSource['recordedAccuracy'] {
   const models = (raw as { models?: unknown })?.models;
   const list = Array.isArray(models)
     ? models
@@ -106,9 +131,9 @@ function studentAccuracy(raw: unknown, bestStudent?: string): ModelSource['recor
       : [];
   const typed = list as { name?: string; role?: string; accuracy?: number; evaluatedOn?: string }[];
   const student =
-    typed.find((m) => bestStudent !== undefined && m.name === bestStudent) ??
-    typed.find((m) => m.name === 'student') ??
-    typed.find((m) => m.role === 'student');
+    typed.find((m) => bestName !== undefined && m.name === bestName) ??
+    typed.find((m) => m.name === role) ??
+    typed.find((m) => m.role === role);
   if (!student || typeof student.accuracy !== 'number') return undefined;
   return { accuracy: student.accuracy, split: student.evaluatedOn, model: student.name ?? 'student' };
 }
@@ -138,7 +163,8 @@ export interface InputContract {
 export function inputContract(source: ModelSource, tfInputShape: number[]): InputContract {
   const run = source.run ?? {};
   const size = tfInputShape[0]!;
-  if (run.inputSize !== undefined && run.inputSize !== size) {
+  // run.json's inputSize is the student's; a teacher checkpoint takes its own size.
+  if (source.role !== 'teacher' && run.inputSize !== undefined && run.inputSize !== size) {
     throw new MaskEdgeError(
       'E_MODEL',
       `run.json says inputSize ${run.inputSize} but ${source.modelJsonPath} takes ${tfInputShape.join('x')}`,

@@ -181,7 +181,7 @@ export async function run(opts: Record<string, unknown>): Promise<MetricsFile> {
       workers: workers.workers,
       shouldStop: () => stop,
     },
-    teacherEpochs: settings.teacherEpochs,
+    ...(settings.teacherEpochs !== undefined ? { teacherEpochs: settings.teacherEpochs } : {}),
     studentEpochs: settings.epochs,
     checkpointDir: (phase) => join(out, 'checkpoint', 'trainer', phase),
     resume: settings.resume,

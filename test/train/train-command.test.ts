@@ -269,6 +269,39 @@ describe('distillation rounds (end to end, real tfjs wasm + face-api weights)', 
   }, 300_000);
 });
 
+describe('ssd-mobilenet teacher (end to end, real tfjs wasm + face-api SSD weights)', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mask-edge-train-mobilenet-'));
+    await makeDataset(join(root, 'data'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('fine-tunes the detector backbone as a teacher, distils from it, and exports it as a 96 px ONNX classifier', async () => {
+    const out = join(root, 'run');
+    const metrics = await run({ ...tinyRun(), teacher: ['ssd-mobilenet'], ensemble: false, seed: 4, out });
+    expect(metrics.models.map((m) => m.name)).toEqual(['teacher-ssd-mobilenet', 'student-vanilla']);
+    expect(metrics.models[0]!.history).toHaveLength(1); // --teacher-epochs 1, as given
+    expect(metrics.models[0]!.parameters).toBeGreaterThan(3_000_000);
+    expect(metrics.models[1]).toMatchObject({ teacher: 'teacher-ssd-mobilenet' });
+    // the run's teacher is a plain image model at its own size; export takes it (not run.json's student size)
+    const { run: exportRun } = await import('../../src/export/export-command.js');
+    const report = await exportRun({
+      model: join(out, 'teacher'),
+      out: join(root, 'export'),
+      verifyCount: 8,
+      print: () => {},
+    });
+    expect(report.fp32.parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(report.source.recordedAccuracy?.model).toBe('teacher-ssd-mobilenet');
+    const { MaskClassifier } = await import('../../src/edge/inference/mask-classifier.js');
+    const classifier = await MaskClassifier.open(join(root, 'export', 'mask-classifier.onnx'));
+    expect(classifier.spec.inputSize).toBe(96);
+    await classifier.close();
+  }, 300_000);
+});
+
 describe('shipped student selection', () => {
   it('keeps the best validation score among all students, distilled or not; ties keep the earlier', () => {
     const score = (c: { score: number }) => c.score;
@@ -295,7 +328,6 @@ describe('train options', () => {
       ['--alpha <a>', TRAIN_DEFAULTS.alpha],
       ['--size <px>', TRAIN_DEFAULTS.size],
       ['--epochs <n>', TRAIN_DEFAULTS.epochs],
-      ['--teacher-epochs <n>', TRAIN_DEFAULTS.teacherEpochs],
       ['--batch-size <n>', TRAIN_DEFAULTS.batchSize],
       ['--lr <rate>', TRAIN_DEFAULTS.lr],
       ['--weight-decay <wd>', TRAIN_DEFAULTS.weightDecay],
@@ -306,6 +338,11 @@ describe('train options', () => {
       ['--patience <n>', TRAIN_DEFAULTS.patience],
       ['--class-weights <mode>', TRAIN_DEFAULTS.classWeights],
     ];
+    // teacher epochs default per teacher (TEACHER_EPOCHS), and the help names both
+    const { TEACHER_EPOCHS } = await import('../../src/train/train-options.js');
+    const teacherEpochs = help.slice(help.indexOf('--teacher-epochs <n>'), help.indexOf(' --batch-size'));
+    expect(teacherEpochs).toContain(`${TEACHER_EPOCHS['ssd-mobilenet']} for ssd-mobilenet`);
+    expect(teacherEpochs).toContain(`${TEACHER_EPOCHS.head} for the heads`);
     for (const [flag, value] of flags) {
       const at = help.indexOf(flag);
       expect(at, flag).toBeGreaterThan(-1);

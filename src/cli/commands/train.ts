@@ -22,7 +22,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--teacher <names>',
-      "teacher(s) to train and compare, comma-separated: face-recognition, face-recognition-mid, face-embedding, landmark-tiny, landmark, expression, age-gender, scratch, ssd-mobilenet (the face detector's backbone, partly fine-tuned) (default face-recognition,landmark-tiny)",
+      "teacher(s) to train and compare, comma-separated: face-recognition, face-recognition-mid, face-embedding, landmark-tiny, landmark, expression, age-gender, scratch, ssd-mobilenet (the face detector's backbone, partly fine-tuned) (default ssd-mobilenet)",
       commaList,
     )
     .option('--teacher-weights <path>', 'a tfjs layers model (model.json) you bring as an extra teacher')
@@ -45,7 +45,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'student epochs per distillation round (default 30)', parseInteger('--epochs', 1))
     .option(
       '--teacher-epochs <n>',
-      'teacher head epochs, used as given (default 40)',
+      'teacher epochs, used as given (default: 12 for ssd-mobilenet, 40 for the heads over frozen features and scratch)',
       parseInteger('--teacher-epochs', 1),
     )
     .option('--batch-size <n>', 'mini-batch size (default 64)', parseInteger('--batch-size', 1))

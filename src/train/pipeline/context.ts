@@ -16,7 +16,8 @@ export interface RunContext {
   featureCacheDir?: string;
   /** Base training options (epochs etc. overridden per phase). */
   train: Omit<TrainOptions, 'checkpointDir' | 'epochs'>;
-  teacherEpochs: number;
+  /** --teacher-epochs; undefined = each teacher's own default (TEACHER_EPOCHS). */
+  teacherEpochs?: number;
   studentEpochs: number;
   checkpointDir(phase: string): string;
   resume: boolean;

@@ -5,6 +5,7 @@ import { type TrainResult, type TrainTask, train } from '../loop/trainer.js';
 import { kdStepLoss } from '../parallel/shard-loss.js';
 import type { RunContext } from '../pipeline/context.js';
 import { imageTask } from '../pipeline/tasks.js';
+import { TEACHER_EPOCHS } from '../train-options.js';
 import { faceApiModelDir, loadFaceApi } from './face-api-backbones.js';
 
 /**
@@ -253,14 +254,15 @@ export async function fineTuneSsdMobilenet(ctx: RunContext): Promise<{
     stepLoss: (labels, _indices, _flipped, rng) =>
       kdStepLoss(undefined, { ...DEFAULT_KD_PARAMS, classWeights: ctx.classWeights }, labels, undefined, rng),
   };
+  const epochs = ctx.teacherEpochs ?? TEACHER_EPOCHS['ssd-mobilenet'];
   const result = await train(task, {
     ...ctx.train,
     learningRate: ctx.train.learningRate * settings.learningRateScale,
-    epochs: ctx.teacherEpochs,
+    epochs,
     checkpointDir: ctx.checkpointDir('teacher-ssd-mobilenet'),
     resume: ctx.resume,
     onEpoch: ctx.onEpoch('teacher ssd-mobilenet'),
-    onStep: ctx.onStep('teacher ssd-mobilenet', ctx.teacherEpochs),
+    onStep: ctx.onStep('teacher ssd-mobilenet', epochs),
   });
   return { model: net.full, result, crops };
 }

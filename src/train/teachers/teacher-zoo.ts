@@ -19,6 +19,7 @@ import {
   standardise,
 } from '../pipeline/tasks.js';
 import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
+import { TEACHER_EPOCHS } from '../train-options.js';
 import { FeatureCache } from './feature-cache.js';
 import { fineTuneSsdMobilenet, SSD_MOBILENET_TEACHER } from './ssd-mobilenet-teacher.js';
 
@@ -104,7 +105,7 @@ async function trainFeatureTeacher(name: FaceApiBackboneName, ctx: RunContext): 
   const task = featureTask(name, head, features.train, ctx.labels.train, features.val, ctx.labels.val, norm);
   const result = await train(task, {
     ...ctx.train,
-    epochs: ctx.teacherEpochs,
+    epochs: ctx.teacherEpochs ?? TEACHER_EPOCHS.head,
     checkpointDir: ctx.checkpointDir(`teacher-${name}`),
     resume: ctx.resume,
     onEpoch: ctx.onEpoch(`teacher ${name}`),
@@ -163,11 +164,11 @@ async function trainScratchTeacher(ctx: RunContext): Promise<TeacherOutcome> {
   const split = (s: Split) => ({ ids: [], images: crops[s], labels: ctx.labels[s] });
   const result = await train(imageTask('scratch', model, split('train'), split('val')), {
     ...ctx.train,
-    epochs: ctx.teacherEpochs,
+    epochs: ctx.teacherEpochs ?? TEACHER_EPOCHS.head,
     checkpointDir: ctx.checkpointDir('teacher-scratch'),
     resume: ctx.resume,
     onEpoch: ctx.onEpoch('teacher scratch'),
-    onStep: ctx.onStep('teacher scratch', ctx.teacherEpochs),
+    onStep: ctx.onStep('teacher scratch', ctx.teacherEpochs ?? TEACHER_EPOCHS.head),
   });
   if (result.interrupted) interrupted('teacher scratch');
   return {
