@@ -18,8 +18,8 @@ import {
   range,
   standardise,
 } from '../pipeline/tasks.js';
-import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
 import { TEACHER_EPOCHS } from '../train-options.js';
+import { FACE_API_BACKBONES, type FaceApiBackboneName, loadFaceApiBackbone } from './face-api-backbones.js';
 import { FeatureCache } from './feature-cache.js';
 import { fineTuneSsdMobilenet, SSD_MOBILENET_TEACHER } from './ssd-mobilenet-teacher.js';
 
