@@ -88,6 +88,7 @@ async function readRun(run) {
     run,
     seed: metrics.seed,
     kept: metrics.best?.student,
+    teacher: metrics.best?.teacher,
     wallTimeSec: metrics.totalWallTimeSec,
     models,
     validation,
@@ -152,6 +153,37 @@ for (const g of groups) {
   lines.push(
     '',
     `Distillation beats the no-KD student by at least 1 point on both real sources (mean over seeds): **${worth ? 'yes' : 'no'}**.`,
+    '',
+  );
+}
+
+// 1b. The run's teacher against its no-KD student (issue 10: "a teacher clearly better than the student on held-out
+// data"), for groups whose every run kept a teacher with test figures.
+const teachers = [];
+for (const g of groups) {
+  if (!g.runs.every((r) => r.teacher && r.models[r.teacher])) continue;
+  const names = [...new Set(g.runs.map((r) => r.teacher))].join(', ');
+  lines.push(
+    `**Teacher (\`${names}\`) vs no-KD student, group "${g.name}"** (the same runs; held-out faces of each source; accuracy / balanced accuracy, %):`,
+    '',
+    '| source | teacher | no-KD | teacher − no-KD balanced, per seed | mean |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const s of sources) {
+    const diffs = g.runs.map(
+      (r) => figure(r, r.teacher, s, 'balancedAccuracy') - figure(r, NO_KD, s, 'balancedAccuracy'),
+    );
+    teachers.push({ group: g.name, source: s, diffs, mean: mean(diffs) });
+    const both = (model) =>
+      `${p1(mean(g.runs.map((r) => figure(r, model(r), s, 'accuracy'))))} / ${meanSd(g.runs.map((r) => figure(r, model(r), s, 'balancedAccuracy')))}`;
+    lines.push(
+      `| ${SOURCE_NAMES[s] ?? s} | ${both((r) => r.teacher)} | ${both(() => NO_KD)} | ${diffs.map(signed).join(', ')} | ${signed(mean(diffs))} |`,
+    );
+  }
+  const real = teachers.filter((t) => t.group === g.name && REAL.includes(t.source));
+  lines.push(
+    '',
+    `The teacher is ahead of the no-KD student by at least 1 point of balanced accuracy on both real sources (mean over seeds): **${real.every((t) => t.mean >= 0.01) ? 'yes' : 'no'}**.`,
     '',
   );
 }
@@ -228,7 +260,7 @@ lines.push('');
 
 // 4. The kept student of each run against the issue's per-source goals.
 lines.push(
-  'Kept student of each run (chosen on validation) against the goals (accuracy / balanced accuracy, %; MaskedFace-Net: correct vs incorrect):',
+  'Kept student of each run (chosen on validation), and the teacher where it is the fine-tuned `ssd-mobilenet` (the bundled kind of classifier), against the goals (accuracy / balanced accuracy, %; MaskedFace-Net: correct vs incorrect):',
   '',
   `| group | run | seed | kept | ${sources.map((s) => SOURCE_NAMES[s] ?? s).join(' | ')} |`,
   `| --- | --- | --- | --- | ${sources.map(() => '---').join(' | ')} |`,
@@ -238,11 +270,26 @@ const cell = (r, s) => {
   if (!f) return 'n/a';
   return s === 'maskedface-net' ? p1(f.pairAccuracy) : `${p1(f.accuracy)} / ${p1(f.balancedAccuracy)}`;
 };
+const teacherCell = (r, s) => {
+  const f = r.models[r.teacher]?.[s];
+  if (!f) return 'n/a';
+  return s === 'maskedface-net' ? p1(f.pairAccuracy) : `${p1(f.accuracy)} / ${p1(f.balancedAccuracy)}`;
+};
 for (const g of groups) {
   for (const r of g.runs) {
     lines.push(
       `| ${g.name} | \`${r.run}\` | ${r.seed} | ${r.kept} | ${sources.map((s) => cell(r, s)).join(' | ')} |`,
     );
+  }
+  if (
+    g.runs.every((r) => r.teacher && r.models[r.teacher]) &&
+    g.runs.some((r) => r.teacher === 'teacher-ssd-mobilenet')
+  ) {
+    for (const r of g.runs) {
+      lines.push(
+        `| ${g.name} | \`${r.run}\` | ${r.seed} | ${r.teacher} (teacher) | ${sources.map((s) => teacherCell(r, s)).join(' | ')} |`,
+      );
+    }
   }
 }
 lines.push(
@@ -256,18 +303,29 @@ lines.push(
 );
 
 // The picture: mean balanced accuracy per source, one bar per group x student.
-const series = groups.flatMap((g) =>
-  [NO_KD, DISTILLED].map((model) => ({
+const series = groups.flatMap((g) => [
+  ...[NO_KD, DISTILLED].map((model) => ({
     name: `${g.name}: ${model === NO_KD ? 'no-KD' : 'distilled'}`,
     values: sources.map((s) => 100 * mean(g.runs.map((r) => figure(r, model, s, 'balancedAccuracy')))),
   })),
-);
+  // the fine-tuned teacher (the bundled kind of classifier) where the group has it
+  ...(g.runs.every((r) => r.teacher === 'teacher-ssd-mobilenet' && r.models[r.teacher])
+    ? [
+        {
+          name: `${g.name}: teacher`,
+          values: sources.map(
+            (s) => 100 * mean(g.runs.map((r) => figure(r, r.teacher, s, 'balancedAccuracy'))),
+          ),
+        },
+      ]
+    : []),
+]);
 const png = await renderBarChartPng({
   title: `Held-out balanced accuracy (mean of ${groups[0].runs.length} seeds)`,
   categories: sources.map((s) => SOURCE_NAMES[s] ?? s),
   series,
   yLabel: 'balanced accuracy (%)',
-  width: Math.max(560, 190 * series.length),
+  width: Math.max(560, 215 * series.length),
   yMin: 50,
   yMax: 100,
   formatValue: (v) => v.toFixed(1),
@@ -275,7 +333,7 @@ const png = await renderBarChartPng({
 await writeFile(args.png, png);
 await writeFile(
   args.json,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), groups, distillation: kd, versus, validation }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), groups, distillation: kd, teachers, versus, validation }, null, 2)}\n`,
 );
 const card = await readFile(args.card, 'utf8');
 const [before, rest] = card.split(BEGIN);
