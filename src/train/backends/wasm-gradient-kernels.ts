@@ -250,23 +250,38 @@ function forEachDepthwiseTap(
   }
 }
 
+/**
+ * One depthwise gradient: `dy` times the other operand (the input x for the filter gradient, the filter for the
+ * input gradient), summed over every tap into an array of the gradient's shape.
+ */
+function depthwiseGradient(
+  backend: KernelBackend,
+  xShape: number[],
+  filterShape: number[],
+  attrs: DepthwiseAttrs,
+  operand: TensorInfo,
+  dyInfo: TensorInfo,
+  target: 'filter' | 'input',
+): TensorInfo {
+  const other = backend.readSync(operand.dataId) as Float32Array;
+  const dy = backend.readSync(dyInfo.dataId) as Float32Array;
+  const shape = target === 'filter' ? filterShape : xShape;
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  forEachDepthwiseTap(xShape, filterShape, attrs, (xi, wi, di, channels) => {
+    // filter gradient: dW[wi] += x[xi] dy[di]; input gradient: dx[xi] += W[wi] dy[di]
+    const [to, from] = target === 'filter' ? [wi, xi] : [xi, wi];
+    for (let c = 0; c < channels; c++) out[to + c]! += other[from + c]! * dy[di + c]!;
+  });
+  return { dataId: backend.write(out, shape, 'float32'), shape, dtype: 'float32' };
+}
+
 export function depthwiseBackpropFilterWasm(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: KernelBackend;
   attrs: DepthwiseAttrs & { filterShape: [number, number, number, number] };
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const x = backend.readSync(inputs.x.dataId) as Float32Array;
-  const dy = backend.readSync(inputs.dy.dataId) as Float32Array;
-  const dw = new Float32Array(attrs.filterShape.reduce((a, b) => a * b, 1));
-  forEachDepthwiseTap(inputs.x.shape, attrs.filterShape, attrs, (xi, wi, di, channels) => {
-    for (let c = 0; c < channels; c++) dw[wi + c]! += x[xi + c]! * dy[di + c]!;
-  });
-  return {
-    dataId: backend.write(dw, attrs.filterShape, 'float32'),
-    shape: attrs.filterShape,
-    dtype: 'float32',
-  };
+  return depthwiseGradient(backend, inputs.x.shape, attrs.filterShape, attrs, inputs.x, inputs.dy, 'filter');
 }
 
 export function depthwiseBackpropInputWasm(args: {
@@ -275,17 +290,15 @@ export function depthwiseBackpropInputWasm(args: {
   attrs: DepthwiseAttrs & { inputShape: [number, number, number, number] };
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const w = backend.readSync(inputs.filter.dataId) as Float32Array;
-  const dy = backend.readSync(inputs.dy.dataId) as Float32Array;
-  const dx = new Float32Array(attrs.inputShape.reduce((a, b) => a * b, 1));
-  forEachDepthwiseTap(attrs.inputShape, inputs.filter.shape, attrs, (xi, wi, di, channels) => {
-    for (let c = 0; c < channels; c++) dx[xi + c]! += w[wi + c]! * dy[di + c]!;
-  });
-  return {
-    dataId: backend.write(dx, attrs.inputShape, 'float32'),
-    shape: attrs.inputShape,
-    dtype: 'float32',
-  };
+  return depthwiseGradient(
+    backend,
+    attrs.inputShape,
+    inputs.filter.shape,
+    attrs,
+    inputs.filter,
+    inputs.dy,
+    'input',
+  );
 }
 
 function replaceKernel(name: string, make: (fallback: tf.KernelFunc | undefined) => unknown): void {
